@@ -1,0 +1,1 @@
+// Module Agent: see DESIGN.md section 1.

@@ -1,0 +1,95 @@
+/// Sampling settings for one generation.
+public struct SamplingOptions: Sendable, Hashable {
+    public var temperature: Double
+    public var topP: Double
+    public var topK: Int
+    public var minP: Double
+    public var repetitionPenalty: Double
+    public var seed: UInt64
+    public var maxTokens: Int
+    public var stop: [String]
+
+    public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
+                repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = []) {
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.minP = minP
+        self.repetitionPenalty = repetitionPenalty
+        self.seed = seed
+        self.maxTokens = maxTokens
+        self.stop = stop
+    }
+}
+
+public enum StopReason: String, Sendable, Hashable {
+    /// End of sequence / end of turn token.
+    case eos
+    /// `maxTokens` reached.
+    case length
+    /// A stop string was produced.
+    case stop
+    /// A complete tool call was produced.
+    case toolCall = "tool_call"
+}
+
+/// One assistant turn produced by a model.
+public struct ModelTurn: Sendable, Hashable {
+    /// Full text of the turn, including any tool-call markup.
+    public var text: String
+    /// Token ids generated (empty for remote models that do not expose them).
+    public var tokens: [Int32]
+    public var toolCalls: [ToolCall]
+    public var malformedCalls: [MalformedToolCall]
+    public var stop: StopReason
+    /// Tokens of the prompt that had to be processed for this turn (the new suffix only, when the
+    /// model reuses its cache), and tokens that were reused from the cache.
+    public var promptTokens: Int
+    public var reusedTokens: Int
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+
+    public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
+                stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0, prefillSeconds: Double = 0,
+                decodeSeconds: Double = 0) {
+        self.text = text
+        self.tokens = tokens
+        self.toolCalls = toolCalls
+        self.malformedCalls = malformedCalls
+        self.stop = stop
+        self.promptTokens = promptTokens
+        self.reusedTokens = reusedTokens
+        self.prefillSeconds = prefillSeconds
+        self.decodeSeconds = decodeSeconds
+    }
+}
+
+/// What a model reports about itself for transcript headers.
+public struct ModelDescription: Sendable, Hashable {
+    public var name: String
+    /// SHA-256 of the model file (local) or nil (remote).
+    public var fileSHA256: String?
+    /// SHA-256 of the chat template text, if known.
+    public var templateSHA256: String?
+    /// Attention mode and layer plan, e.g. "full" or "loza:FSFS...".
+    public var attention: String?
+    public var endpoint: String?
+
+    public init(name: String, fileSHA256: String? = nil, templateSHA256: String? = nil, attention: String? = nil,
+                endpoint: String? = nil) {
+        self.name = name
+        self.fileSHA256 = fileSHA256
+        self.templateSHA256 = templateSHA256
+        self.attention = attention
+        self.endpoint = endpoint
+    }
+}
+
+/// A chat model the agent loop drives. The conversation passed on each call is the whole conversation;
+/// an incremental implementation keeps its cache for the common prefix and processes only the rest.
+public protocol LanguageModel: Sendable {
+    var description: ModelDescription { get }
+    /// Generate the next assistant turn. `onText` receives text as it streams.
+    func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+                 onText: @Sendable (String) -> Void) async throws -> ModelTurn
+}

@@ -1,0 +1,1 @@
+// Module AgentTesting: see DESIGN.md section 1.

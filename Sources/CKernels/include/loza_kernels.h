@@ -1,0 +1,102 @@
+#ifndef LOZA_KERNELS_H
+#define LOZA_KERNELS_H
+// Quantized kernels for loza. Every kernel has a scalar reference (`*_ref`) beside the SIMD variants;
+// the unsuffixed entry points dispatch at run time (CPUID) to the best variant the CPU supports.
+// Type numbers follow ggml's `ggml_type` so they can be taken straight from a GGUF tensor table.
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum loza_type {
+    LOZA_TYPE_F32  = 0,
+    LOZA_TYPE_F16  = 1,
+    LOZA_TYPE_Q4_0 = 2,
+    LOZA_TYPE_Q4_1 = 3,
+    LOZA_TYPE_Q5_0 = 6,
+    LOZA_TYPE_Q5_1 = 7,
+    LOZA_TYPE_Q8_0 = 8,
+    LOZA_TYPE_Q8_1 = 9,   // activations only
+    LOZA_TYPE_Q4_K = 12,
+    LOZA_TYPE_Q5_K = 13,
+    LOZA_TYPE_Q6_K = 14,
+    LOZA_TYPE_Q8_K = 15,  // activations only
+    LOZA_TYPE_BF16 = 30,
+};
+
+enum loza_isa {
+    LOZA_ISA_SCALAR = 0,
+    LOZA_ISA_AVX2 = 1,        // AVX2 + FMA + F16C
+    LOZA_ISA_AVX512 = 2,      // AVX-512 F/BW/VL/DQ
+    LOZA_ISA_AVX512VNNI = 3,  // + VNNI
+};
+
+// --- block layout ---------------------------------------------------------------------------
+// Elements per block (1 for F32/F16/BF16) and bytes per block; 0 for an unsupported type.
+int64_t loza_block_elems(int type);
+int64_t loza_block_bytes(int type);
+// Bytes of a row of `n` elements (n must be a multiple of the block size).
+size_t loza_row_bytes(int type, int64_t n);
+
+// --- CPU dispatch -----------------------------------------------------------------------------
+// The ISA the dispatching entry points use. Detected once (CPUID + XGETBV); can be lowered
+// (never raised above what the CPU has) for tests and benchmarks. Returns the level in force.
+int loza_isa_detected(void);
+int loza_isa_active(void);
+int loza_isa_set(int isa);
+const char *loza_isa_name(int isa);
+
+// --- half precision ---------------------------------------------------------------------------
+float loza_f16_to_f32(uint16_t h);
+uint16_t loza_f32_to_f16(float f);
+float loza_bf16_to_f32(uint16_t h);
+uint16_t loza_f32_to_bf16(float f);
+
+// --- dequantization ---------------------------------------------------------------------------
+// Dequantize a row of `n` elements of `type` into `dst`.
+void loza_dequantize_row_ref(int type, const void *src, float *dst, int64_t n);
+void loza_dequantize_row(int type, const void *src, float *dst, int64_t n);
+
+// --- quantization (reference, used by tests to build tensors and for activations) ----------------
+// Quantize `n` floats into blocks of `type` (round-to-nearest as ggml's reference quantizers).
+void loza_quantize_row_ref(int type, const float *src, void *dst, int64_t n);
+
+// --- activations for integer dot products ---------------------------------------------------------
+// The activation type a weight type is dotted with: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1,
+// Q8_K for the K-quants, F32 for F32/F16/BF16 (no quantization).
+int loza_vec_dot_type(int weight_type);
+// Quantize activations `x` (n floats) into the vec-dot type of `weight_type`; `dst` holds
+// loza_row_bytes(loza_vec_dot_type(weight_type), n) bytes.
+void loza_quantize_act_ref(int weight_type, const float *x, void *dst, int64_t n);
+void loza_quantize_act(int weight_type, const float *x, void *dst, int64_t n);
+
+// --- dot products -------------------------------------------------------------------------------
+// Dot product of one weight row (type `type`, n elements) with activations already quantized by
+// loza_quantize_act(type, ...). The reference computes in the same order on every call.
+float loza_vec_dot_ref(int type, const void *row, const void *act, int64_t n);
+float loza_vec_dot(int type, const void *row, const void *act, int64_t n);
+// Dot of a weight row with plain f32 activations via dequantization (the F32 reference that
+// integer kernels are checked against).
+float loza_vec_dot_f32_ref(int type, const void *row, const float *x, int64_t n);
+
+// Matrix-vector product over rows [r0, r1): y[r] = dot(row r of w, act). `row_stride` is the
+// bytes between rows. Each output is computed by exactly one call, so splitting rows across
+// threads is deterministic.
+void loza_matvec(int type, const void *w, size_t row_stride, const void *act, float *y,
+                 int64_t r0, int64_t r1, int64_t n);
+
+// --- f32 helpers used in attention and norms -----------------------------------------------------
+float loza_dot_f32(const float *a, const float *b, int64_t n);
+// y += a * x
+void loza_axpy_f32(float a, const float *x, float *y, int64_t n);
+// Dot of f32 `q` with an f16 vector (KV cache in f16).
+float loza_dot_f16_f32(const uint16_t *k, const float *q, int64_t n);
+// y += a * f16 x
+void loza_axpy_f16(float a, const uint16_t *x, float *y, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1 @@
+#include "loza_kernels.h"

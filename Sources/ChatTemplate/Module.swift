@@ -1,0 +1,1 @@
+// Module ChatTemplate: see DESIGN.md section 1.

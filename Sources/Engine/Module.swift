@@ -1,0 +1,1 @@
+// Module Engine: see DESIGN.md section 1.

@@ -1,0 +1,1 @@
+// Module GGUF: see DESIGN.md section 1.

@@ -1,0 +1,1 @@
+// Module LocalModel: see DESIGN.md section 1.

@@ -1,0 +1,1 @@
+// Module RemoteModel: see DESIGN.md section 1.

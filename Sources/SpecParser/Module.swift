@@ -1,0 +1,1 @@
+// Module SpecParser: see DESIGN.md section 1.

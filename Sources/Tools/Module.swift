@@ -1,0 +1,1 @@
+// Module Tools: see DESIGN.md section 1.

@@ -1,0 +1,1 @@
+// Module TranscriptIO: see DESIGN.md section 1.

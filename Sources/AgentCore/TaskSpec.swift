@@ -1,0 +1,191 @@
+/// One agent task, as read from a YAML spec (see SpecParser) or built in code.
+public struct TaskSpec: Sendable, Hashable {
+    public var name: String
+    public var model: ModelRef
+    public var attention: AttentionSettings?
+    public var sampling: SamplingOptions
+    public var system: String?
+    public var prompt: String
+    /// Defaults substituted for `{{name}}` in `prompt` and `system`.
+    public var parameters: [String: String]
+    public var tools: [ToolEntry]
+    public var sandbox: SandboxSettings
+    public var limits: Limits
+    /// Where the transcript is written; nil means the runtime's default location.
+    public var transcript: String?
+    /// Constrained tool-call decoding for the local engine (on by default).
+    public var constrainToolCalls: Bool
+    /// Directory of the spec file; relative paths in the spec resolve against it.
+    public var baseDirectory: String
+
+    public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
+                system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],
+                sandbox: SandboxSettings = SandboxSettings(), limits: Limits = Limits(), transcript: String? = nil,
+                constrainToolCalls: Bool = true, baseDirectory: String = ".") {
+        self.name = name
+        self.model = model
+        self.attention = attention
+        self.sampling = sampling
+        self.system = system
+        self.prompt = prompt
+        self.parameters = parameters
+        self.tools = tools
+        self.sandbox = sandbox
+        self.limits = limits
+        self.transcript = transcript
+        self.constrainToolCalls = constrainToolCalls
+        self.baseDirectory = baseDirectory
+    }
+}
+
+public enum ModelRef: Sendable, Hashable {
+    /// An alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
+    case local(String)
+    /// An OpenAI-compatible chat-completions endpoint.
+    case remote(RemoteModelSettings)
+}
+
+public struct RemoteModelSettings: Sendable, Hashable {
+    /// Base URL, e.g. `http://127.0.0.1:8000/v1`.
+    public var url: String
+    public var name: String
+    /// Name of the environment variable holding the API key, if any.
+    public var apiKeyEnv: String?
+    public var timeoutSeconds: Double
+    public var retries: Int
+
+    public init(url: String, name: String, apiKeyEnv: String? = nil, timeoutSeconds: Double = 600, retries: Int = 3) {
+        self.url = url
+        self.name = name
+        self.apiKeyEnv = apiKeyEnv
+        self.timeoutSeconds = timeoutSeconds
+        self.retries = retries
+    }
+}
+
+public struct AttentionSettings: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable { case full, loza }
+    public var mode: Mode
+    /// A plan string (`FSFS...`) or a path to a plan JSON file; nil = the shipped plan for the model.
+    public var plan: String?
+    public var blockSize: Int
+    public var sinkBlocks: Int
+    public var localBlocks: Int
+
+    public init(mode: Mode, plan: String? = nil, blockSize: Int = 128, sinkBlocks: Int = 1, localBlocks: Int = 7) {
+        self.mode = mode
+        self.plan = plan
+        self.blockSize = blockSize
+        self.sinkBlocks = sinkBlocks
+        self.localBlocks = localBlocks
+    }
+}
+
+public enum ToolEntry: Sendable, Hashable {
+    /// A tool built into loza, e.g. `shell`.
+    case builtin(String)
+    /// An executable plugin folder holding `tool.yaml`.
+    case exec(path: String)
+    case http(HTTPToolSpec)
+    case mcp(MCPServerSpec)
+}
+
+public struct HTTPToolSpec: Sendable, Hashable {
+    public var name: String
+    public var description: String
+    public var method: String
+    /// URL template with `{param}` slots, percent-escaped on substitution.
+    public var url: String
+    public var headers: [String: String]
+    /// Body template with `{param}` slots (JSON-escaped on substitution), or nil.
+    public var body: String?
+    public var parameters: JSONValue
+    /// `host:port` strings that may be reached even when the address is loopback/private.
+    public var allow: [String]
+    public var timeoutSeconds: Double
+    public var maxBytes: Int
+    public var maxRedirects: Int
+
+    public init(name: String, description: String, method: String = "GET", url: String, headers: [String: String] = [:],
+                body: String? = nil, parameters: JSONValue = ["type": "object", "properties": [:]], allow: [String] = [],
+                timeoutSeconds: Double = 30, maxBytes: Int = 1 << 20, maxRedirects: Int = 3) {
+        self.name = name
+        self.description = description
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.parameters = parameters
+        self.allow = allow
+        self.timeoutSeconds = timeoutSeconds
+        self.maxBytes = maxBytes
+        self.maxRedirects = maxRedirects
+    }
+}
+
+public struct MCPServerSpec: Sendable, Hashable {
+    public var command: [String]
+    public var env: [String: String]
+    public var timeoutSeconds: Double
+    public var network: Bool
+
+    public init(command: [String], env: [String: String] = [:], timeoutSeconds: Double = 30, network: Bool = false) {
+        self.command = command
+        self.env = env
+        self.timeoutSeconds = timeoutSeconds
+        self.network = network
+    }
+}
+
+/// The `sandbox` keys of a spec. Defaults per DESIGN.md / the sandbox issue.
+public struct SandboxSettings: Sendable, Hashable {
+    /// `sandbox: none` in a spec: tools run unsandboxed, and the transcript says so.
+    public var disabled: Bool
+    public var network: Bool
+    public var timeoutSeconds: Double
+    public var memoryBytes: Int
+    public var processes: Int
+    public var outputBytes: Int
+    public var cpuSeconds: Int
+    public var fileSizeBytes: Int
+    public var openFiles: Int
+    /// Extra writable paths besides the private work directory.
+    public var writable: [String]
+    /// Environment variable names passed through from loza's environment.
+    public var env: [String]
+    /// The work directory the tools see as their current directory (created if missing);
+    /// nil = a fresh temporary directory per run.
+    public var workdir: String?
+
+    public init(disabled: Bool = false, network: Bool = false, timeoutSeconds: Double = 30, memoryBytes: Int = 1 << 30,
+                processes: Int = 128, outputBytes: Int = 64 << 10, cpuSeconds: Int = 60, fileSizeBytes: Int = 256 << 20,
+                openFiles: Int = 256, writable: [String] = [], env: [String] = [], workdir: String? = nil) {
+        self.disabled = disabled
+        self.network = network
+        self.timeoutSeconds = timeoutSeconds
+        self.memoryBytes = memoryBytes
+        self.processes = processes
+        self.outputBytes = outputBytes
+        self.cpuSeconds = cpuSeconds
+        self.fileSizeBytes = fileSizeBytes
+        self.openFiles = openFiles
+        self.writable = writable
+        self.env = env
+        self.workdir = workdir
+    }
+}
+
+public struct Limits: Sendable, Hashable {
+    public var steps: Int
+    public var tokens: Int
+    public var wallSeconds: Double
+    /// Consecutive malformed tool calls after which the run stops.
+    public var maxConsecutiveToolErrors: Int
+
+    public init(steps: Int = 20, tokens: Int = 16384, wallSeconds: Double = 600, maxConsecutiveToolErrors: Int = 3) {
+        self.steps = steps
+        self.tokens = tokens
+        self.wallSeconds = wallSeconds
+        self.maxConsecutiveToolErrors = maxConsecutiveToolErrors
+    }
+}

@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C kernels: scalar reference + AVX2 + AVX-512 variants chosen at run time.
@@ -22,15 +23,15 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        .target(name: "GGUF", dependencies: ["CKernels"]),
+        .target(name: "GGUF", dependencies: ["CKernels", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Tokenizer", dependencies: ["GGUF"]),
         .target(name: "Engine", dependencies: ["GGUF", "Tokenizer", "CKernels", "CBLAS"]),
 
         .target(name: "AgentCore"),
         .target(name: "ChatTemplate", dependencies: ["AgentCore", "Tokenizer"]),
-        .target(name: "Tools", dependencies: ["AgentCore", "CCurl", "Yams"]),
+        .target(name: "Tools", dependencies: ["AgentCore", "CCurl", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SpecParser", dependencies: ["AgentCore", "Yams"]),
-        .target(name: "TranscriptIO", dependencies: ["AgentCore"]),
+        .target(name: "TranscriptIO", dependencies: ["AgentCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Agent", dependencies: ["AgentCore"]),
         .target(name: "LocalModel", dependencies: ["AgentCore", "Engine", "ChatTemplate", "Tokenizer"]),
         .target(name: "RemoteModel", dependencies: ["AgentCore", "CCurl"]),

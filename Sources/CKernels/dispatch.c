@@ -1,0 +1,151 @@
+// Run-time CPU dispatch: detect the ISA once (CPUID + XGETBV), build one kernel table per level,
+// and route every unsuffixed entry point of loza_kernels.h through the active table.
+// AMX is never used: this machine's kernel does not enable AMX tile state (DESIGN.md section 6).
+#include "loza_kernels.h"
+#include "simd.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+
+static uint64_t lz_xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static int lz_detect(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return LOZA_ISA_SCALAR;
+    const int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1;
+    if (!osxsave || !avx) return LOZA_ISA_SCALAR;
+    const uint64_t xcr0 = lz_xgetbv0();
+    if ((xcr0 & 0x6) != 0x6) return LOZA_ISA_SCALAR;  // OS saves XMM + YMM state
+    if (__get_cpuid_max(0, NULL) < 7) return LOZA_ISA_SCALAR;
+    __cpuid_count(7, 0, a, b, c, d);
+    const int avx2 = (b >> 5) & 1;
+    if (!(avx2 && fma && f16c)) return LOZA_ISA_SCALAR;
+    const int f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    const int vnni = (c >> 11) & 1;
+    // Opmask, upper halves of ZMM0-15 and ZMM16-31 must all be OS-enabled.
+    if (!(f && dq && bw && vl) || (xcr0 & 0xE0) != 0xE0) return LOZA_ISA_AVX2;
+    return vnni ? LOZA_ISA_AVX512VNNI : LOZA_ISA_AVX512;
+}
+#else
+static int lz_detect(void) { return LOZA_ISA_SCALAR; }
+#endif
+
+#define LZ_NLEVELS 4
+static struct lz_kernels lz_tables[LZ_NLEVELS];
+static int lz_detected = LOZA_ISA_SCALAR;
+static _Atomic(const struct lz_kernels *) lz_active = NULL;
+static pthread_once_t lz_once = PTHREAD_ONCE_INIT;
+
+static void lz_init(void) {
+    lz_detected = lz_detect();
+    struct lz_kernels k;
+    memset(&k, 0, sizeof k);
+    k.dot_f32 = lz_dot_f32_scalar;
+    k.axpy_f32 = lz_axpy_f32_scalar;
+    k.dot_f16_f32 = lz_dot_f16_f32_scalar;
+    k.axpy_f16 = lz_axpy_f16_scalar;
+    lz_tables[LOZA_ISA_SCALAR] = k;
+#if defined(__x86_64__) || defined(_M_X64)
+    void (*install[LZ_NLEVELS])(struct lz_kernels *) = {
+        NULL, lz_install_avx2, lz_install_avx512, lz_install_avx512vnni};
+    for (int level = 1; level <= lz_detected; level++) {
+        install[level](&k);
+        lz_tables[level] = k;
+    }
+#endif
+    atomic_store(&lz_active, &lz_tables[lz_detected]);
+}
+
+static inline const struct lz_kernels *lz_k(void) {
+    const struct lz_kernels *k = atomic_load_explicit(&lz_active, memory_order_acquire);
+    if (__builtin_expect(k == NULL, 0)) {
+        pthread_once(&lz_once, lz_init);
+        k = atomic_load_explicit(&lz_active, memory_order_acquire);
+    }
+    return k;
+}
+
+static inline int lz_valid(int type) { return type >= 0 && type < LZ_NTYPES; }
+
+// --- ISA control -------------------------------------------------------------------------------
+
+int loza_isa_detected(void) {
+    pthread_once(&lz_once, lz_init);
+    return lz_detected;
+}
+
+int loza_isa_active(void) {
+    return (int)(lz_k() - lz_tables);
+}
+
+int loza_isa_set(int isa) {
+    const int top = loza_isa_detected();
+    if (isa < LOZA_ISA_SCALAR) isa = LOZA_ISA_SCALAR;
+    if (isa > top) isa = top;
+    atomic_store(&lz_active, &lz_tables[isa]);
+    return isa;
+}
+
+const char *loza_isa_name(int isa) {
+    switch (isa) {
+    case LOZA_ISA_SCALAR: return "scalar";
+    case LOZA_ISA_AVX2: return "avx2";
+    case LOZA_ISA_AVX512: return "avx512";
+    case LOZA_ISA_AVX512VNNI: return "avx512vnni";
+    default: return "unknown";
+    }
+}
+
+// --- dispatching entry points ------------------------------------------------------------------
+
+void loza_dequantize_row(int type, const void *src, float *dst, int64_t n) {
+    const struct lz_kernels *k = lz_k();
+    if (lz_valid(type) && k->dequant[type]) k->dequant[type](src, dst, n);
+    else loza_dequantize_row_ref(type, src, dst, n);
+}
+
+void loza_quantize_act(int weight_type, const float *x, void *dst, int64_t n) {
+    const struct lz_kernels *k = lz_k();
+    const int act = loza_vec_dot_type(weight_type);
+    if (lz_valid(act) && k->quant_act[act]) k->quant_act[act](x, dst, n);
+    else loza_quantize_act_ref(weight_type, x, dst, n);
+}
+
+float loza_vec_dot(int type, const void *row, const void *act, int64_t n) {
+    const struct lz_kernels *k = lz_k();
+    if (lz_valid(type) && k->vec_dot[type]) return k->vec_dot[type](row, act, n);
+    return loza_vec_dot_ref(type, row, act, n);
+}
+
+void loza_matvec(int type, const void *w, size_t row_stride, const void *act, float *y,
+                 int64_t r0, int64_t r1, int64_t n) {
+    if (r1 <= r0) return;
+    const struct lz_kernels *k = lz_k();
+    const char *base = (const char *)w + (size_t)r0 * row_stride;
+    if (lz_valid(type) && k->matvec[type]) {
+        k->matvec[type](base, row_stride, act, y + r0, r1 - r0, n);
+    } else if (lz_valid(type) && k->vec_dot[type]) {
+        const lz_vec_dot_fn dot = k->vec_dot[type];
+        for (int64_t r = r0; r < r1; r++, base += row_stride) y[r] = dot(base, act, n);
+    } else {
+        for (int64_t r = r0; r < r1; r++, base += row_stride) y[r] = loza_vec_dot_ref(type, base, act, n);
+    }
+}
+
+float loza_dot_f32(const float *a, const float *b, int64_t n) { return lz_k()->dot_f32(a, b, n); }
+
+void loza_axpy_f32(float a, const float *x, float *y, int64_t n) { lz_k()->axpy_f32(a, x, y, n); }
+
+float loza_dot_f16_f32(const uint16_t *k, const float *q, int64_t n) {
+    return lz_k()->dot_f16_f32(k, q, n);
+}
+
+void loza_axpy_f16(float a, const uint16_t *x, float *y, int64_t n) { lz_k()->axpy_f16(a, x, y, n); }

@@ -1,1 +1,0 @@
-#include "loza_kernels.h"

@@ -1,0 +1,43 @@
+#ifndef LOZA_SIMD_H
+#define LOZA_SIMD_H
+// Internal: the function-pointer table the dispatching entry points go through, and the
+// installers each SIMD file provides. A NULL entry means "use the scalar reference".
+#include <stddef.h>
+#include <stdint.h>
+
+#define LZ_NTYPES 31  // one past the largest loza_type (LOZA_TYPE_BF16 = 30)
+
+typedef void (*lz_dequant_fn)(const void *src, float *dst, int64_t n);
+typedef void (*lz_quant_act_fn)(const float *x, void *dst, int64_t n);
+typedef float (*lz_vec_dot_fn)(const void *row, const void *act, int64_t n);
+// y[i] = dot(row i, act) for i in [0, nrows); rows are `stride` bytes apart. Must give, for
+// every row, exactly the bits the type's lz_vec_dot_fn gives (row grouping never changes results).
+typedef void (*lz_matvec_fn)(const void *w, size_t stride, const void *act, float *y,
+                             int64_t nrows, int64_t n);
+
+struct lz_kernels {
+    lz_dequant_fn dequant[LZ_NTYPES];      // by weight type
+    lz_quant_act_fn quant_act[LZ_NTYPES];  // by activation type (Q8_0, Q8_1, Q8_K)
+    lz_vec_dot_fn vec_dot[LZ_NTYPES];      // by weight type
+    lz_matvec_fn matvec[LZ_NTYPES];        // by weight type; NULL = loop over vec_dot
+    float (*dot_f32)(const float *a, const float *b, int64_t n);
+    void (*axpy_f32)(float a, const float *x, float *y, int64_t n);
+    float (*dot_f16_f32)(const uint16_t *k, const float *q, int64_t n);
+    void (*axpy_f16)(float a, const uint16_t *x, float *y, int64_t n);
+};
+
+// Scalar f32 helpers (attention, norms): the reference the SIMD variants are checked against.
+float lz_dot_f32_scalar(const float *a, const float *b, int64_t n);
+void lz_axpy_f32_scalar(float a, const float *x, float *y, int64_t n);
+float lz_dot_f16_f32_scalar(const uint16_t *k, const float *q, int64_t n);
+void lz_axpy_f16_scalar(float a, const uint16_t *x, float *y, int64_t n);
+
+// Each installer overwrites the entries it has a faster variant for; levels are applied in order
+// (scalar <- AVX2 <- AVX-512 <- AVX-512 VNNI), so a level inherits what it does not override.
+#if defined(__x86_64__) || defined(_M_X64)
+void lz_install_avx2(struct lz_kernels *k);
+void lz_install_avx512(struct lz_kernels *k);
+void lz_install_avx512vnni(struct lz_kernels *k);
+#endif
+
+#endif

@@ -1,0 +1,77 @@
+// AVX2 (+FMA, F16C) variants. Every function carries its target attribute; the file is compiled
+// for generic x86-64 and only reached when dispatch.c has seen AVX2+FMA+F16C enabled by the OS.
+#if defined(__x86_64__) || defined(_M_X64)
+#include "loza_kernels.h"
+#include "simd.h"
+#include <immintrin.h>
+
+#define LZ_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+LZ_AVX2 static inline float lz_hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// --- f32 / f16 helpers --------------------------------------------------------------------------
+
+LZ_AVX2 static float dot_f32_avx2(const float *a, const float *b, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    float s = lz_hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+LZ_AVX2 static void axpy_f32_avx2(float a, const float *x, float *y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+LZ_AVX2 static inline __m256 lz_load_f16x8(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+LZ_AVX2 static float dot_f16_f32_avx2(const uint16_t *k, const float *q, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(lz_load_f16x8(k + i), _mm256_loadu_ps(q + i), s0);
+        s1 = _mm256_fmadd_ps(lz_load_f16x8(k + i + 8), _mm256_loadu_ps(q + i + 8), s1);
+        s2 = _mm256_fmadd_ps(lz_load_f16x8(k + i + 16), _mm256_loadu_ps(q + i + 16), s2);
+        s3 = _mm256_fmadd_ps(lz_load_f16x8(k + i + 24), _mm256_loadu_ps(q + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(lz_load_f16x8(k + i), _mm256_loadu_ps(q + i), s0);
+    float s = lz_hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; i++) s += loza_f16_to_f32(k[i]) * q[i];
+    return s;
+}
+
+LZ_AVX2 static void axpy_f16_avx2(float a, const uint16_t *x, float *y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, lz_load_f16x8(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * loza_f16_to_f32(x[i]);
+}
+
+void lz_install_avx2(struct lz_kernels *k) {
+    k->dot_f32 = dot_f32_avx2;
+    k->axpy_f32 = axpy_f32_avx2;
+    k->dot_f16_f32 = dot_f16_f32_avx2;
+    k->axpy_f16 = axpy_f16_avx2;
+}
+#endif

@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["GGUF", "Tokenizer", "CKernels", "CBLAS"]),
 
         .target(name: "AgentCore"),
-        .target(name: "ChatTemplate", dependencies: ["AgentCore", "Tokenizer"]),
+        .target(name: "ChatTemplate", dependencies: ["AgentCore", "Tokenizer", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Tools", dependencies: ["AgentCore", "CCurl", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SpecParser", dependencies: ["AgentCore", "Yams"]),
         .target(name: "TranscriptIO", dependencies: ["AgentCore", .product(name: "Crypto", package: "swift-crypto")]),

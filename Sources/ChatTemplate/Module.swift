@@ -1,1 +1,0 @@
-// Module ChatTemplate: see DESIGN.md section 1.

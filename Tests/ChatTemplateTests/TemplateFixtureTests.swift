@@ -1,0 +1,100 @@
+import AgentCore
+import ChatTemplate
+import Foundation
+import Testing
+
+/// Fixtures rendered by Python's jinja2 from each model's own template (scripts/make-template-fixtures.py).
+struct TemplateFixture {
+    struct Case {
+        var name: String
+        var messages: [Message]
+        var tools: [ToolDeclaration]
+        var addGenerationPrompt: Bool
+        var expected: String
+    }
+
+    var model: String
+    var template: String
+    var templateSHA256: String
+    var nativeTools: Bool
+    var cases: [Case]
+
+    static func load(_ model: String) throws -> TemplateFixture {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/\(model)", withExtension: "json"),
+                               "missing fixture Fixtures/\(model).json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let json = try JSONValue.parse(text)
+        var cases: [Case] = []
+        for c in json["cases"]?.arrayValue ?? [] {
+            cases.append(Case(
+                name: try #require(c["name"]?.stringValue),
+                messages: try (c["messages"]?.arrayValue ?? []).map(message),
+                tools: try (c["tools"]?.arrayValue ?? []).map(tool),
+                addGenerationPrompt: try #require(c["add_generation_prompt"]?.boolValue),
+                expected: try #require(c["expected"]?.stringValue)))
+        }
+        return TemplateFixture(model: model, template: try #require(json["template"]?.stringValue),
+                               templateSHA256: try #require(json["template_sha256"]?.stringValue),
+                               nativeTools: try #require(json["native_tools"]?.boolValue), cases: cases)
+    }
+
+    static func message(_ m: JSONValue) throws -> Message {
+        let role = try #require(Message.Role(rawValue: m["role"]?.stringValue ?? ""))
+        let calls = try (m["tool_calls"]?.arrayValue ?? []).map { c in
+            ToolCall(id: try #require(c["id"]?.stringValue), name: try #require(c["function"]?["name"]?.stringValue),
+                     arguments: try #require(c["function"]?["arguments"]))
+        }
+        return Message(role: role, content: m["content"]?.stringValue ?? "", toolCalls: calls,
+                       toolCallID: m["tool_call_id"]?.stringValue, name: m["name"]?.stringValue)
+    }
+
+    static func tool(_ t: JSONValue) throws -> ToolDeclaration {
+        let f = try #require(t["function"])
+        return ToolDeclaration(name: try #require(f["name"]?.stringValue), description: f["description"]?.stringValue ?? "",
+                               parameters: try #require(f["parameters"]))
+    }
+}
+
+@Suite struct TemplateFixtureTests {
+    @Test(arguments: ["qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct"])
+    func rendersLikeJinja(model: String) throws {
+        let fixture = try TemplateFixture.load(model)
+        let template = ChatTemplate(template: fixture.template)
+        #expect(template.warning == nil)
+        #expect(template.templateSHA256 == fixture.templateSHA256)
+        #expect(template.nativeTools == fixture.nativeTools)
+        #expect(fixture.cases.count >= 15)
+        for c in fixture.cases {
+            let got = template.render(messages: c.messages, tools: c.tools, addGenerationPrompt: c.addGenerationPrompt)
+            #expect(Array(got.utf8) == Array(c.expected.utf8), "\(model) case \(c.name):\n\(got)\n--- expected ---\n\(c.expected)")
+        }
+    }
+
+    @Test func recognizesFamilies() throws {
+        let qwen = ChatTemplate(template: try TemplateFixture.load("qwen2.5-coder-0.5b-instruct").template)
+        #expect(qwen.family == .qwen25)
+        #expect(qwen.defaultSystemPrompt == "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
+        let smol = ChatTemplate(template: try TemplateFixture.load("smollm2-135m-instruct").template)
+        #expect(smol.family == .chatml)
+        #expect(smol.defaultSystemPrompt == "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+    }
+
+    @Test func unknownTemplateFallsBackToChatMLWithWarning() {
+        let llama3 = "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] + '<|eot_id|>' }}{% endfor %}"
+        let t = ChatTemplate(template: llama3)
+        #expect(t.family == .chatml)
+        #expect(t.warning?.contains("unrecognized chat template") == true)
+        #expect(t.render(messages: [.user("hi")], tools: [], addGenerationPrompt: true)
+                == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+        #expect(ChatTemplate(template: nil).warning?.contains("no chat template") == true)
+    }
+
+    @Test func plainChatMLTemplateWithoutDefaultSystem() {
+        let generic = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+        let t = ChatTemplate(template: generic)
+        #expect(t.warning == nil)
+        #expect(t.defaultSystemPrompt == nil)
+        #expect(t.render(messages: [.user("a"), .assistant("b")], tools: [], addGenerationPrompt: false)
+                == "<|im_start|>user\na<|im_end|>\n<|im_start|>assistant\nb<|im_end|>\n")
+    }
+}

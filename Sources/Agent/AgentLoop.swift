@@ -1,0 +1,159 @@
+import AgentCore
+import Foundation
+
+/// What the loop tells its observer (a terminal UI) as the run goes: streamed model text, and every
+/// event as it is recorded. `modelStarted` comes before each model call (a progress line for long prompts).
+public enum AgentUpdate: Sendable {
+    case modelStarted(step: Int)
+    case text(String)
+    case event(TranscriptEvent)
+}
+
+/// The agent loop. Each step: give the whole conversation to the model (an incremental model reuses its
+/// cache for the prefix), record the turn, then answer every tool call with a result paired by call id.
+/// A turn with no tool call is the final answer. Budgets (steps, tokens, wall time) and a run of
+/// consecutive failed steps end the run with a stated reason. The loop knows only AgentCore protocols.
+public struct AgentLoop: Sendable {
+    public var model: any LanguageModel
+    public var tools: [any Tool]
+    public var sink: any TranscriptSink
+    public var observer: @Sendable (AgentUpdate) -> Void
+
+    public init(model: any LanguageModel, tools: [any Tool], sink: any TranscriptSink,
+                observer: @escaping @Sendable (AgentUpdate) -> Void = { _ in }) {
+        self.model = model
+        self.tools = tools
+        self.sink = sink
+        self.observer = observer
+    }
+
+    /// Run `spec` (after parameter substitution) to the end. Never throws: every ending is a `RunOutcome`,
+    /// also recorded as the transcript's `final` event.
+    public func run(_ spec: TaskSpec, header: TranscriptHeader) async -> RunOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var run = RunState()
+        func elapsed() -> Double { let d = clock.now - start; return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        func finish(_ status: RunOutcome.Status, _ reason: String, answer: String? = nil) -> RunOutcome {
+            let outcome = RunOutcome(status: status, reason: reason, answer: answer, steps: run.steps, tokens: run.tokens,
+                                     wallSeconds: elapsed())
+            try? emit(.final(outcome))
+            return outcome
+        }
+
+        let declarations = tools.map(\.declaration)
+        var messages: [Message] = []
+        if let system = spec.system { messages.append(.system(system)) }
+        messages.append(.user(spec.prompt))
+        do {
+            try emit(.header(header))
+            for m in messages { try emit(.message(m)) }
+        } catch {
+            return finish(.failed, "transcript: \(error)")
+        }
+
+        let limits = spec.limits
+        while true {
+            // Budgets are checked before each model call.
+            if run.steps >= limits.steps { return finish(.budget, "step limit reached (\(limits.steps) steps)") }
+            if elapsed() >= limits.wallSeconds { return finish(.budget, "wall-time limit reached (\(Self.seconds(limits.wallSeconds)))") }
+            let tokensLeft = limits.tokens - run.tokens
+            if tokensLeft <= 0 { return finish(.budget, "token limit reached (\(limits.tokens) tokens)") }
+            var sampling = spec.sampling
+            sampling.maxTokens = min(sampling.maxTokens, tokensLeft)
+
+            run.steps += 1
+            let step = run.steps
+            observer(.modelStarted(step: step))
+            let turn: ModelTurn
+            do {
+                let observer = self.observer
+                turn = try await model.respond(to: messages, tools: declarations, sampling: sampling) { observer(.text($0)) }
+            } catch {
+                try? emit(.error(step: step, message: "model: \(error)"))
+                return finish(.failed, "model error: \(error)")
+            }
+            run.tokens += turn.tokens.count
+            messages.append(.assistant(turn.text, toolCalls: turn.toolCalls))
+            do { try emit(.modelTurn(step: step, turn: turn)) } catch { return finish(.failed, "transcript: \(error)") }
+            let hasCalls = !(turn.toolCalls.isEmpty && turn.malformedCalls.isEmpty)
+            if hasCalls, elapsed() >= limits.wallSeconds {
+                return finish(.budget, "wall-time limit reached (\(Self.seconds(limits.wallSeconds))) before the tool calls ran")
+            }
+
+            if !hasCalls {
+                if turn.stop == .length && run.tokens >= limits.tokens {
+                    return finish(.budget, "token limit reached (\(limits.tokens) tokens) in the middle of a reply")
+                }
+                return finish(.final, "the model gave a final answer", answer: turn.text)
+            }
+
+            // Answer every call, in order: malformed ones and invalid ones get an error and no tool runs.
+            var rejected = 0
+            var firstRejection = ""
+            do {
+                for bad in turn.malformedCalls {
+                    try emit(.malformedCall(step: step, call: bad))
+                    let result = ToolResult.failure(callID: bad.id, name: bad.name ?? "", error: "malformed tool call: \(bad.reason)")
+                    try answer(result, dispatched: false, step: step, into: &messages)
+                    rejected += 1
+                    if firstRejection.isEmpty { firstRejection = result.error ?? "" }
+                }
+                for call in turn.toolCalls {
+                    try emit(.toolCall(step: step, call: call))
+                    if let problem = rejection(of: call) {
+                        let result = ToolResult.failure(callID: call.id, name: call.name, error: problem)
+                        try answer(result, dispatched: false, step: step, into: &messages)
+                        rejected += 1
+                        if firstRejection.isEmpty { firstRejection = problem }
+                        continue
+                    }
+                    let tool = tools.first { $0.declaration.name == call.name }!
+                    let result = await tool.call(id: call.id, arguments: call.arguments)
+                    try answer(result, dispatched: true, step: step, into: &messages)
+                }
+            } catch {
+                return finish(.failed, "transcript: \(error)")
+            }
+
+            // A step whose every call was rejected is a failed step; too many in a row end the run.
+            let callCount = turn.toolCalls.count + turn.malformedCalls.count
+            run.consecutiveFailures = rejected == callCount ? run.consecutiveFailures + 1 : 0
+            if run.consecutiveFailures >= limits.maxConsecutiveToolErrors {
+                return finish(.failed, "\(run.consecutiveFailures) consecutive steps with only invalid tool calls (last: \(firstRejection))")
+            }
+        }
+    }
+
+    /// Why `call` must not run (unknown tool, arguments that do not fit the schema), or nil.
+    func rejection(of call: ToolCall) -> String? {
+        guard let tool = tools.first(where: { $0.declaration.name == call.name }) else {
+            let names = tools.map(\.declaration.name)
+            return "unknown tool '\(call.name)'" + (names.isEmpty ? "; no tools are available" : "; available: \(names.joined(separator: ", "))")
+        }
+        if let problem = JSONSchema(tool.declaration.parameters).firstError(call.arguments) {
+            return "invalid arguments for \(call.name): \(problem)"
+        }
+        return nil
+    }
+
+    func answer(_ result: ToolResult, dispatched: Bool, step: Int, into messages: inout [Message]) throws {
+        try emit(.toolResult(step: step, result: result, dispatched: dispatched))
+        messages.append(.tool(result))
+    }
+
+    func emit(_ event: TranscriptEvent) throws {
+        try sink.record(event)
+        observer(.event(event))
+    }
+
+    static func seconds(_ s: Double) -> String {
+        s.rounded() == s ? "\(Int(s))s" : String(format: "%.1fs", s)
+    }
+
+    struct RunState {
+        var steps = 0
+        var tokens = 0
+        var consecutiveFailures = 0
+    }
+}

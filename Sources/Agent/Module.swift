@@ -1,1 +1,0 @@
-// Module Agent: see DESIGN.md section 1.

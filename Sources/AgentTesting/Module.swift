@@ -1,1 +1,0 @@
-// Module AgentTesting: see DESIGN.md section 1.

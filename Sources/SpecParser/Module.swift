@@ -1,1 +1,0 @@
-// Module SpecParser: see DESIGN.md section 1.

@@ -1,0 +1,133 @@
+import AgentCore
+
+/// The JSON payload of each transcript event type, and back.
+public enum EventCodec {
+    public static func payload(_ event: TranscriptEvent) -> JSONValue {
+        switch event {
+        case .header(let h):
+            return [
+                "runtime": .string(h.runtimeVersion), "started_at": .string(h.startedAt),
+                "model": [
+                    "name": .string(h.model.name), "sha256": .optional(h.model.fileSHA256),
+                    "template_sha256": .optional(h.model.templateSHA256), "attention": .optional(h.model.attention),
+                    "endpoint": .optional(h.model.endpoint),
+                ],
+                "sampling": SpecJSON.sampling(h.sampling),
+                "threads": h.threads.map { .int(Int64($0)) } ?? .null,
+                "sandboxed": .bool(h.sandboxed),
+                "tools": .array(h.tools.map(\.openAIFunction)),
+                "spec": h.spec,
+            ]
+        case .message(let m):
+            return ["role": .string(m.role.rawValue), "content": .string(m.content)]
+        case .modelTurn(let step, let t):
+            return [
+                "step": .int(Int64(step)), "text": .string(t.text), "tokens": .array(t.tokens.map { .int(Int64($0)) }),
+                "stop": .string(t.stop.rawValue), "prompt_tokens": .int(Int64(t.promptTokens)),
+                "reused_tokens": .int(Int64(t.reusedTokens)), "prefill_s": .number(t.prefillSeconds),
+                "decode_s": .number(t.decodeSeconds),
+                "tool_calls": .array(t.toolCalls.map(call)),
+                "malformed": .array(t.malformedCalls.map(malformed)),
+            ]
+        case .toolCall(let step, let c):
+            return .object([JSONMember("step", .int(Int64(step)))] + (call(c).objectValue ?? []))
+        case .malformedCall(let step, let m):
+            return .object([JSONMember("step", .int(Int64(step)))] + (malformed(m).objectValue ?? []))
+        case .toolResult(let step, let r, let dispatched):
+            return [
+                "step": .int(Int64(step)), "call_id": .string(r.callID), "name": .string(r.name), "ok": .bool(r.ok),
+                "dispatched": .bool(dispatched), "output": .string(r.output), "error": .optional(r.error),
+                "exit_code": r.exitCode.map { .int(Int64($0)) } ?? .null, "duration_s": .number(r.durationSeconds),
+                "output_sha256": .optional(r.fullOutputSHA256),
+                "output_bytes": r.fullOutputBytes.map { .int(Int64($0)) } ?? .null,
+            ]
+        case .error(let step, let message):
+            return ["step": step.map { .int(Int64($0)) } ?? .null, "message": .string(message)]
+        case .final(let o):
+            return [
+                "status": .string(o.status.rawValue), "reason": .string(o.reason), "answer": .optional(o.answer),
+                "steps": .int(Int64(o.steps)), "tokens": .int(Int64(o.tokens)), "wall_s": .number(o.wallSeconds),
+            ]
+        }
+    }
+
+    static func call(_ c: ToolCall) -> JSONValue {
+        ["call_id": .string(c.id), "name": .string(c.name), "arguments": c.arguments, "recovered": .bool(c.recovered)]
+    }
+
+    static func malformed(_ m: MalformedToolCall) -> JSONValue {
+        ["call_id": .string(m.id), "name": .optional(m.name), "raw": .string(m.raw), "malformed": .string(m.reason)]
+    }
+
+    /// Decode one event from its `type` and `payload`. Throws `FieldError` with a one-line message.
+    static func event(type: String, payload: JSONValue) throws -> TranscriptEvent {
+        let f = try JSONFields(payload, type)
+        switch type {
+        case "header":
+            let m = try f.object("model")
+            let model = ModelDescription(name: try m.string("name"), fileSHA256: try m.optionalString("sha256"),
+                                         templateSHA256: try m.optionalString("template_sha256"),
+                                         attention: try m.optionalString("attention"), endpoint: try m.optionalString("endpoint"))
+            let tools = try f.array("tools").map { value -> ToolDeclaration in
+                let fn = try JSONFields(value, "header.tools[]").object("function")
+                return ToolDeclaration(name: try fn.string("name"), description: try fn.string("description"),
+                                       parameters: try fn.raw("parameters"))
+            }
+            return .header(TranscriptHeader(
+                runtimeVersion: try f.string("runtime"), spec: try f.raw("spec"), model: model,
+                sampling: try SpecJSON.decodeSampling(try f.object("sampling")), threads: try f.optionalInt("threads"),
+                tools: tools, sandboxed: try f.bool("sandboxed"), startedAt: try f.string("started_at")))
+        case "message":
+            let roleText = try f.string("role")
+            guard let role = Message.Role(rawValue: roleText) else { throw f.fail("role", "system, user, assistant or tool") }
+            return .message(Message(role: role, content: try f.string("content")))
+        case "model_turn":
+            let tokens = try f.array("tokens").map { v -> Int32 in
+                guard case .int(let i) = v, let t = Int32(exactly: i) else { throw f.fail("tokens", "a list of token ids") }
+                return t
+            }
+            guard let stop = StopReason(rawValue: try f.string("stop")) else { throw f.fail("stop", "eos, length, stop or tool_call") }
+            let calls = try f.array("tool_calls").map { try decodeCall(try JSONFields($0, "model_turn.tool_calls[]")) }
+            let bad = try f.array("malformed").map { try decodeMalformed(try JSONFields($0, "model_turn.malformed[]")) }
+            let turn = ModelTurn(text: try f.string("text"), tokens: tokens, toolCalls: calls, malformedCalls: bad, stop: stop,
+                                 promptTokens: try f.int("prompt_tokens"), reusedTokens: try f.int("reused_tokens"),
+                                 prefillSeconds: try f.double("prefill_s"), decodeSeconds: try f.double("decode_s"))
+            return .modelTurn(step: try f.int("step"), turn: turn)
+        case "tool_call":
+            if f.has("malformed") { return .malformedCall(step: try f.int("step"), call: try decodeMalformed(f)) }
+            return .toolCall(step: try f.int("step"), call: try decodeCall(f))
+        case "tool_result":
+            var exit: Int32?
+            if let code = try f.optionalInt("exit_code") {
+                guard let c = Int32(exactly: code) else { throw f.fail("exit_code", "a 32-bit integer") }
+                exit = c
+            }
+            let result = ToolResult(callID: try f.string("call_id"), name: try f.string("name"), ok: try f.bool("ok"),
+                                    output: try f.string("output"), error: try f.optionalString("error"), exitCode: exit,
+                                    durationSeconds: try f.double("duration_s"),
+                                    fullOutputSHA256: try f.optionalString("output_sha256"),
+                                    fullOutputBytes: try f.optionalInt("output_bytes"))
+            return .toolResult(step: try f.int("step"), result: result, dispatched: try f.bool("dispatched"))
+        case "error":
+            return .error(step: try f.optionalInt("step"), message: try f.string("message"))
+        case "final":
+            guard let status = RunOutcome.Status(rawValue: try f.string("status")) else {
+                throw f.fail("status", "final, failed or budget")
+            }
+            return .final(RunOutcome(status: status, reason: try f.string("reason"), answer: try f.optionalString("answer"),
+                                     steps: try f.int("steps"), tokens: try f.int("tokens"), wallSeconds: try f.double("wall_s")))
+        default:
+            throw FieldError(description: "unknown event type '\(type)'")
+        }
+    }
+
+    static func decodeCall(_ f: JSONFields) throws -> ToolCall {
+        ToolCall(id: try f.string("call_id"), name: try f.string("name"), arguments: try f.raw("arguments"),
+                 recovered: try f.bool("recovered"))
+    }
+
+    static func decodeMalformed(_ f: JSONFields) throws -> MalformedToolCall {
+        MalformedToolCall(id: try f.string("call_id"), raw: try f.string("raw"), name: try f.optionalString("name"),
+                          reason: try f.string("malformed"))
+    }
+}

@@ -1,1 +1,0 @@
-// Module TranscriptIO: see DESIGN.md section 1.

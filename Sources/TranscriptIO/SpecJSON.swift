@@ -1,0 +1,156 @@
+import AgentCore
+
+/// A `TaskSpec` as JSON, for transcript headers (keys as in the YAML spec; durations in seconds, sizes in bytes).
+public enum SpecJSON {
+    public static func encode(_ spec: TaskSpec) -> JSONValue {
+        var members: [JSONMember] = [
+            JSONMember("name", .string(spec.name)),
+            JSONMember("model", model(spec.model)),
+        ]
+        if let a = spec.attention {
+            members.append(JSONMember("attention", [
+                "mode": .string(a.mode.rawValue), "plan": .optional(a.plan), "block_size": .int(Int64(a.blockSize)),
+                "sink_blocks": .int(Int64(a.sinkBlocks)), "local_blocks": .int(Int64(a.localBlocks)),
+            ]))
+        }
+        members += [
+            JSONMember("sampling", sampling(spec.sampling)),
+            JSONMember("system", .optional(spec.system)),
+            JSONMember("prompt", .string(spec.prompt)),
+            JSONMember("parameters", .sortedObject(spec.parameters)),
+            JSONMember("tools", .array(spec.tools.map(tool))),
+            JSONMember("sandbox", sandbox(spec.sandbox)),
+            JSONMember("limits", [
+                "steps": .int(Int64(spec.limits.steps)), "tokens": .int(Int64(spec.limits.tokens)),
+                "wall": .number(spec.limits.wallSeconds),
+                "max_tool_errors": .int(Int64(spec.limits.maxConsecutiveToolErrors)),
+            ]),
+            JSONMember("transcript", .optional(spec.transcript)),
+            JSONMember("constrain_tool_calls", .bool(spec.constrainToolCalls)),
+            JSONMember("base_directory", .string(spec.baseDirectory)),
+        ]
+        return .object(members)
+    }
+
+    public static func sampling(_ s: SamplingOptions) -> JSONValue {
+        [
+            "temperature": .number(s.temperature), "top_p": .number(s.topP), "top_k": .int(Int64(s.topK)),
+            "min_p": .number(s.minP), "repetition_penalty": .number(s.repetitionPenalty),
+            "seed": .int(Int64(bitPattern: s.seed)), "max_tokens": .int(Int64(s.maxTokens)),
+            "stop": .array(s.stop.map { .string($0) }),
+        ]
+    }
+
+    static func model(_ m: ModelRef) -> JSONValue {
+        switch m {
+        case .local(let name): return .string(name)
+        case .remote(let r):
+            return ["url": .string(r.url), "name": .string(r.name), "api_key_env": .optional(r.apiKeyEnv),
+                    "timeout": .number(r.timeoutSeconds), "retries": .int(Int64(r.retries))]
+        }
+    }
+
+    static func tool(_ t: ToolEntry) -> JSONValue {
+        switch t {
+        case .builtin(let name): return ["builtin": .string(name)]
+        case .exec(let path): return ["exec": .string(path)]
+        case .http(let h):
+            return ["http": [
+                "name": .string(h.name), "description": .string(h.description), "method": .string(h.method),
+                "url": .string(h.url), "headers": .sortedObject(h.headers), "body": .optional(h.body),
+                "parameters": h.parameters, "allow": .array(h.allow.map { .string($0) }),
+                "timeout": .number(h.timeoutSeconds), "max_bytes": .int(Int64(h.maxBytes)),
+                "max_redirects": .int(Int64(h.maxRedirects)),
+            ]]
+        case .mcp(let m):
+            return ["mcp": [
+                "command": .array(m.command.map { .string($0) }), "env": .sortedObject(m.env),
+                "timeout": .number(m.timeoutSeconds), "network": .bool(m.network),
+            ]]
+        }
+    }
+
+    static func sandbox(_ s: SandboxSettings) -> JSONValue {
+        if s.disabled { return "none" }
+        return [
+            "network": .bool(s.network), "timeout": .number(s.timeoutSeconds), "memory": .int(Int64(s.memoryBytes)),
+            "processes": .int(Int64(s.processes)), "output": .int(Int64(s.outputBytes)), "cpu": .int(Int64(s.cpuSeconds)),
+            "file_size": .int(Int64(s.fileSizeBytes)), "open_files": .int(Int64(s.openFiles)),
+            "writable": .array(s.writable.map { .string($0) }), "env": .array(s.env.map { .string($0) }),
+            "workdir": .optional(s.workdir),
+        ]
+    }
+
+    // MARK: decoding
+
+    /// The spec recorded by `encode`. Throws a one-line description on a malformed value.
+    public static func decode(_ value: JSONValue) throws -> TaskSpec {
+        do {
+            return try decodeSpec(try JSONFields(value, "spec"))
+        } catch let e as FieldError {
+            throw TranscriptError(file: nil, line: nil, message: e.description)
+        }
+    }
+
+    static func decodeSpec(_ f: JSONFields) throws -> TaskSpec {
+        let model: ModelRef
+        if let name = try f.raw("model").stringValue {
+            model = .local(name)
+        } else {
+            let m = try f.object("model")
+            model = .remote(RemoteModelSettings(url: try m.string("url"), name: try m.string("name"), apiKeyEnv: try m.optionalString("api_key_env"),
+                                                timeoutSeconds: try m.double("timeout"), retries: try m.int("retries")))
+        }
+        var spec = TaskSpec(name: try f.string("name"), model: model, prompt: try f.string("prompt"))
+        if f.has("attention") {
+            let a = try f.object("attention")
+            guard let mode = AttentionSettings.Mode(rawValue: try a.string("mode")) else { throw a.fail("mode", "full or loza") }
+            spec.attention = AttentionSettings(mode: mode, plan: try a.optionalString("plan"), blockSize: try a.int("block_size"),
+                                               sinkBlocks: try a.int("sink_blocks"), localBlocks: try a.int("local_blocks"))
+        }
+        spec.sampling = try decodeSampling(try f.object("sampling"))
+        spec.system = try f.optionalString("system")
+        spec.parameters = try f.stringMap("parameters")
+        spec.tools = try f.array("tools").map { try decodeTool(try JSONFields($0, "spec.tools[]")) }
+        if f.value["sandbox"] == "none" {
+            spec.sandbox = SandboxSettings(disabled: true)
+        } else {
+            let s = try f.object("sandbox")
+            spec.sandbox = SandboxSettings(
+                network: try s.bool("network"), timeoutSeconds: try s.double("timeout"), memoryBytes: try s.int("memory"),
+                processes: try s.int("processes"), outputBytes: try s.int("output"), cpuSeconds: try s.int("cpu"),
+                fileSizeBytes: try s.int("file_size"), openFiles: try s.int("open_files"), writable: try s.stringArray("writable"),
+                env: try s.stringArray("env"), workdir: try s.optionalString("workdir"))
+        }
+        let l = try f.object("limits")
+        spec.limits = Limits(steps: try l.int("steps"), tokens: try l.int("tokens"), wallSeconds: try l.double("wall"),
+                             maxConsecutiveToolErrors: try l.int("max_tool_errors"))
+        spec.transcript = try f.optionalString("transcript")
+        spec.constrainToolCalls = try f.bool("constrain_tool_calls")
+        spec.baseDirectory = try f.string("base_directory")
+        return spec
+    }
+
+    static func decodeSampling(_ s: JSONFields) throws -> SamplingOptions {
+        SamplingOptions(temperature: try s.double("temperature"), topP: try s.double("top_p"), topK: try s.int("top_k"),
+                        minP: try s.double("min_p"), repetitionPenalty: try s.double("repetition_penalty"),
+                        seed: UInt64(bitPattern: Int64(try s.int("seed"))), maxTokens: try s.int("max_tokens"),
+                        stop: try s.stringArray("stop"))
+    }
+
+    static func decodeTool(_ f: JSONFields) throws -> ToolEntry {
+        if f.has("builtin") { return .builtin(try f.string("builtin")) }
+        if f.has("exec") { return .exec(path: try f.string("exec")) }
+        if f.has("http") {
+            let h = try f.object("http")
+            return .http(HTTPToolSpec(
+                name: try h.string("name"), description: try h.string("description"), method: try h.string("method"),
+                url: try h.string("url"), headers: try h.stringMap("headers"), body: try h.optionalString("body"),
+                parameters: try h.raw("parameters"), allow: try h.stringArray("allow"), timeoutSeconds: try h.double("timeout"),
+                maxBytes: try h.int("max_bytes"), maxRedirects: try h.int("max_redirects")))
+        }
+        let m = try f.object("mcp")
+        return .mcp(MCPServerSpec(command: try m.stringArray("command"), env: try m.stringMap("env"),
+                                  timeoutSeconds: try m.double("timeout"), network: try m.bool("network")))
+    }
+}

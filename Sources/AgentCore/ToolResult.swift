@@ -13,9 +13,13 @@ public struct ToolResult: Sendable, Hashable {
     /// Set when `output` was truncated: the SHA-256 (hex) of the full output and its byte count.
     public var fullOutputSHA256: String?
     public var fullOutputBytes: Int?
+    /// Facts about how the call ran, for the transcript (not shown to the model), e.g.
+    /// `sandbox: bubblewrap` or `sandbox: none` (the spec said `sandbox: none`: the tool ran unsandboxed).
+    public var metadata: [String: String]
 
     public init(callID: String, name: String, ok: Bool, output: String, error: String? = nil, exitCode: Int32? = nil,
-                durationSeconds: Double = 0, fullOutputSHA256: String? = nil, fullOutputBytes: Int? = nil) {
+                durationSeconds: Double = 0, fullOutputSHA256: String? = nil, fullOutputBytes: Int? = nil,
+                metadata: [String: String] = [:]) {
         self.callID = callID
         self.name = name
         self.ok = ok
@@ -25,6 +29,7 @@ public struct ToolResult: Sendable, Hashable {
         self.durationSeconds = durationSeconds
         self.fullOutputSHA256 = fullOutputSHA256
         self.fullOutputBytes = fullOutputBytes
+        self.metadata = metadata
     }
 
     public static func failure(callID: String, name: String, error: String, output: String = "", exitCode: Int32? = nil,

@@ -1,1 +1,0 @@
-// Module Tools: see DESIGN.md section 1.

@@ -1,0 +1,153 @@
+import AgentCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One command to run for a tool.
+struct SandboxCommand: Sendable {
+    var argv: [String]
+    /// Bytes on the command's stdin; nil = stdin is `/dev/null`.
+    var stdin: [UInt8]? = nil
+    /// Keep stderr apart from stdout (plugins); otherwise both go to one pipe, in the order written.
+    var separateStderr = false
+    /// Host paths bound read-only at the same place (a plugin's folder).
+    var readOnly: [String] = []
+    var extraEnv: [String: String] = [:]
+    var timeoutSeconds: Double? = nil
+    var outputLimit: Int? = nil
+    var network: Bool? = nil
+}
+
+/// The outcome of a sandboxed command.
+struct SandboxRun: Sendable {
+    var process: ProcessOutcome
+    /// The sandbox (or the unsandboxed launcher) could not be set up: nothing ran.
+    var failure: String?
+    /// The wall-clock limit this run had.
+    var timeout: Double? = nil
+    /// False only for `sandbox: none`.
+    var sandboxed: Bool
+    var exitCode: Int32? { process.exitCode }
+    var stdout: CapturedText { process.stdout }
+    var stderr: CapturedText { sandboxed ? (process.toolStderr ?? .empty) : process.stderr }
+}
+
+/// Runs commands under bubblewrap with the limits of a `SandboxPolicy`. Fails closed: when the sandbox
+/// cannot be set up, the command does not run and `SandboxRun.failure` says why.
+struct Sandbox: Sendable {
+    let policy: SandboxPolicy
+
+    /// The launcher waits on fd 5 until loza has set its rlimits and cgroups, then becomes bwrap.
+    static let launcherScript = "read -r _ <&5 || exit 125; exec 5<&-; exec \"$@\""
+    /// Inside the sandbox: fd 4 is the tool's stderr (bwrap's own diagnostics stay on fd 2, apart).
+    static let innerScript = "exec 2>&4 4>&- 3>&-; exec \"$@\""
+
+    func run(_ command: SandboxCommand) async -> SandboxRun {
+        let s = policy.settings
+        let sandboxed = !s.disabled
+        if sandboxed {
+            guard access(policy.bwrapPath, X_OK) == 0 else {
+                return SandboxRun(process: ProcessOutcome(), failure: "sandbox unavailable: \(policy.bwrapPath) is missing or not executable (install bubblewrap; nothing was run)", sandboxed: true)
+            }
+        }
+        var cgroup: CallCgroup?
+        if policy.processLimit == .cgroup {
+            do {
+                cgroup = try CallCgroup.create(maxProcesses: s.processes, memoryBytes: s.memoryBytes)
+            } catch {
+                return SandboxRun(process: ProcessOutcome(), failure: "\(error)", sandboxed: sandboxed)
+            }
+        }
+        defer { cgroup?.remove() }
+
+        var argv = ["/bin/sh", "-c", Sandbox.launcherScript, "loza-launch"]
+        var spec = ProcessSpec(executable: "/bin/sh", arguments: [], environment: [],
+                               stdin: command.stdin, gated: true,
+                               timeoutSeconds: command.timeoutSeconds ?? s.timeoutSeconds,
+                               outputLimit: command.outputLimit ?? s.outputBytes)
+        if sandboxed {
+            argv += [policy.bwrapPath] + policy.bwrapArguments(readOnly: command.readOnly, network: command.network,
+                                                               extraEnv: command.extraEnv)
+            argv += ["--", "/bin/sh", "-c", Sandbox.innerScript, "loza-tool"] + command.argv
+            spec.statusFD = true
+            spec.toolStderr = command.separateStderr ? .separate : .stdout
+            spec.environment = ["PATH=/usr/bin:/bin"]
+        } else {
+            argv += command.argv
+            spec.workingDirectory = policy.workdir
+            spec.stderrIntoStdout = !command.separateStderr
+            spec.environment = policy.environment(extra: command.extraEnv).map { "\($0.0)=\($0.1)" }
+        }
+        spec.arguments = argv
+
+        let limits = self.limits
+        let group = cgroup
+        var hooks = ProcessHooks()
+        hooks.prepare = { pid in
+            if let problem = Sandbox.applyLimits(limits, to: pid) { return problem }
+            return group?.join(pid)
+        }
+        if sandboxed && policy.processLimit == .watchdog {
+            let maxProcesses = s.processes
+            hooks.watchdog = { initPid in
+                let n = Sandbox.countProcesses(initPid: initPid)
+                return n > maxProcesses ? "more than \(maxProcesses) processes (limit); all processes of the call killed" : nil
+            }
+        }
+        let outcome = await ProcessRunner.run(spec, hooks: hooks)
+        var run = SandboxRun(process: outcome, failure: nil, timeout: spec.timeoutSeconds, sandboxed: sandboxed)
+        if let e = outcome.spawnError {
+            run.failure = "sandbox setup failed: \(e)"
+        } else if let e = outcome.prepareFailure {
+            run.failure = "sandbox setup failed: \(e)"
+        } else if sandboxed && !outcome.timedOut && outcome.killReason == nil && !outcome.status.contains("\"exit-code\"") {
+            let diag = outcome.stderr.text.split(separator: "\n").first { $0.hasPrefix("bwrap:") }
+                ?? outcome.stderr.text.split(separator: "\n").first
+            let what = diag.map(String.init) ?? "bubblewrap exited with status \(outcome.exitCode.map(String.init) ?? "?") before running the tool"
+            run.failure = "sandbox setup failed: \(what) (nothing was run unsandboxed)"
+        }
+        return run
+    }
+
+    struct Limits: Sendable {
+        var cpuSeconds: Int, memoryBytes: Int, fileSizeBytes: Int, openFiles: Int
+    }
+
+    var limits: Limits {
+        let s = policy.settings
+        return Limits(cpuSeconds: s.cpuSeconds, memoryBytes: s.memoryBytes, fileSizeBytes: s.fileSizeBytes,
+                      openFiles: s.openFiles)
+    }
+
+    /// rlimits of the gated launcher, inherited by bwrap and everything in the sandbox.
+    static func applyLimits(_ l: Limits, to pid: pid_t) -> String? {
+        guard let prlimit = LibC.prlimit else { return "prlimit is unavailable" }
+        let table: [(Int32, Int, String)] = [
+            (Int32(RLIMIT_CPU.rawValue), l.cpuSeconds, "CPU"),
+            (Int32(RLIMIT_AS.rawValue), l.memoryBytes, "address space"),
+            (Int32(RLIMIT_FSIZE.rawValue), l.fileSizeBytes, "file size"),
+            (Int32(RLIMIT_NOFILE.rawValue), l.openFiles, "open files"),
+            (Int32(RLIMIT_CORE.rawValue), 0, "core"),
+        ]
+        for (resource, value, name) in table {
+            // CPU: the soft limit sends SIGXCPU (reported as such); the hard one, 2 s later, SIGKILL.
+            let hard = resource == Int32(RLIMIT_CPU.rawValue) ? value + 2 : value
+            var r = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(hard))
+            if prlimit(pid, resource, &r, nil) != 0 { return "cannot set the \(name) limit: \(LibC.errnoText())" }
+        }
+        return nil
+    }
+
+    /// Processes in the sandbox's PID namespace, read from its own /proc.
+    static func countProcesses(initPid: pid_t) -> Int {
+        guard let dir = opendir("/proc/\(initPid)/root/proc") else { return 0 }
+        defer { closedir(dir) }
+        var n = 0
+        while let entry = readdir(dir) {
+            let first = withUnsafeBytes(of: entry.pointee.d_name) { $0.first ?? 0 }
+            if first >= 0x31 && first <= 0x39 { n += 1 }
+        }
+        return n
+    }
+}

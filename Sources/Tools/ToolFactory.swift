@@ -1,0 +1,67 @@
+import AgentCore
+import Foundation
+
+/// Builds the tools of a task spec.
+public enum ToolFactory {
+    /// The built-in tool names.
+    public static let builtinNames = ["shell"]
+
+    /// One tool (or, for an MCP server, several) per entry. Relative paths resolve against `baseDirectory`.
+    /// Throws `ToolSetupError` with one line naming the entry that is wrong.
+    public static func makeTools(entries: [ToolEntry], sandbox: SandboxSettings, baseDirectory: String) async throws -> [any Tool] {
+        let policy = try SandboxPolicy.resolve(sandbox, baseDirectory: baseDirectory)
+        return try await makeTools(entries: entries, policy: policy, baseDirectory: baseDirectory)
+    }
+
+    /// As above, with an already resolved sandbox policy (the same work directory for every tool of a run).
+    public static func makeTools(entries: [ToolEntry], policy: SandboxPolicy, baseDirectory: String) async throws -> [any Tool] {
+        var tools: [any Tool] = []
+        var seen: [String: String] = [:]
+        for (index, entry) in entries.enumerated() {
+            let label = "tools[\(index)] (\(describe(entry)))"
+            let made: [any Tool]
+            do {
+                made = try await make(entry, policy: policy, baseDirectory: baseDirectory)
+            } catch let e as ToolSetupError {
+                for t in tools { await t.shutdown() }
+                throw ToolSetupError("\(label): \(e.description)")
+            }
+            for t in made {
+                let name = t.declaration.name
+                if let other = seen[name] {
+                    for t in tools + made { await t.shutdown() }
+                    throw ToolSetupError("\(label): tool name '\(name)' is already used by \(other)")
+                }
+                seen[name] = label
+                tools.append(t)
+            }
+        }
+        return tools
+    }
+
+    static func make(_ entry: ToolEntry, policy: SandboxPolicy, baseDirectory: String) async throws -> [any Tool] {
+        switch entry {
+        case .builtin(let name):
+            switch name {
+            case "shell": return [ShellTool(policy: policy)]
+            default:
+                throw ToolSetupError("unknown built-in tool '\(name)' (built-ins: \(builtinNames.joined(separator: ", ")))")
+            }
+        case .exec(let path):
+            throw ToolSetupError("executable plugins are not supported yet (\(path))")
+        case .http(let spec):
+            throw ToolSetupError("HTTP tools are not supported yet (\(spec.name))")
+        case .mcp(let spec):
+            throw ToolSetupError("MCP servers are not supported yet (\(spec.command.joined(separator: " ")))")
+        }
+    }
+
+    static func describe(_ entry: ToolEntry) -> String {
+        switch entry {
+        case .builtin(let name): return "builtin: \(name)"
+        case .exec(let path): return "exec: \(path)"
+        case .http(let spec): return "http: \(spec.name)"
+        case .mcp(let spec): return "mcp: \(spec.command.joined(separator: " "))"
+        }
+    }
+}

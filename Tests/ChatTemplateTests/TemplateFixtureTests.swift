@@ -30,12 +30,12 @@ struct TemplateFixture {
                 name: try #require(c["name"]?.stringValue),
                 messages: try (c["messages"]?.arrayValue ?? []).map(message),
                 tools: try (c["tools"]?.arrayValue ?? []).map(tool),
-                addGenerationPrompt: try #require(c["add_generation_prompt"]?.boolValue),
+                addGenerationPrompt: try #require(c["add_generation_prompt"]?.boolValue as Bool?),
                 expected: try #require(c["expected"]?.stringValue)))
         }
         return TemplateFixture(model: model, template: try #require(json["template"]?.stringValue),
                                templateSHA256: try #require(json["template_sha256"]?.stringValue),
-                               nativeTools: try #require(json["native_tools"]?.boolValue), cases: cases)
+                               nativeTools: try #require(json["native_tools"]?.boolValue as Bool?), cases: cases)
     }
 
     static func message(_ m: JSONValue) throws -> Message {

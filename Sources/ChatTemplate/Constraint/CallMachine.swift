@@ -1,0 +1,513 @@
+import AgentCore
+
+/// One level of the byte automaton's stack.
+struct Frame {
+    enum Kind: UInt8 { case call, object, array, string, number, literal }
+    var kind: Kind
+    var phase: UInt8 = 0
+    /// Whitespace bytes in a row (bounded, so a model cannot pad forever).
+    var ws: UInt8 = 0
+    /// call: 1 = bare (no tags); string: 1 = object key; number: 1 = integer only.
+    var flag: UInt8 = 0
+    /// Schema node (object, array), literal set (literal), chosen tool (call).
+    var node: Int32 = 0
+    /// object: keys seen; literal: candidates still alive; array: items so far.
+    var mask: UInt64 = 0
+    /// literal: bytes matched; string: escape state; number: characters so far.
+    var pos: UInt32 = 0
+    /// string: `\u` hex value (low 16 bits) and UTF-8 state (bits 16-23); object: property being written.
+    var aux: UInt32 = 0
+}
+
+/// Mode and stack depth of the automaton; the frames live in a buffer next to it.
+struct MachineHead {
+    enum Mode: UInt8 {
+        /// Only whitespace so far in the reply: a `{` opens a bare call.
+        case replyStart
+        /// Ordinary text; watching for the opening tag.
+        case free
+        /// Inside a call.
+        case call
+        /// An end-of-generation token was taken.
+        case ended
+        /// A byte outside the language was forced in: no constraint any more.
+        case failed
+    }
+    var mode = Mode.replyStart
+    var tagPos: UInt8 = 0
+    var ws: UInt8 = 0
+    var count: Int32 = 0
+    /// Calls completed in this reply.
+    var completed: Int32 = 0
+}
+
+/// UTF-8 validation as a small state machine: 0 = at a character boundary, 1-3 = that many continuation
+/// bytes expected (80-BF), 4 = after E0 (A0-BF next), 5 = after ED (80-9F), 6 = after F0 (90-BF),
+/// 7 = after F4 (80-8F). `next[state * 256 + byte]`, 255 = invalid.
+let utf8Next: [UInt8] = {
+    var t = [UInt8](repeating: 255, count: 8 * 256)
+    for b in 0..<256 {
+        // Boundary.
+        switch b {
+        case 0x00...0x7F: t[b] = 0
+        case 0xC2...0xDF: t[b] = 1
+        case 0xE0: t[b] = 4
+        case 0xE1...0xEC, 0xEE...0xEF: t[b] = 2
+        case 0xED: t[b] = 5
+        case 0xF0: t[b] = 6
+        case 0xF1...0xF3: t[b] = 3
+        case 0xF4: t[b] = 7
+        default: break
+        }
+        let cont = (0x80...0xBF).contains(b)
+        if cont { t[1 * 256 + b] = 0; t[2 * 256 + b] = 1; t[3 * 256 + b] = 2 }
+        if (0xA0...0xBF).contains(b) { t[4 * 256 + b] = 1 }
+        if (0x80...0x9F).contains(b) { t[5 * 256 + b] = 1 }
+        if (0x90...0xBF).contains(b) { t[6 * 256 + b] = 2 }
+        if (0x80...0x8F).contains(b) { t[7 * 256 + b] = 2 }
+    }
+    return t
+}()
+
+/// "tool_call>": what follows `<` or `</` in a call tag.
+let callTagTail = Array("tool_call>".utf8)
+
+@inline(__always) func isJSONSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+
+@inline(__always) func hexDigit(_ b: UInt8) -> UInt32? {
+    switch b {
+    case 0x30...0x39: return UInt32(b - 0x30)
+    case 0x41...0x46: return UInt32(b - 0x41 + 10)
+    case 0x61...0x66: return UInt32(b - 0x61 + 10)
+    default: return nil
+    }
+}
+
+/// The language of one reply under constraint: free text in which `<tool_call>` opens a call (and a `{`
+/// as the first non-space byte opens a bare call), a call being exactly
+/// `{"name": <declared name>, "arguments": <object valid for that tool's schema>}` (JSON whitespace
+/// allowed, bounded), followed by `</tool_call>` (tagged) or only end of generation (bare).
+final class CallMachine: @unchecked Sendable {
+    let graph: SchemaGraph
+    let literals: [[[UInt8]]]
+    let nameKey: Int32, argumentsKey: Int32, toolNames: Int32, closeTag: Int32, booleans: Int32, null: Int32
+    let tag = Array(ToolCallParser.openTag.utf8)
+    static let maxFrames = 48
+    static let maxSpaces: UInt8 = 12
+    static let maxLeadingSpaces: UInt8 = 16
+    static let maxIntegerDigits: UInt32 = 15
+    static let maxNumberLength: UInt32 = 24
+
+    init(tools: [ToolDeclaration]) {
+        var g = SchemaGraph(tools: tools)
+        nameKey = g.addLiteralSet([Array("\"name\"".utf8)])
+        argumentsKey = g.addLiteralSet([Array("\"arguments\"".utf8)])
+        toolNames = g.addLiteralSet(tools.map { Array(JSONValue.string($0.name).serialized(.compact).utf8) })
+        closeTag = g.addLiteralSet([Array(ToolCallParser.closeTag.utf8)])
+        booleans = g.addLiteralSet([Array("true".utf8), Array("false".utf8)])
+        null = g.addLiteralSet([Array("null".utf8)])
+        graph = g
+        literals = g.literalSets
+    }
+
+    enum Step { case ok, fail, refeed }
+
+    /// Whether an end-of-generation token may come now.
+    func acceptsEnd(_ h: MachineHead, _ f: UnsafeMutablePointer<Frame>) -> Bool {
+        switch h.mode {
+        case .replyStart, .free, .failed: return true
+        case .ended: return false
+        case .call: return h.count == 1 && f[0].flag == 1 && f[0].phase == 13
+        }
+    }
+
+    /// Advances by one byte; false if the byte is not allowed (the state is then garbage).
+    func step(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
+        switch h.mode {
+        case .replyStart:
+            if isJSONSpace(b) {
+                guard h.ws < Self.maxLeadingSpaces else { return false }
+                h.ws += 1
+                return true
+            }
+            if b == UInt8(ascii: "{") {
+                h.mode = .call
+                f[0] = Frame(kind: .call, flag: 1)
+                h.count = 1
+                return feed(&h, f, b)
+            }
+            h.mode = .free
+            return stepFree(&h, f, b)
+        case .free: return stepFree(&h, f, b)
+        case .call: return feed(&h, f, b)
+        case .ended: return false
+        case .failed: return true
+        }
+    }
+
+    @inline(__always) private func stepFree(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
+        if b == tag[Int(h.tagPos)] {
+            h.tagPos += 1
+            if Int(h.tagPos) == tag.count {
+                h.tagPos = 0
+                h.mode = .call
+                f[0] = Frame(kind: .call)
+                h.count = 1
+            }
+        } else {
+            h.tagPos = b == tag[0] ? 1 : 0
+        }
+        return true
+    }
+
+    private func feed(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
+        while h.count > 0 {
+            let top = f + Int(h.count - 1)
+            let r: Step
+            switch top.pointee.kind {
+            case .string: r = stepString(&h, f, top, b)
+            case .literal: r = stepLiteral(&h, f, top, b)
+            case .number: r = stepNumber(&h, f, top, b)
+            case .object: r = stepObject(&h, f, top, b)
+            case .array: r = stepArray(&h, f, top, b)
+            case .call: r = stepCall(&h, f, top, b)
+            }
+            switch r {
+            case .ok: return true
+            case .fail: return false
+            case .refeed: continue
+            }
+        }
+        // The call closed inside this byte's processing (cannot happen: a close tag ends on its last byte).
+        return stepFree(&h, f, b)
+    }
+
+    @inline(__always) private func push(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ frame: Frame) -> Bool {
+        guard Int(h.count) < Self.maxFrames else { return false }
+        f[Int(h.count)] = frame
+        h.count += 1
+        return true
+    }
+
+    /// Pops the top frame (complete) and tells its parent, with the literal candidate it matched.
+    private func pop(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, matched: Int) {
+        h.count -= 1
+        guard h.count > 0 else {
+            h.mode = .free
+            h.tagPos = 0
+            h.completed += 1
+            return
+        }
+        let p = f + Int(h.count - 1)
+        switch p.pointee.kind {
+        case .call:
+            switch p.pointee.phase {
+            case 2: p.pointee.phase = 3
+            case 5: p.pointee.node = Int32(matched); p.pointee.phase = 6
+            case 8: p.pointee.phase = 9
+            case 11: p.pointee.phase = 12
+            case 14: pop(&h, f, matched: 0)
+            default: break
+            }
+        case .object:
+            if p.pointee.phase == 10 {
+                if graph.nodes[Int(p.pointee.node)].declaredKeys {
+                    p.pointee.mask |= 1 << UInt64(matched)
+                    p.pointee.aux = UInt32(matched)
+                }
+                p.pointee.phase = 2
+            } else {
+                p.pointee.phase = 4
+            }
+        case .array:
+            p.pointee.mask += 1
+            p.pointee.phase = 2
+        default: break
+        }
+    }
+
+    /// Starts a value of schema `node` whose first byte is `b`.
+    private func beginValue(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, node: Int32, _ b: UInt8) -> Step {
+        let n = graph.nodes[Int(node)]
+        if n.literals >= 0 {
+            let all: UInt64 = literals[Int(n.literals)].count == 64 ? ~0 : (1 << UInt64(literals[Int(n.literals)].count)) - 1
+            return push(&h, f, Frame(kind: .literal, node: n.literals, mask: all)) ? .refeed : .fail
+        }
+        let digitOrMinus = b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39)
+        if b == UInt8(ascii: "\""), n.types.contains(.string) {
+            return push(&h, f, Frame(kind: .string)) ? .ok : .fail
+        }
+        if digitOrMinus, n.types.contains(.integer) || n.types.contains(.number) {
+            let integerOnly: UInt8 = n.types.contains(.number) ? 0 : 1
+            return push(&h, f, Frame(kind: .number, flag: integerOnly)) ? .refeed : .fail
+        }
+        if b == UInt8(ascii: "t") || b == UInt8(ascii: "f"), n.types.contains(.boolean) {
+            return push(&h, f, Frame(kind: .literal, node: booleans, mask: 3)) ? .refeed : .fail
+        }
+        if b == UInt8(ascii: "n"), n.types.contains(.null) {
+            return push(&h, f, Frame(kind: .literal, node: null, mask: 1)) ? .refeed : .fail
+        }
+        if b == UInt8(ascii: "{"), n.types.contains(.object) {
+            return push(&h, f, Frame(kind: .object, node: node)) ? .ok : .fail
+        }
+        if b == UInt8(ascii: "["), n.types.contains(.array) {
+            return push(&h, f, Frame(kind: .array, node: node)) ? .ok : .fail
+        }
+        return .fail
+    }
+
+    @inline(__always) private func space(_ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step? {
+        if isJSONSpace(b) {
+            guard top.pointee.ws < Self.maxSpaces else { return .fail }
+            top.pointee.ws += 1
+            return .ok
+        }
+        top.pointee.ws = 0
+        return nil
+    }
+
+    private func stepCall(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
+        let phase = top.pointee.phase
+        if let r = space(top, b) { return r }
+        switch (phase, b) {
+        case (0, UInt8(ascii: "{")): top.pointee.phase = 1; return .ok
+        case (1, UInt8(ascii: "\"")):
+            top.pointee.phase = 2
+            return push(&h, f, Frame(kind: .literal, node: nameKey, mask: 1)) ? .refeed : .fail
+        case (3, UInt8(ascii: ":")): top.pointee.phase = 4; return .ok
+        case (4, UInt8(ascii: "\"")):
+            let n = literals[Int(toolNames)].count
+            guard n > 0 else { return .fail }
+            top.pointee.phase = 5
+            let all: UInt64 = n >= 64 ? ~0 : (1 << UInt64(n)) - 1
+            return push(&h, f, Frame(kind: .literal, node: toolNames, mask: all)) ? .refeed : .fail
+        case (6, UInt8(ascii: ",")): top.pointee.phase = 7; return .ok
+        case (7, UInt8(ascii: "\"")):
+            top.pointee.phase = 8
+            return push(&h, f, Frame(kind: .literal, node: argumentsKey, mask: 1)) ? .refeed : .fail
+        case (9, UInt8(ascii: ":")): top.pointee.phase = 10; return .ok
+        case (10, UInt8(ascii: "{")):
+            top.pointee.phase = 11
+            return push(&h, f, Frame(kind: .object, node: graph.toolNodes[Int(top.pointee.node)])) ? .ok : .fail
+        case (12, UInt8(ascii: "}")): top.pointee.phase = 13; return .ok
+        case (13, UInt8(ascii: "<")) where top.pointee.flag == 0:
+            top.pointee.phase = 14
+            return push(&h, f, Frame(kind: .literal, node: closeTag, mask: 1)) ? .refeed : .fail
+        default: return .fail
+        }
+    }
+
+    private func stepObject(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
+        if let r = space(top, b) { return r }
+        let n = graph.nodes[Int(top.pointee.node)]
+        let keyCount = n.declaredKeys ? literals[Int(n.keySet)].count : 0
+        let allKeys: UInt64 = keyCount >= 64 ? ~0 : (1 << UInt64(keyCount)) - 1
+        let complete = n.required & ~top.pointee.mask == 0
+        switch top.pointee.phase {
+        case 0, 1:
+            if b == UInt8(ascii: "}") && top.pointee.phase == 0 {
+                guard complete else { return .fail }
+                pop(&h, f, matched: 0)
+                return .ok
+            }
+            guard b == UInt8(ascii: "\"") else { return .fail }
+            top.pointee.phase = 10
+            if n.declaredKeys {
+                let alive = allKeys & ~top.pointee.mask
+                guard alive != 0 else { return .fail }
+                return push(&h, f, Frame(kind: .literal, node: n.keySet, mask: alive)) ? .refeed : .fail
+            }
+            guard n.freeValues >= 0 else { return .fail }
+            return push(&h, f, Frame(kind: .string, flag: 1)) ? .ok : .fail
+        case 2:
+            guard b == UInt8(ascii: ":") else { return .fail }
+            top.pointee.phase = 3
+            return .ok
+        case 3:
+            top.pointee.phase = 11
+            let valueNode = n.declaredKeys ? n.propertyNodes[Int(top.pointee.aux)] : n.freeValues
+            return beginValue(&h, f, node: valueNode, b)
+        case 4:
+            if b == UInt8(ascii: ",") {
+                let more = n.declaredKeys ? (allKeys & ~top.pointee.mask) != 0 : n.freeValues >= 0
+                guard more else { return .fail }
+                top.pointee.phase = 1
+                return .ok
+            }
+            guard b == UInt8(ascii: "}"), complete else { return .fail }
+            pop(&h, f, matched: 0)
+            return .ok
+        default:
+            return .fail
+        }
+    }
+
+    private func stepArray(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
+        if let r = space(top, b) { return r }
+        let n = graph.nodes[Int(top.pointee.node)]
+        let count = Int(top.pointee.mask)
+        switch top.pointee.phase {
+        case 0, 1:
+            if b == UInt8(ascii: "]") && top.pointee.phase == 0 {
+                guard n.minItems == 0 else { return .fail }
+                pop(&h, f, matched: 0)
+                return .ok
+            }
+            guard count < n.maxItems else { return .fail }
+            top.pointee.phase = 11
+            return beginValue(&h, f, node: n.items, b)
+        case 2:
+            if b == UInt8(ascii: ",") {
+                guard count < n.maxItems else { return .fail }
+                top.pointee.phase = 1
+                return .ok
+            }
+            guard b == UInt8(ascii: "]"), count >= n.minItems else { return .fail }
+            pop(&h, f, matched: 0)
+            return .ok
+        default:
+            return .fail
+        }
+    }
+
+    private func stepLiteral(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
+        let set = literals[Int(top.pointee.node)]
+        let pos = Int(top.pointee.pos)
+        var alive = top.pointee.mask
+        var next: UInt64 = 0
+        var completeBefore = -1
+        while alive != 0 {
+            let i = alive.trailingZeroBitCount
+            alive &= alive - 1
+            let c = set[i]
+            if c.count == pos { completeBefore = i } else if c[pos] == b { next |= 1 << UInt64(i) }
+        }
+        if next == 0 {
+            // A number literal ends at the first byte that cannot extend it.
+            guard completeBefore >= 0 else { return .fail }
+            pop(&h, f, matched: completeBefore)
+            return .refeed
+        }
+        top.pointee.mask = next
+        top.pointee.pos = UInt32(pos + 1)
+        var rest = next, onlyComplete = true, matched = -1
+        while rest != 0 {
+            let i = rest.trailingZeroBitCount
+            rest &= rest - 1
+            if set[i].count == pos + 1 { matched = i } else { onlyComplete = false }
+        }
+        if onlyComplete { pop(&h, f, matched: matched) }
+        return .ok
+    }
+
+    private func stepNumber(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
+        // Phases: 0 start, 1 after '-', 2 leading 0, 3 integer digits, 4 after '.', 5 fraction digits,
+        // 6 after 'e', 7 after exponent sign, 8 exponent digits. Accepting: 2, 3, 5, 8.
+        let phase = top.pointee.phase
+        let integerOnly = top.pointee.flag == 1
+        let digit = b >= 0x30 && b <= 0x39
+        let length = top.pointee.pos
+        let room = length < (integerOnly ? Self.maxIntegerDigits + 1 : Self.maxNumberLength)
+        var next: UInt8 = 255
+        switch phase {
+        case 0: next = b == UInt8(ascii: "-") ? 1 : b == UInt8(ascii: "0") ? 2 : digit ? 3 : 255
+        case 1: next = b == UInt8(ascii: "0") ? 2 : digit ? 3 : 255
+        case 2, 3:
+            if digit && phase == 3 { next = 3 } else if !integerOnly && b == UInt8(ascii: ".") { next = 4 } else if !integerOnly && (b | 0x20) == UInt8(ascii: "e") { next = 6 }
+        case 4, 5: next = digit ? 5 : (phase == 5 && (b | 0x20) == UInt8(ascii: "e")) ? 6 : 255
+        case 6: next = digit ? 8 : (b == UInt8(ascii: "+") || b == UInt8(ascii: "-")) ? 7 : 255
+        case 7, 8: next = digit ? 8 : 255
+        default: break
+        }
+        if next != 255 && room {
+            // Leave room to finish: a number must not end on '-', '.', 'e' or a sign.
+            let needsMore = next == 1 || next == 4 || next == 6 || next == 7
+            let limit = integerOnly ? Self.maxIntegerDigits + 1 : Self.maxNumberLength
+            if needsMore && length + 2 > limit { return .fail }
+            top.pointee.phase = next
+            top.pointee.pos = length + 1
+            return .ok
+        }
+        guard phase == 2 || phase == 3 || phase == 5 || phase == 8 else { return .fail }
+        pop(&h, f, matched: 0)
+        return .refeed
+    }
+
+    private func stepString(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
+        let esc = top.pointee.pos
+        let aux = top.pointee.aux
+        if esc == 0 {
+            let u = (aux >> 16) & 0xFF
+            if u != 0 || b >= 0x80 {
+                let n = utf8Next[Int(u) * 256 + Int(b)]
+                guard n != 255 else { return .fail }
+                top.pointee.aux = UInt32(n) << 16
+                return .ok
+            }
+            if b == UInt8(ascii: "\"") { pop(&h, f, matched: 0); return .ok }
+            if b == UInt8(ascii: "\\") { top.pointee.pos = 1; top.pointee.aux = 0; return .ok }
+            if b < 0x20 { return .fail }
+            // The call tags may not appear literally inside a string (the parser would take them for
+            // markup); `<\/tool_call>` is the way to write one. Bits 24-31: 0 idle, 1 after '<',
+            // 2 after '</', 3 + k after '<' or '</' and k bytes of "tool_call>".
+            let t = aux >> 24
+            var next: UInt32 = 0
+            switch t {
+            case 0: break
+            case 1 where b == UInt8(ascii: "/"): next = 2
+            case 1, 2: if b == callTagTail[0] { next = 4 }
+            default:
+                let k = Int(t - 3)
+                if b == callTagTail[k] {
+                    if k + 1 == callTagTail.count { return .fail }
+                    next = t + 1
+                }
+            }
+            if next == 0 && b == UInt8(ascii: "<") { next = 1 }
+            top.pointee.aux = next << 24
+            return .ok
+        }
+        switch esc {
+        case 1:
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                top.pointee.pos = 0
+            case UInt8(ascii: "u"):
+                top.pointee.pos = 2
+                top.pointee.aux = 0
+            default: return .fail
+            }
+            return .ok
+        case 2...5:
+            guard let d = hexDigit(b) else { return .fail }
+            let v = (aux & 0xFFFF) * 16 + d
+            let digits = esc - 1
+            if digits == 2 && v >= 0xDC && v <= 0xDF { return .fail }  // lone low surrogate
+            top.pointee.aux = v
+            if digits == 4 {
+                top.pointee.pos = (0xD800...0xDBFF).contains(v) ? 6 : 0
+                top.pointee.aux = 0
+            } else {
+                top.pointee.pos = esc + 1
+            }
+            return .ok
+        case 6:
+            guard b == UInt8(ascii: "\\") else { return .fail }
+            top.pointee.pos = 7
+            return .ok
+        case 7:
+            guard b == UInt8(ascii: "u") else { return .fail }
+            top.pointee.pos = 8
+            return .ok
+        case 8...11:
+            guard let d = hexDigit(b) else { return .fail }
+            if esc == 8 && d != 0xD { return .fail }
+            if esc == 9 && d < 0xC { return .fail }
+            top.pointee.pos = esc == 11 ? 0 : esc + 1
+            return .ok
+        default:
+            return .fail
+        }
+    }
+}

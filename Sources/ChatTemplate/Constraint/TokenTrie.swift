@@ -1,0 +1,129 @@
+/// The model's vocabulary as a byte trie, built once per model and shared by every constraint.
+///
+/// Tokens are sorted by their bytes; each trie node covers a contiguous range of that order (the tokens
+/// whose bytes start with the node's path), so a whole subtree can be allowed at once. Per node the trie
+/// keeps two summaries of the bytes below it that let the mask skip subtrees: whether any contains `<`
+/// (a possible opening tag in free text), and for each UTF-8 state whether every suffix is plain JSON
+/// string content (no `"`, `\`, `<` or control byte, valid UTF-8 from that state; `<` because call tags
+/// may not appear inside strings).
+public final class TokenTrie: @unchecked Sendable {
+    public enum Kind: Sendable {
+        /// Ordinary token with these bytes.
+        case text
+        /// End of generation (end of turn, end of text): allowed only where the reply may end.
+        case endOfGeneration
+        /// Never allowed while constrained (control and unused tokens).
+        case excluded
+    }
+
+    public let vocabularySize: Int
+    let nodeCount: Int
+    /// Token ids sorted by bytes.
+    let sorted: UnsafeMutableBufferPointer<Int32>
+    let lo: UnsafeMutableBufferPointer<Int32>
+    let hi: UnsafeMutableBufferPointer<Int32>
+    /// Tokens ending exactly at the node: `sorted[lo ..< lo + ends]`.
+    let ends: UnsafeMutableBufferPointer<Int32>
+    let firstChild: UnsafeMutableBufferPointer<Int32>
+    let nextSibling: UnsafeMutableBufferPointer<Int32>
+    let edge: UnsafeMutableBufferPointer<UInt8>
+    /// Bit s: every suffix below is plain string content starting in UTF-8 state s.
+    let plain: UnsafeMutableBufferPointer<UInt8>
+    /// Some suffix below contains `<`.
+    let hasAngle: UnsafeMutableBufferPointer<Bool>
+    public let endOfGeneration: [Int32]
+    /// Bytes of every token (empty for non-text tokens).
+    let tokenBytes: [[UInt8]]
+    public let maxTokenLength: Int
+
+    /// - Parameters:
+    ///   - count: vocabulary size.
+    ///   - bytes: the bytes a token stands for (`Tokenizer.tokenBytes`).
+    ///   - kind: how the constraint treats the token.
+    public init(count: Int, bytes: (Int) -> [UInt8], kind: (Int) -> Kind) {
+        vocabularySize = count
+        var all = [[UInt8]](repeating: [], count: count)
+        var eog: [Int32] = []
+        var ids: [Int32] = []
+        for id in 0..<count {
+            switch kind(id) {
+            case .text:
+                let b = bytes(id)
+                if !b.isEmpty { all[id] = b; ids.append(Int32(id)) }
+            case .endOfGeneration: eog.append(Int32(id))
+            case .excluded: break
+            }
+        }
+        tokenBytes = all
+        endOfGeneration = eog
+        ids.sort { a, b in all[Int(a)].lexicographicallyPrecedes(all[Int(b)]) }
+        maxTokenLength = ids.reduce(0) { max($0, all[Int($1)].count) }
+
+        // Build: nodes are created in depth-first order, so parents precede children.
+        var nLo: [Int32] = [0], nHi: [Int32] = [Int32(ids.count)], nEnds: [Int32] = [0]
+        var nFirst: [Int32] = [-1], nNext: [Int32] = [-1], nLast: [Int32] = [-1], nEdge: [UInt8] = [0]
+        var path: [Int32] = [0]  // path[d] = node at depth d for the previous token
+        var previous: [UInt8] = []
+        for (position, id) in ids.enumerated() {
+            let t = all[Int(id)]
+            var common = 0
+            while common < min(t.count, previous.count), t[common] == previous[common] { common += 1 }
+            path.removeSubrange((common + 1)...)
+            for d in common..<t.count {
+                let parent = path[d]
+                let node = Int32(nLo.count)
+                nLo.append(Int32(position)); nHi.append(Int32(position)); nEnds.append(0)
+                nFirst.append(-1); nNext.append(-1); nLast.append(-1); nEdge.append(t[d])
+                if nLast[Int(parent)] >= 0 { nNext[Int(nLast[Int(parent)])] = node } else { nFirst[Int(parent)] = node }
+                nLast[Int(parent)] = node
+                path.append(node)
+            }
+            for d in 1...t.count { nHi[Int(path[d])] = Int32(position + 1) }
+            nEnds[Int(path[t.count])] += 1
+            previous = t
+        }
+        nodeCount = nLo.count
+        func buffer<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+            let p = UnsafeMutableBufferPointer<T>.allocate(capacity: max(a.count, 1))
+            _ = p.initialize(from: a)
+            return p
+        }
+        sorted = buffer(ids)
+        lo = buffer(nLo); hi = buffer(nHi); ends = buffer(nEnds)
+        firstChild = buffer(nFirst); nextSibling = buffer(nNext); edge = buffer(nEdge)
+
+        // Summaries, children before parents.
+        var plainBits = [UInt8](repeating: 0xFF, count: nodeCount)
+        var angle = [Bool](repeating: false, count: nodeCount)
+        for node in stride(from: nodeCount - 1, through: 0, by: -1) {
+            var bits: UInt8 = 0xFF
+            var c = nFirst[node]
+            while c >= 0 {
+                let b = nEdge[Int(c)]
+                if b == UInt8(ascii: "<") || angle[Int(c)] { angle[node] = true }
+                let plainByte = b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") && b != UInt8(ascii: "<")
+                for s in 0..<8 where bits & (1 << s) != 0 {
+                    let n = utf8Next[s * 256 + Int(b)]
+                    if !plainByte || n == 255 || plainBits[Int(c)] & (1 << n) == 0 { bits &= ~(1 << s) }
+                }
+                c = nNext[Int(c)]
+            }
+            plainBits[node] = bits
+        }
+        plain = buffer(plainBits)
+        hasAngle = buffer(angle)
+    }
+
+    deinit {
+        for p in [sorted, lo, hi, ends, firstChild, nextSibling] { p.deallocate() }
+        edge.deallocate(); plain.deallocate(); hasAngle.deallocate()
+    }
+
+    /// The bytes of a token (empty for end-of-generation and excluded tokens).
+    public func bytes(of token: Int) -> [UInt8] { tokenBytes[token] }
+
+    public var isEndOfGenerationToken: (Int32) -> Bool {
+        let set = Set(endOfGeneration)
+        return { set.contains($0) }
+    }
+}

@@ -1,0 +1,156 @@
+import AgentCore
+
+/// Constrained decoding of tool calls.
+///
+/// Follows a reply token by token (`advance`). While the reply is free text nothing is restricted (apart from
+/// control tokens); once a call opens (the `<tool_call>` tag, or `{` as the first non-space byte of the reply)
+/// `allowedTokens` admits only tokens that keep the text a prefix of
+/// `{"name": <declared tool>, "arguments": <object valid for that tool's schema>}` followed by
+/// `</tool_call>` (tagged) or the end of the reply (bare). Every allowed token leaves a state from which the
+/// call can still be completed, so sampling under the mask always yields a call that parses (see
+/// `SchemaGraph` for which schema keywords are enforced).
+///
+/// Cost: the mask walks the vocabulary trie from the current state, pruning subtrees the automaton rejects
+/// and allowing whole subtrees at once where nothing below can leave a JSON string (or free text).
+public final class ToolCallConstraint {
+    public let trie: TokenTrie
+    let machine: CallMachine
+    private var head = MachineHead()
+    private let frames: UnsafeMutablePointer<Frame>
+    // Walk scratch: one state per trie depth.
+    private let scratchHeads: UnsafeMutablePointer<MachineHead>
+    private let scratchFrames: UnsafeMutablePointer<Frame>
+    private let depthLimit: Int
+    private let isEOG: UnsafeMutableBufferPointer<Bool>
+
+    public init(trie: TokenTrie, tools: [ToolDeclaration]) {
+        self.trie = trie
+        machine = CallMachine(tools: tools)
+        frames = .allocate(capacity: CallMachine.maxFrames)
+        depthLimit = trie.maxTokenLength + 1
+        scratchHeads = .allocate(capacity: depthLimit + 1)
+        scratchFrames = .allocate(capacity: (depthLimit + 1) * CallMachine.maxFrames)
+        isEOG = .allocate(capacity: max(trie.vocabularySize, 1))
+        isEOG.initialize(repeating: false)
+        for t in trie.endOfGeneration { isEOG[Int(t)] = true }
+    }
+
+    deinit {
+        frames.deallocate()
+        scratchHeads.deallocate()
+        scratchFrames.deallocate()
+        isEOG.deallocate()
+    }
+
+    /// Starts a new reply.
+    public func reset() {
+        head = MachineHead()
+        recordedBytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Bytes fed since the last reset (tests replay them).
+    private(set) var recordedBytes: [UInt8] = []
+
+    /// True while a call is being written (the mask then restricts tokens).
+    public var isInsideCall: Bool { head.mode == .call }
+    /// Calls completed in this reply.
+    public var completedCalls: Int { Int(head.completed) }
+    /// True after a bare call closed: only the end of the reply may follow.
+    public var mustEnd: Bool { head.mode == .call && head.count == 1 && frames[0].flag == 1 && frames[0].phase == 13 }
+    /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
+    /// the constraint then allows everything for the rest of the reply.
+    public var failed: Bool { head.mode == .failed }
+    /// Whether masking can change anything now: false in free text with no partial tag pending (then only
+    /// control tokens and tokens that would open a call and break it within themselves are excluded).
+    public var needsMask: Bool {
+        switch head.mode {
+        case .replyStart, .call: return true
+        case .free: return head.tagPos > 0
+        case .ended, .failed: return false
+        }
+    }
+
+    /// Feeds the sampled token.
+    public func advance(_ token: Int32) {
+        if isEOG[Int(token)] {
+            head.mode = head.mode == .failed ? .failed : .ended
+            return
+        }
+        advance(bytes: trie.tokenBytes[Int(token)])
+    }
+
+    /// Feeds text produced outside the vocabulary (for example a forced prefix).
+    public func advance(bytes: [UInt8]) {
+        recordedBytes += bytes
+        for b in bytes where head.mode != .failed {
+            if !machine.step(&head, frames, b) { head.mode = .failed }
+        }
+    }
+
+    /// The allowed-token mask for the next token (true = allowed), over the whole vocabulary.
+    public func allowedTokens(into mask: UnsafeMutableBufferPointer<Bool>) {
+        precondition(mask.count >= trie.vocabularySize, "mask smaller than the vocabulary")
+        mask.initialize(repeating: false)
+        if head.mode == .failed {
+            for i in 0..<trie.vocabularySize { mask[i] = true }
+            return
+        }
+        if machine.acceptsEnd(head, frames) {
+            for t in trie.endOfGeneration { mask[Int(t)] = true }
+        }
+        guard head.mode != .ended else { return }
+        scratchHeads[0] = head
+        (scratchFrames).update(from: frames, count: Int(head.count))
+        walk(node: 0, depth: 0, mask: mask.baseAddress!)
+    }
+
+    /// The allowed token ids, ascending.
+    public func allowedTokenIDs() -> [Int32] {
+        let mask = UnsafeMutableBufferPointer<Bool>.allocate(capacity: trie.vocabularySize)
+        defer { mask.deallocate() }
+        allowedTokens(into: mask)
+        var ids: [Int32] = []
+        for i in 0..<trie.vocabularySize where mask[i] { ids.append(Int32(i)) }
+        return ids
+    }
+
+    private func allowRange(_ node: Int, _ mask: UnsafeMutablePointer<Bool>) {
+        let sorted = trie.sorted.baseAddress!
+        for k in Int(trie.lo[node])..<Int(trie.hi[node]) { mask[Int(sorted[k])] = true }
+    }
+
+    private func walk(node: Int, depth: Int, mask: UnsafeMutablePointer<Bool>) {
+        let h = scratchHeads + depth
+        let f = scratchFrames + depth * CallMachine.maxFrames
+        if depth > 0 {
+            // Shortcuts: everything below stays in free text / inside a plain string.
+            switch h.pointee.mode {
+            case .free where h.pointee.tagPos == 0 && !trie.hasAngle[node]:
+                allowRange(node, mask); return
+            case .failed:
+                allowRange(node, mask); return
+            case .call:
+                let top = f + Int(h.pointee.count - 1)
+                if top.pointee.kind == .string && top.pointee.pos == 0 && top.pointee.aux >> 24 == 0
+                    && trie.plain[node] & (1 << ((top.pointee.aux >> 16) & 0xFF)) != 0 {
+                    allowRange(node, mask); return
+                }
+            default: break
+            }
+            let lo = Int(trie.lo[node])
+            let sorted = trie.sorted.baseAddress!
+            for k in lo..<(lo + Int(trie.ends[node])) { mask[Int(sorted[k])] = true }
+        }
+        let nh = scratchHeads + depth + 1
+        let nf = scratchFrames + (depth + 1) * CallMachine.maxFrames
+        var child = Int(trie.firstChild[node])
+        while child >= 0 {
+            nh.pointee = h.pointee
+            nf.update(from: f, count: Int(h.pointee.count))
+            if machine.step(&nh.pointee, nf, trie.edge[child]) {
+                walk(node: child, depth: depth + 1, mask: mask)
+            }
+            child = Int(trie.nextSibling[child])
+        }
+    }
+}

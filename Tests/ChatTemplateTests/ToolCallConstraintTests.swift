@@ -1,0 +1,219 @@
+import AgentCore
+@testable import ChatTemplate
+import Testing
+
+let constraintTools: [ToolDeclaration] = [
+    ToolDeclaration(name: "shell", description: "Run a command.", parameters: [
+        "type": "object", "properties": ["command": ["type": "string"], "timeout": ["type": "integer"]],
+        "required": ["command"]]),
+    ToolDeclaration(name: "read_file", description: "Read lines.", parameters: [
+        "type": "object",
+        "properties": [
+            "path": ["type": "string"],
+            "range": ["type": "object", "properties": ["start": ["type": "integer"], "count": ["type": "integer"]],
+                      "required": ["start"]],
+            "mode": ["enum": ["text", "hex", 1.5, nil]],
+            "tags": ["type": "array", "items": ["type": "string"], "minItems": 1, "maxItems": 3],
+            "strict": ["type": "boolean"],
+            "scale": ["type": ["number", "null"]],
+            "extra": ["type": "object"],
+        ],
+        "required": ["path", "strict"]]),
+    ToolDeclaration(name: "list_files", description: "List.", parameters: ["type": "object", "properties": [:]]),
+    ToolDeclaration(name: "say", description: "Say.", parameters: [
+        "type": "object", "properties": ["text": ["type": "string", "enum": ["hi \"there\"", "é😀", "\\"]]], "required": ["text"]]),
+]
+
+/// A small vocabulary with single bytes, JSON fragments, tags, multi-byte and partial UTF-8 tokens.
+let testVocabulary: [[UInt8]] = {
+    var v: [[UInt8]] = (0..<256).map { [UInt8($0)] }
+    let pieces = ["{\"", "\":", "\": \"", "\", \"", "\"name\"", "name", "arguments", "\"arguments\": {", "<tool_call>",
+                  "</tool_call>", "\n", "}}", "}}\n</tool_call>", "true", "false", "null", "12", "3.5", "e+", "\\u", "D83D",
+                  "\\ud83d", "\\ude00", "é", "世界", "ls -la", " ", "  ", "shell", "read_file", "\"shell\"", "path", "\"path\": \"",
+                  "\", ", "\"}", "\"}}", "\\n", "\\\"", "\"command\"", "command", "\"tags\": [\"", "\"]", "\"strict\": true",
+                  "<tool", "_call>", "_call>\n{\"", "list_files", "\"list_files\", \"arguments\": {}}", "mode", "hex", "1.", "5",
+                  "-0", "0.0", "1e5", "[]", "{}", "range", "start", "count", "\"range\": {\"start\": 1}", "abc\"def", "x\"}, \"y",
+                  "say", "hi \\\"there\\\"", "é😀", "\\\\", "\"\\\\\"", ", ", "\t", "\r\n", "    ", "Sure", " I", " will", " call"]
+    v += pieces.map { Array($0.utf8) }
+    v += [[0xE4], [0xB8, 0x96], [0xF0, 0x9F], [0x98, 0x80], [0xED, 0xA0, 0x80] /* surrogate: invalid */, [0xC0, 0x80]]
+    return v
+}()
+let eogID = testVocabulary.count       // end of generation
+let controlID = testVocabulary.count + 1  // excluded
+
+func makeTestTrie() -> TokenTrie {
+    TokenTrie(count: testVocabulary.count + 2, bytes: { $0 < testVocabulary.count ? testVocabulary[$0] : Array("<|x|>".utf8) },
+              kind: { $0 == eogID ? .endOfGeneration : $0 == controlID ? .excluded : .text })
+}
+
+/// Whether the bytes are accepted from the constraint's current state, checked byte by byte (no trie).
+func accepts(_ c: ToolCallConstraint, _ bytes: [UInt8]) -> Bool {
+    // Re-run from a copy: replay the history into a fresh constraint.
+    let copy = ToolCallConstraint(trie: c.trie, tools: constraintTools)
+    copy.advance(bytes: c.history)
+    copy.advance(bytes: bytes)
+    return !copy.failed
+}
+
+extension ToolCallConstraint {
+    var history: [UInt8] { recordedBytes }
+}
+
+@Suite struct ToolCallConstraintTests {
+    let trie = makeTestTrie()
+
+    func run(_ text: String, bare: Bool = false) -> ToolCallConstraint {
+        let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+        c.advance(bytes: Array(text.utf8))
+        return c
+    }
+
+    @Test func acceptsValidCalls() {
+        let valid = [
+            "<tool_call>\n{\"name\": \"shell\", \"arguments\": {\"command\": \"ls -la \\\"x\\\" \\u00e9 \\ud83d\\ude00 世界\"}}\n</tool_call>",
+            "Let me see.<tool_call>{\"name\":\"list_files\",\"arguments\":{}}</tool_call> and more",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"strict\": false, \"path\": \"a\", \"range\": {\"count\": 3, \"start\": -10}, \"mode\": 1.5, \"tags\": [\"x\", \"y\"], \"scale\": -0.5e+3, \"extra\": {\"k\": [1, {\"z\": null}]}}}</tool_call>",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\", \"strict\": true, \"mode\": null, \"scale\": null}}</tool_call>",
+            "<tool_call>{\"name\": \"say\", \"arguments\": {\"text\": \"hi \\\"there\\\"\"}}</tool_call><tool_call>{\"name\": \"say\", \"arguments\": {\"text\": \"\\\\\"}}</tool_call>",
+            "  \n{\"name\": \"shell\", \"arguments\": {\"command\": \"pwd\", \"timeout\": 0}}",
+        ]
+        for text in valid {
+            let c = run(text)
+            #expect(!c.failed, "\(text)")
+            #expect(!c.isInsideCall || c.mustEnd, "\(text)")
+        }
+        #expect(run(valid[4]).completedCalls == 2)
+        #expect(run(valid[5]).mustEnd)
+    }
+
+    @Test func rejectsInvalidCalls() {
+        let invalid = [
+            "<tool_call>{\"name\": \"rm\"",                                            // unknown tool
+            "<tool_call>{\"arguments\": {}}",                                        // name first
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {}}",                  // missing required
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": 1",      // wrong type
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"cmd\"",             // undeclared key
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a\", \"command\"",  // duplicate key
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a\", \"timeout\": 1.5",  // integer
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"\\udc00",  // lone low surrogate
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"\\ud800x",  // high surrogate alone
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a\nb",  // raw control character
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\", \"strict\": true, \"mode\": \"txt",  // enum
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\", \"strict\": true, \"tags\": []",  // minItems
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\", \"strict\": true, \"tags\": [\"1\", \"2\", \"3\",",  // maxItems
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\", \"strict\": true, \"range\": {}",  // nested required
+            "<tool_call>{\"name\": \"list_files\", \"arguments\": {},",               // nothing after arguments
+            "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}}",              // extra brace
+            "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}</tool_cal!",    // close tag
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a\", \"timeout\": 01",  // leading zero
+            "{\"name\": \"list_files\", \"arguments\": {}}x",                           // text after a bare call
+            "<tool_call>x",
+        ]
+        for text in invalid { #expect(run(text).failed, "\(text)") }
+        let bad = ToolCallConstraint(trie: trie, tools: constraintTools)
+        bad.advance(bytes: Array("<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"".utf8) + [0xC0, 0x80])
+        #expect(bad.failed)  // overlong UTF-8
+    }
+
+    @Test func endOfGenerationOnlyWhereTheReplyMayEnd() {
+        let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+        #expect(c.allowedTokenIDs().contains(Int32(eogID)))
+        #expect(!c.allowedTokenIDs().contains(Int32(controlID)))
+        c.advance(bytes: Array("{\"name\": \"list_files\", \"arguments\": {}".utf8))
+        #expect(!c.allowedTokenIDs().contains(Int32(eogID)))
+        c.advance(bytes: Array("}".utf8))
+        let ids = c.allowedTokenIDs()
+        #expect(ids.contains(Int32(eogID)))
+        #expect(ids.allSatisfy { $0 == Int32(eogID) || testVocabulary[Int($0)].allSatisfy(isJSONSpace) })
+        c.advance(Int32(eogID))
+        #expect(c.allowedTokenIDs().isEmpty)
+    }
+
+    /// The trie walk (with its subtree shortcuts) agrees with checking every token byte by byte.
+    @Test func maskMatchesBruteForce() {
+        let prefixes = [
+            "", "  ", "Sure", "text <", "text <tool", "<tool_call>", "<tool_call>\n{\"", "<tool_call>{\"name\": \"",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"", "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"",
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"x\\", "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"\\ud83d",
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"\u{E4}", "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a\", \"timeout\": 1",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\", \"strict\": t", "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"mode\": 1",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"", "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"k\": [",
+            "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}", "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}</tool",
+            "{", "{\"name\": \"say\", \"arguments\": {\"text\": \"", "{\"name\": \"list_files\", \"arguments\": {}}",
+        ]
+        for prefix in prefixes {
+            var bytes = Array(prefix.utf8)
+            if prefix.hasSuffix("\u{E4}") { bytes.removeLast(); bytes.removeLast(); bytes.append(0xE4) }  // partial UTF-8
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+            c.advance(bytes: bytes)
+            #expect(!c.failed, "\(prefix)")
+            let mask = Set(c.allowedTokenIDs())
+            for id in 0..<testVocabulary.count {
+                let expected = accepts(c, testVocabulary[id])
+                #expect(mask.contains(Int32(id)) == expected, "prefix \(prefix) token \(testVocabulary[id])")
+            }
+        }
+    }
+
+    /// Random logits: every sequence sampled under the mask is a call that parses and validates.
+    @Test(arguments: [false, true]) func fuzzedSamplingAlwaysYieldsValidCalls(bare: Bool) {
+        var rng = SplitMix(seed: bare ? 7 : 11)
+        var completed = 0
+        for round in 0..<150 {
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+            var text: [UInt8] = []
+            if bare {
+                text = Array("\n{".utf8)
+            } else {
+                text = Array("Let me check.\n<tool_call>\n".utf8)
+            }
+            c.advance(bytes: text)
+            var steps = 0
+            while steps < 600 {
+                let allowed = c.allowedTokenIDs()
+                #expect(!allowed.isEmpty, "dead end after \(String(decoding: text, as: UTF8.self))")
+                if allowed.isEmpty { break }
+                // Random logits, with structure favoured as the sequence grows so that calls finish.
+                var best = allowed[0], bestScore = -Double.infinity
+                for id in allowed {
+                    let bytes = id == Int32(eogID) ? [] : testVocabulary[Int(id)]
+                    var score = rng.nextDouble()
+                    if steps > 40, bytes.contains(where: { [0x22, 0x7D, 0x5D, 0x3C].contains($0) }) || bytes.isEmpty { score += 1 }
+                    if score > bestScore { bestScore = score; best = id }
+                }
+                c.advance(best)
+                #expect(!c.failed)
+                steps += 1
+                if best == Int32(eogID) { break }
+                text += testVocabulary[Int(best)]
+                if !bare && c.completedCalls == 1 { break }
+            }
+            let reply = String(decoding: text, as: UTF8.self)
+            guard bare ? c.mustEnd || text.last == UInt8(ascii: "}") && steps < 600 : c.completedCalls == 1 else { continue }
+            completed += 1
+            var parser = ToolCallParser(tools: constraintTools, turn: round)
+            parser.push(reply)
+            let result = parser.finish()
+            #expect(result.malformed.isEmpty, "\(reply): \(result.malformed)")
+            #expect(result.calls.count == 1, "\(reply)")
+            if let call = result.calls.first, let tool = constraintTools.first(where: { $0.name == call.name }) {
+                #expect(schemaViolation(call.arguments, tool.parameters) == nil, "\(reply)")
+                #expect(call.recovered == bare)
+            }
+        }
+        #expect(completed >= 100)
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

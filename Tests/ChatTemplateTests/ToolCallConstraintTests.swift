@@ -197,7 +197,7 @@ extension ToolCallConstraint {
             #expect(result.malformed.isEmpty, "\(reply): \(result.malformed)")
             #expect(result.calls.count == 1, "\(reply)")
             if let call = result.calls.first, let tool = constraintTools.first(where: { $0.name == call.name }) {
-                #expect(schemaViolation(call.arguments, tool.parameters) == nil, "\(reply)")
+                #expect(JSONSchema(tool.parameters).firstError(call.arguments) == nil, "\(reply)")
                 #expect(call.recovered == bare)
             }
         }

@@ -74,7 +74,7 @@ public struct AgentLoop: Sendable {
                 return finish(.failed, "model error: \(error)")
             }
             run.tokens += turn.tokens.count
-            messages.append(.assistant(turn.text, toolCalls: turn.toolCalls))
+            messages.append(turn.assistantMessage)
             do { try emit(.modelTurn(step: step, turn: turn)) } catch { return finish(.failed, "transcript: \(error)") }
             let hasCalls = !(turn.toolCalls.isEmpty && turn.malformedCalls.isEmpty)
             if hasCalls, elapsed() >= limits.wallSeconds {

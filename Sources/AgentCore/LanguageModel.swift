@@ -41,6 +41,9 @@ public struct ModelTurn: Sendable, Hashable {
     public var tokens: [Int32]
     public var toolCalls: [ToolCall]
     public var malformedCalls: [MalformedToolCall]
+    /// The text outside tool-call markup (the content of the assistant message that carries `toolCalls`,
+    /// as `ToolCallParser.finish()` gives it). nil means the same as `text`, right for a turn without calls.
+    public var content: String?
     public var stop: StopReason
     /// Tokens of the prompt that had to be processed for this turn (the new suffix only, when the
     /// model reuses its cache), and tokens that were reused from the cache.
@@ -50,9 +53,10 @@ public struct ModelTurn: Sendable, Hashable {
     public var decodeSeconds: Double
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
-                stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0, prefillSeconds: Double = 0,
-                decodeSeconds: Double = 0) {
+                content: String? = nil, stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0,
+                prefillSeconds: Double = 0, decodeSeconds: Double = 0) {
         self.text = text
+        self.content = content
         self.tokens = tokens
         self.toolCalls = toolCalls
         self.malformedCalls = malformedCalls
@@ -61,6 +65,12 @@ public struct ModelTurn: Sendable, Hashable {
         self.reusedTokens = reusedTokens
         self.prefillSeconds = prefillSeconds
         self.decodeSeconds = decodeSeconds
+    }
+
+    /// The assistant message for the conversation: `content` with the parsed calls; the whole `text` when
+    /// no call parsed (a final answer, or only malformed calls, which the model should see as it wrote them).
+    public var assistantMessage: Message {
+        toolCalls.isEmpty ? .assistant(text) : .assistant(content ?? text, toolCalls: toolCalls)
     }
 }
 

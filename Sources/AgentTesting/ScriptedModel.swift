@@ -37,13 +37,13 @@ public final class ScriptedModel: LanguageModel, @unchecked Sendable {
     public static func call(_ name: String, _ arguments: JSONValue, id: String, text: String? = nil) -> Step {
         let body = text ?? "<tool_call>{\"name\": \"\(name)\", \"arguments\": \(arguments.serialized(.python))}</tool_call>"
         return .turn(ModelTurn(text: body, tokens: tokens(for: body), toolCalls: [ToolCall(id: id, name: name, arguments: arguments)],
-                               stop: .toolCall))
+                               content: "", stop: .toolCall))
     }
 
     /// A turn with one malformed call.
     public static func malformed(_ raw: String, id: String, reason: String, name: String? = nil) -> Step {
         .turn(ModelTurn(text: raw, tokens: tokens(for: raw), malformedCalls: [MalformedToolCall(id: id, raw: raw, name: name, reason: reason)],
-                        stop: .toolCall))
+                        content: "", stop: .toolCall))
     }
 
     public static func tokens(for text: String) -> [Int32] { text.unicodeScalars.map { Int32(truncatingIfNeeded: $0.value) } }

@@ -28,6 +28,7 @@ public enum EventCodec {
                 "decode_s": .number(t.decodeSeconds),
                 "tool_calls": .array(t.toolCalls.map(call)),
                 "malformed": .array(t.malformedCalls.map(malformed)),
+                "content": .optional(t.content),
             ]
         case .toolCall(let step, let c):
             return .object([JSONMember("step", .int(Int64(step)))] + (call(c).objectValue ?? []))
@@ -89,7 +90,8 @@ public enum EventCodec {
             guard let stop = StopReason(rawValue: try f.string("stop")) else { throw f.fail("stop", "eos, length, stop or tool_call") }
             let calls = try f.array("tool_calls").map { try decodeCall(try JSONFields($0, "model_turn.tool_calls[]")) }
             let bad = try f.array("malformed").map { try decodeMalformed(try JSONFields($0, "model_turn.malformed[]")) }
-            let turn = ModelTurn(text: try f.string("text"), tokens: tokens, toolCalls: calls, malformedCalls: bad, stop: stop,
+            let turn = ModelTurn(text: try f.string("text"), tokens: tokens, toolCalls: calls, malformedCalls: bad,
+                                 content: try f.optionalString("content"), stop: stop,
                                  promptTokens: try f.int("prompt_tokens"), reusedTokens: try f.int("reused_tokens"),
                                  prefillSeconds: try f.double("prefill_s"), decodeSeconds: try f.double("decode_s"))
             return .modelTurn(step: try f.int("step"), turn: turn)

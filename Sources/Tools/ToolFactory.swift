@@ -48,7 +48,7 @@ public enum ToolFactory {
                 throw ToolSetupError("unknown built-in tool '\(name)' (built-ins: \(builtinNames.joined(separator: ", ")))")
             }
         case .exec(let path):
-            throw ToolSetupError("executable plugins are not supported yet (\(path))")
+            return [try PluginTool(path: path, baseDirectory: baseDirectory, policy: policy)]
         case .http(let spec):
             throw ToolSetupError("HTTP tools are not supported yet (\(spec.name))")
         case .mcp(let spec):

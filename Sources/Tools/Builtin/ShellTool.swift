@@ -1,4 +1,5 @@
 import AgentCore
+import Foundation
 
 /// The built-in `shell` tool: `{"command": string}` run as `/bin/sh -c` in the sandbox.
 /// The result is stdout and stderr through one pipe, so they interleave exactly in the order the command
@@ -51,6 +52,10 @@ extension ToolResult {
             }
         } else if let sig = p.signal {
             error = "killed by signal \(sig)\(signalHint(sig, policy))"
+        }
+        if let stderr, error != nil, p.exitCode != nil && !p.timedOut && p.killReason == nil,
+           let line = stderr.text.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            error! += ": " + String(line.prefix(300))
         }
         var text = output.text
         if let stderr, !stderr.text.isEmpty, error != nil {

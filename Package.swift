@@ -47,7 +47,7 @@ let package = Package(
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "GGUF"]),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "CKernels"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "GGUF", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentCore", "AgentTesting", "TranscriptIO", "SpecParser"]),

@@ -1,1 +1,0 @@
-// Module GGUF: see DESIGN.md section 1.

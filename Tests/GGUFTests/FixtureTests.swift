@@ -1,0 +1,64 @@
+import CKernels
+import Foundation
+import GGUF
+import Testing
+
+/// Compares loza's reference kernels with the python `gguf` package (an independent implementation);
+/// the fixture is written by scripts/gguf_dequant_fixture.py.
+@Suite struct FixtureTests {
+    struct Row: Decodable {
+        let model, tensor, type: String
+        let dims: [Int]
+        let offset, row: Int
+        let bits: [UInt32]
+    }
+    struct QCase: Decodable { let type: String; let n, rows: Int; let hex: String }
+    struct QFixture: Decodable { let input_bits: [UInt32]; let cases: [QCase] }
+    struct Fixture: Decodable { let rows: [Row]; let quantize: QFixture }
+
+    static func load() throws -> Fixture {
+        let url = try #require(Bundle.module.url(forResource: "dequant", withExtension: "json", subdirectory: "Fixtures"))
+        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }
+
+    /// Every fixture row dequantizes to the same float bits (same formula, same float order).
+    @Test func realTensorRowsMatchPythonGGUF() throws {
+        let fixture = try Self.load()
+        var files: [String: GGUFFile] = [:]
+        var types = Set<String>()
+        for r in fixture.rows {
+            let f = try files[r.model] ?? RealModelTests.open(r.model)
+            files[r.model] = f
+            let t = try #require(f.tensor(r.tensor))
+            #expect(t.type.name == r.type)
+            #expect(t.dims == r.dims)
+            #expect(t.offset == r.offset, "\(r.tensor) absolute data offset")
+            let got = f.dequantizeRow(t, r.row).map(\.bitPattern)
+            let mismatches = zip(got, r.bits).filter { $0 != $1 }.count
+            #expect(got.count == r.bits.count)
+            #expect(mismatches == 0, "\(r.tensor) row \(r.row) (\(r.type)): \(mismatches) values differ")
+            types.insert(r.type)
+        }
+        #expect(types == ["F32", "Q4_1", "Q4_K", "Q5_0", "Q6_K", "Q8_0"])
+    }
+
+    /// ggml-style round-to-nearest quantizers produce the same bytes as gguf-py's.
+    @Test func quantizersMatchPythonGGUF() throws {
+        let q = try Self.load().quantize
+        let x = q.input_bits.map { Float(bitPattern: $0) }
+        for c in q.cases {
+            let t = try #require(GGMLType.allCases.first { $0.name == c.type })
+            let rb = loza_row_bytes(t.kernelType, Int64(c.n))
+            var out = [UInt8](repeating: 0, count: rb * c.rows)
+            for r in 0..<c.rows {
+                x.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBytes { op in
+                        loza_quantize_row_ref(t.kernelType, xp.baseAddress! + r * c.n, op.baseAddress! + r * rb, Int64(c.n))
+                    }
+                }
+            }
+            let hex = out.map { String(format: "%02x", $0) }.joined()
+            #expect(hex == c.hex, "\(c.type) quantization differs from gguf-py")
+        }
+    }
+}

@@ -41,6 +41,7 @@ public enum EventCodec {
                 "exit_code": r.exitCode.map { .int(Int64($0)) } ?? .null, "duration_s": .number(r.durationSeconds),
                 "output_sha256": .optional(r.fullOutputSHA256),
                 "output_bytes": r.fullOutputBytes.map { .int(Int64($0)) } ?? .null,
+                "metadata": .sortedObject(r.metadata),
             ]
         case .error(let step, let message):
             return ["step": step.map { .int(Int64($0)) } ?? .null, "message": .string(message)]
@@ -108,7 +109,8 @@ public enum EventCodec {
                                     output: try f.string("output"), error: try f.optionalString("error"), exitCode: exit,
                                     durationSeconds: try f.double("duration_s"),
                                     fullOutputSHA256: try f.optionalString("output_sha256"),
-                                    fullOutputBytes: try f.optionalInt("output_bytes"))
+                                    fullOutputBytes: try f.optionalInt("output_bytes"),
+                                    metadata: f.has("metadata") ? try f.stringMap("metadata") : [:])
             return .toolResult(step: try f.int("step"), result: result, dispatched: try f.bool("dispatched"))
         case "error":
             return .error(step: try f.optionalInt("step"), message: try f.string("message"))

@@ -1,1 +1,31 @@
-print("loza")
+import ArgumentParser
+
+/// The `loza` command. Each subcommand lives in its own file.
+struct Loza: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loza",
+        abstract: "A tool-integrated agent runtime with an in-process LoZA-sparse language model.",
+        version: Runtime.version,
+        subcommands: [
+            RunCommand.self,
+            ReplayCommand.self,
+            ToolsCommand.self,
+        ])
+}
+
+// `await Loza.main()` picks the synchronous overload in top-level code; dispatch explicitly.
+func runAsync<C: AsyncParsableCommand>(_ command: C) async throws {
+    var command = command
+    try await command.run()
+}
+
+do {
+    var command = try Loza.parseAsRoot()
+    if let asyncCommand = command as? any AsyncParsableCommand {
+        try await runAsync(asyncCommand)
+    } else {
+        try command.run()
+    }
+} catch {
+    Loza.exit(withError: error)
+}

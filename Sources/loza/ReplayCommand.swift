@@ -1,0 +1,166 @@
+import Agent
+import AgentCore
+import ArgumentParser
+import Foundation
+import Tools
+import TranscriptIO
+
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Show a transcript, verify that the model reproduces it, or re-run its tool calls.",
+        discussion: """
+            view    print the transcript for a person
+            verify  re-run the model against the recorded tool results; exit 0 only if every token matches,
+                    else 1 naming the first divergent event and token
+            tools   re-run the tools on the recorded calls and report differences (exit 1 if any)
+            """)
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case view, verify, tools
+    }
+
+    @Argument(help: "A transcript (JSONL).") var file: String
+    @Option(help: "view, verify or tools.") var mode: Mode = .view
+    @Option(help: "Compute threads for verify (default: the recorded thread count).") var threads: Int?
+
+    func run() async throws {
+        let code = await runCLI { try await execute() }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    func execute() async throws -> Int32 {
+        let transcript: Transcript
+        do { transcript = try Transcript.read(path: file) } catch { throw CLIError.input("\(error)") }
+        for w in transcript.warnings { Console.err("warning: \(w)\n") }
+        guard let header = transcript.header else { throw CLIError.input("\(file): no header event") }
+        switch mode {
+        case .view:
+            ReplayView(style: .forStdout()).print(transcript, file: file)
+            return 0
+        case .verify:
+            return try await verify(transcript, header: header)
+        case .tools:
+            return try await rerunTools(transcript, header: header)
+        }
+    }
+
+    func recordedSpec(_ header: TranscriptHeader) throws -> TaskSpec {
+        do { return try SpecJSON.decode(header.spec) } catch { throw CLIError.input("\(file): header spec: \(error)") }
+    }
+
+    /// Re-run the model on the recorded conversation, answering tool calls from the record.
+    func verify(_ transcript: Transcript, header: TranscriptHeader) async throws -> Int32 {
+        var spec = try recordedSpec(header)
+        let recordedTurns = transcript.events.filter { if case .modelTurn = $0.event { return true } else { return false } }.count
+        // Wall time is not reproducible: run without it, stopping where the record stopped.
+        if let outcome = transcript.outcome, outcome.status == .budget, outcome.reason.hasPrefix("wall-time") {
+            spec.limits.steps = recordedTurns
+        }
+        spec.limits.wallSeconds = .infinity
+        spec.sampling = header.sampling
+
+        let model = try ModelFactory.make(spec, threads: threads ?? header.threads)
+        if let recorded = header.model.fileSHA256, let live = model.description.fileSHA256, recorded != live {
+            Console.err("warning: the model file differs from the recorded one (sha256 \(live.prefix(12))…, recorded \(recorded.prefix(12))…)\n")
+        }
+        let log = ReplayLog()
+        let verifying = VerifyingModel(model, transcript: transcript, log: log)
+        let tools = ReplayTools(transcript, log: log)
+        let ui = TerminalUI()
+        ui.start()
+        let outcome = await AgentLoop(model: verifying, tools: tools.tools, sink: DiscardingSink()) { ui.handle($0) }
+            .run(spec, header: header)
+        ui.stop()
+
+        if let d = log.divergence {
+            Console.out("✗ \(d)\n")
+            return 1
+        }
+        if let first = verifying.unconsumed.first {
+            Console.out("✗ diverged at event \(first.seq): the run ended (\(outcome.reason)) before this recorded turn\n")
+            return 1
+        }
+        if let recorded = transcript.outcome, recorded.status != outcome.status {
+            Console.out("✗ the run ended with \(outcome.status.rawValue) (\(outcome.reason)), the record with \(recorded.status.rawValue)\n")
+            return 1
+        }
+        let tokens = transcript.events.reduce(0) { n, e in if case .modelTurn(_, let t) = e.event { return n + t.tokens.count } else { return n } }
+        Console.out("✓ verified: \(recordedTurns) model turns, \(tokens) tokens identical\n")
+        return 0
+    }
+
+    /// Re-run the real tools on the recorded calls.
+    func rerunTools(_ transcript: Transcript, header: TranscriptHeader) async throws -> Int32 {
+        let spec = try recordedSpec(header)
+        let tools: [any Tool]
+        do {
+            tools = try await ToolFactory.makeTools(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
+        } catch {
+            throw CLIError.input("\(file): \(error)")
+        }
+        let style = Style.forStdout()
+        let (compared, differences) = await ToolReplay.run(transcript, tools: tools) { seq, call, result in
+            Console.out(style.dim("event \(seq) ") + style.cyan(call.name) + " " + call.arguments.serialized(.python)
+                        + (result.ok ? style.green(" ok") : style.red(" failed")) + "\n")
+        }
+        for t in tools { await t.shutdown() }
+        for d in differences { Console.out(style.red("✗ ") + d.description + "\n") }
+        if differences.isEmpty {
+            Console.out("✓ \(compared) tool calls, same results\n")
+            return 0
+        }
+        Console.out("✗ \(differences.count) of \(compared) tool calls differ\n")
+        return 1
+    }
+}
+
+/// `replay --mode view`: the transcript for a person.
+struct ReplayView {
+    let style: Style
+
+    func print(_ transcript: Transcript, file: String) {
+        for recorded in transcript.events {
+            let tag = style.dim("#\(recorded.seq) ")
+            switch recorded.event {
+            case .header(let h):
+                var model = "model \(h.model.name)"
+                if let sha = h.model.fileSHA256 { model += " sha256:\(sha.prefix(12))" }
+                if let a = h.model.attention { model += " attention:\(a)" }
+                if let e = h.model.endpoint { model += " endpoint:\(e)" }
+                let s = h.sampling
+                Console.out(tag + style.bold("\(file)") + style.dim(" · \(h.runtimeVersion) · \(h.startedAt)") + "\n")
+                Console.out("   \(model)\n")
+                Console.out("   sampling: temperature \(s.temperature), top_p \(s.topP), top_k \(s.topK), seed \(s.seed), max_tokens \(s.maxTokens)"
+                            + (h.threads.map { ", threads \($0)" } ?? "") + "\n")
+                Console.out("   tools: \(h.tools.map(\.name).joined(separator: ", "))" + (h.sandboxed ? "" : style.red(" (UNSANDBOXED)")) + "\n")
+            case .message(let m):
+                Console.out(tag + style.bold("\(m.role.rawValue):") + " " + m.content + (m.content.hasSuffix("\n") ? "" : "\n"))
+            case .modelTurn(let step, let t):
+                var stats = "\(t.tokens.count) tokens, stop \(t.stop.rawValue)"
+                if t.promptTokens > 0 || t.reusedTokens > 0 { stats += ", prompt +\(t.promptTokens) reused \(t.reusedTokens)" }
+                if t.decodeSeconds > 0 { stats += String(format: ", %.2fs", t.prefillSeconds + t.decodeSeconds) }
+                Console.out(tag + style.bold("assistant (step \(step))") + style.dim(" [\(stats)]") + "\n" + t.text + (t.text.hasSuffix("\n") ? "" : "\n"))
+            case .toolCall(_, let c):
+                Console.out(tag + style.cyan("→ \(c.name)") + " " + c.arguments.serialized(.python) + style.dim(" [\(c.id)]")
+                            + (c.recovered ? style.yellow(" recovered") : "") + "\n")
+            case .malformedCall(_, let m):
+                Console.out(tag + style.red("→ malformed") + style.dim(" [\(m.id)] ") + m.reason + "\n")
+            case .toolResult(_, let r, let dispatched):
+                var head = r.ok ? style.green("← \(r.name) ok") : style.red("← \(r.name) failed: \(r.error ?? "")")
+                if !dispatched { head += style.dim(" (not run)") }
+                if let code = r.exitCode { head += style.dim(" exit \(code)") }
+                head += style.dim(String(format: " %.2fs", r.durationSeconds))
+                if let sha = r.fullOutputSHA256 { head += style.dim(" truncated from \(r.fullOutputBytes ?? 0) bytes sha256:\(sha.prefix(12))") }
+                Console.out(tag + head + "\n" + (r.output.isEmpty ? "" : style.dim(preview(r.output, maxLines: 20)) + "\n"))
+            case .error(_, let message):
+                Console.out(tag + style.red("error: \(message)") + "\n")
+            case .final(let o):
+                let word = o.status == .final ? style.green("final") : style.red(o.status.rawValue)
+                Console.out(tag + word + style.dim(" · \(o.reason) · \(o.steps) steps · \(o.tokens) tokens · " + String(format: "%.1fs", o.wallSeconds)) + "\n")
+                if let a = o.answer { Console.out(a + (a.hasSuffix("\n") ? "" : "\n")) }
+            }
+        }
+        if transcript.outcome == nil { Console.out(style.yellow("(no final event: the run was interrupted)") + "\n") }
+    }
+}

@@ -1,0 +1,88 @@
+import Agent
+import AgentCore
+import ArgumentParser
+import Foundation
+import SpecParser
+import Tools
+import TranscriptIO
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an agent task from a YAML spec.",
+        discussion: "Exit status: 0 when the model gave a final answer, 1 when the run failed or ran out of budget, 2 for bad input.")
+
+    @Argument(help: "The task spec (YAML).")
+    var spec: String
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("Override a spec parameter.", valueName: "key=value"))
+    var params: [String] = []
+
+    @Option(help: "Where to write the transcript (default: the spec's `transcript`, else ./transcripts/<name>-<time>.jsonl).")
+    var transcript: String?
+
+    @Option(help: "Compute threads for the local model (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object at the end instead of streaming the run.")
+    var json = false
+
+    func run() async throws {
+        let code = await runCLI { try await execute() }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    func execute() async throws -> Int32 {
+        let task: TaskSpec
+        do { task = try SpecParser.parse(file: spec, overrides: params) } catch { throw CLIError.input("\(error)") }
+
+        let tools: [any Tool]
+        do {
+            tools = try await ToolFactory.makeTools(entries: task.tools, sandbox: task.sandbox, baseDirectory: task.baseDirectory)
+        } catch {
+            throw CLIError.input("\(spec): \(error)")
+        }
+        let model: any LanguageModel
+        do { model = try ModelFactory.make(task, threads: threads) } catch {
+            for t in tools { await t.shutdown() }
+            throw error
+        }
+
+        let path = transcript ?? task.transcript ?? Self.defaultTranscriptPath(name: task.name)
+        let writer: TranscriptWriter
+        do { writer = try TranscriptWriter(path: path) } catch {
+            for t in tools { await t.shutdown() }
+            throw CLIError.input("\(error)")
+        }
+        let header = TranscriptHeader(
+            runtimeVersion: Runtime.version, spec: SpecJSON.encode(task), model: model.description, sampling: task.sampling,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, tools: tools.map(\.declaration),
+            sandboxed: !task.sandbox.disabled, startedAt: TranscriptWriter.timestamp())
+
+        let ui = json ? nil : TerminalUI()
+        ui?.start()
+        let loop = AgentLoop(model: model, tools: tools, sink: writer) { ui?.handle($0) }
+        let outcome = await loop.run(task, header: header)
+        ui?.stop()
+        writer.close()
+        for t in tools { await t.shutdown() }
+
+        if json {
+            let object: JSONValue = [
+                "status": .string(outcome.status.rawValue), "answer": outcome.answer.map { .string($0) } ?? .null,
+                "reason": .string(outcome.reason), "steps": .int(Int64(outcome.steps)), "tokens": .int(Int64(outcome.tokens)),
+                "wall_s": .double((outcome.wallSeconds * 1000).rounded() / 1000), "transcript": .string(path),
+            ]
+            Console.out(object.serialized(.compact) + "\n")
+        } else {
+            Console.err("transcript: \(path)\n")
+        }
+        return outcome.exitCode
+    }
+
+    static func defaultTranscriptPath(name: String) -> String {
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" })
+        let stamp = TranscriptWriter.timestamp().replacingOccurrences(of: ":", with: "").replacingOccurrences(of: ".", with: "-")
+        return "transcripts/\(safe)-\(stamp).jsonl"
+    }
+}

@@ -1,0 +1,87 @@
+import Agent
+import AgentCore
+import AgentTesting
+import Foundation
+import Testing
+import TranscriptIO
+
+@Suite struct ReplayTests {
+    func recorded() async throws -> Transcript {
+        let (path, _) = try await recordTranscript(sumScript, tools: [FakeTool.add(), FakeTool.echo()])
+        return try Transcript.read(path: path)
+    }
+
+    /// Verify: the same model output against the recorded tool results reproduces the run.
+    func verify(_ transcript: Transcript, with script: [ScriptedModel.Step]) async throws -> (ReplayLog, VerifyingModel, RunOutcome) {
+        let header = try #require(transcript.header)
+        let log = ReplayLog()
+        let model = VerifyingModel(ScriptedModel(script), transcript: transcript, log: log)
+        let tools = ReplayTools(transcript, log: log)
+        let outcome = await AgentLoop(model: model, tools: tools.tools, sink: MemorySink())
+            .run(try SpecJSON.decode(header.spec), header: header)
+        return (log, model, outcome)
+    }
+
+    @Test func identicalRunVerifies() async throws {
+        let transcript = try await recorded()
+        let (log, model, outcome) = try await verify(transcript, with: sumScript)
+        #expect(log.divergence == nil && model.unconsumed.isEmpty)
+        #expect(outcome.status == .final && outcome.answer == "The sum is 5.")
+    }
+
+    @Test func tokenDivergenceNamesEventAndToken() async throws {
+        let transcript = try await recorded()
+        var script = sumScript
+        script[2] = ScriptedModel.call("echo", ["text": "ünïcödé \"6\"\n"], id: "call_3_0")
+        let (log, _, outcome) = try await verify(transcript, with: script)
+        let d = try #require(log.divergence)
+        let turnSeqs = transcript.events.filter { $0.event.typeName == "model_turn" }.map(\.seq)
+        #expect(d.seq == turnSeqs[2])
+        let expectedIndex = Array("<tool_call>{\"name\": \"echo\", \"arguments\": {\"text\": \"ünïcödé \\\"".unicodeScalars).count
+        #expect(d.tokenIndex == expectedIndex)
+        #expect(d.description == "diverged at event \(turnSeqs[2]), token \(expectedIndex): token 54 where the record has 53")
+        #expect(outcome.status == .failed)
+    }
+
+    @Test func differentCallIsADivergenceOfTheTools() async throws {
+        let transcript = try await recorded()
+        let log = ReplayLog()
+        let tools = ReplayTools(transcript, log: log)
+        let add = try #require(tools.tools.first { $0.declaration.name == "add" })
+        let same = await add.call(id: "x", arguments: ["a": 2, "b": 3])
+        #expect(same.ok && same.output == "5" && same.callID == "x" && log.divergence == nil)
+        let echo = try #require(tools.tools.first { $0.declaration.name == "echo" })
+        let other = await echo.call(id: "y", arguments: ["text": "else"])
+        #expect(!other.ok)
+        let seq = transcript.events.first { if case .toolCall(_, let c) = $0.event { return c.id == "call_3_0" } else { return false } }!.seq
+        #expect(log.divergence?.seq == seq)
+        #expect(log.divergence?.message == "call echo({\"text\":\"else\"}) where the record has echo({\"text\":\"ünïcödé \\\"5\\\"\\n\"})")
+    }
+
+    @Test func shorterRunLeavesRecordedTurns() async throws {
+        let transcript = try await recorded()
+        let (log, model, _) = try await verify(transcript, with: [sumScript[0], ScriptedModel.answer("5")])
+        #expect(log.divergence?.seq == transcript.events.filter { $0.event.typeName == "model_turn" }[1].seq)
+        #expect(model.unconsumed.count == 2)
+    }
+
+    @Test func replayModelReturnsTheRecordedTurns() async throws {
+        let transcript = try await recorded()
+        let header = try #require(transcript.header)
+        let log = ReplayLog()
+        let sink = MemorySink()
+        let outcome = await AgentLoop(model: ReplayModel(transcript, log: log), tools: ReplayTools(transcript, log: log).tools, sink: sink)
+            .run(try SpecJSON.decode(header.spec), header: header)
+        #expect(outcome.status == .final && log.divergence == nil)
+        #expect(sink.events.dropLast() == transcript.events.map(\.event).dropLast())
+    }
+
+    @Test func toolModeReportsDifferences() async throws {
+        let transcript = try await recorded()
+        let same = await ToolReplay.run(transcript, tools: [FakeTool.add(), FakeTool.echo()])
+        #expect(same.compared == 2 && same.differences.isEmpty)
+        let changed = FakeTool(name: "add", parameters: ["type": "object"]) { _ in (true, "6", nil) }
+        let diff = await ToolReplay.run(transcript, tools: [changed, FakeTool.echo()])
+        #expect(diff.differences.map(\.what) == ["output differs (first at byte 0; 1 bytes now, 1 recorded)"])
+    }
+}

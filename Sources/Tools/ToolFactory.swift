@@ -50,7 +50,7 @@ public enum ToolFactory {
         case .exec(let path):
             return [try PluginTool(path: path, baseDirectory: baseDirectory, policy: policy)]
         case .http(let spec):
-            throw ToolSetupError("HTTP tools are not supported yet (\(spec.name))")
+            return [try HTTPTool(spec: spec, outputLimit: policy.settings.outputBytes)]
         case .mcp(let spec):
             throw ToolSetupError("MCP servers are not supported yet (\(spec.command.joined(separator: " ")))")
         }

@@ -67,8 +67,10 @@ public struct AgentLoop: Sendable {
             observer(.modelStarted(step: step))
             let turn: ModelTurn
             do {
-                let observer = self.observer
-                turn = try await model.respond(to: messages, tools: declarations, sampling: sampling) { observer(.text($0)) }
+                turn = try await respond(messages, declarations, sampling, deadline: limits.wallSeconds - elapsed())
+            } catch is WallTimeout {
+                try? emit(.error(step: step, message: "model: stopped by the wall-time limit"))
+                return finish(.budget, "wall-time limit reached (\(Self.seconds(limits.wallSeconds))) while the model was generating")
             } catch {
                 try? emit(.error(step: step, message: "model: \(error)"))
                 return finish(.failed, "model error: \(error)")
@@ -124,6 +126,27 @@ public struct AgentLoop: Sendable {
             }
         }
     }
+
+    /// The model's next turn, cancelled (the model stops at its next token) when `deadline` seconds pass.
+    func respond(_ messages: [Message], _ tools: [ToolDeclaration], _ sampling: SamplingOptions,
+                 deadline: Double) async throws -> ModelTurn {
+        let model = self.model, observer = self.observer
+        guard deadline.isFinite else {
+            return try await model.respond(to: messages, tools: tools, sampling: sampling) { observer(.text($0)) }
+        }
+        return try await withThrowingTaskGroup(of: ModelTurn.self) { group in
+            group.addTask { try await model.respond(to: messages, tools: tools, sampling: sampling) { observer(.text($0)) } }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(max(0, deadline) * 1e9))
+                throw WallTimeout()
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw WallTimeout() }
+            return first
+        }
+    }
+
+    struct WallTimeout: Error {}
 
     /// Why `call` must not run (unknown tool, arguments that do not fit the schema), or nil.
     func rejection(of call: ToolCall) -> String? {

@@ -61,8 +61,23 @@ struct RunCommand: AsyncParsableCommand {
 
         let ui = json ? nil : TerminalUI()
         ui?.start()
-        let loop = AgentLoop(model: model, tools: tools, sink: writer) { ui?.handle($0) }
+        let progress = RunProgress()
+        let interrupt = Self.onInterrupt {
+            // Ctrl-C: the transcript gets a final event; sandboxed tools die with their parent.
+            ui?.stop()
+            let (steps, tokens, seconds) = progress.snapshot
+            try? writer.record(.final(RunOutcome(status: .failed, reason: "interrupted (SIGINT)", steps: steps, tokens: tokens,
+                                                 wallSeconds: seconds)))
+            writer.close()
+            Console.err("\ninterrupted; transcript: \(path)\n")
+            Foundation.exit(130)
+        }
+        let loop = AgentLoop(model: model, tools: tools, sink: writer) { update in
+            progress.note(update)
+            ui?.handle(update)
+        }
         let outcome = await loop.run(task, header: header)
+        interrupt.cancel()
         ui?.stop()
         writer.close()
         for t in tools { await t.shutdown() }
@@ -80,9 +95,37 @@ struct RunCommand: AsyncParsableCommand {
         return outcome.exitCode
     }
 
+    /// Calls `handler` on SIGINT (instead of dying without a final event).
+    static func onInterrupt(_ handler: @escaping @Sendable () -> Void) -> DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+        return source
+    }
+
     static func defaultTranscriptPath(name: String) -> String {
         let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" })
         let stamp = TranscriptWriter.timestamp().replacingOccurrences(of: ":", with: "").replacingOccurrences(of: ".", with: "-")
         return "transcripts/\(safe)-\(stamp).jsonl"
     }
+}
+
+/// Steps and tokens so far, for the final event of an interrupted run.
+final class RunProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var steps = 0
+    private var tokens = 0
+    private let start = Date()
+
+    func note(_ update: AgentUpdate) {
+        if case .event(.modelTurn(let step, let turn)) = update {
+            lock.withLock {
+                steps = step
+                tokens += turn.tokens.count
+            }
+        }
+    }
+
+    var snapshot: (Int, Int, Double) { lock.withLock { (steps, tokens, Date().timeIntervalSince(start)) } }
 }

@@ -134,7 +134,8 @@ import Testing
             .slow(seconds: 0.3, ModelTurn(text: "x", toolCalls: [ToolCall(id: "c1", name: "echo", arguments: ["text": "a"])], stop: .toolCall)),
             ScriptedModel.answer("late"),
         ], tools: [FakeTool.echo()], limits: Limits(wallSeconds: 0.2))
-        #expect(outcome.status == .budget && outcome.reason == "wall-time limit reached (0.2s) before the tool calls ran")
+        #expect(outcome.status == .budget && outcome.reason == "wall-time limit reached (0.2s) while the model was generating")
+        #expect(outcome.wallSeconds < 0.29)  // the model was cancelled, not waited for
     }
 
     @Test func modelErrorFailsTheRun() async {

@@ -1,3 +1,4 @@
+import Foundation
 import AgentCore
 import SpecParser
 import Testing
@@ -140,5 +141,30 @@ import Testing
     @Test func badUnits() {
         for bad in ["", "s", "10x", "1h-2m", "ms"] { #expect(SpecUnits.duration(bad) == nil, "\(bad)") }
         for bad in ["", "KiB", "10 parsecs", "1e3"] { #expect(SpecUnits.size(bad) == nil, "\(bad)") }
+    }
+}
+
+/// The shipped examples and the documented reference spec parse.
+@Suite struct ShippedSpecTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func examplesParse() throws {
+        let dir = Self.repository.appendingPathComponent("Examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 3)
+        for file in files {
+            let spec = try SpecParser.parse(file: dir.appendingPathComponent(file).path)
+            #expect(!spec.tools.isEmpty, "\(file)")
+        }
+    }
+
+    @Test func documentedReferenceSpecParses() throws {
+        let doc = try String(contentsOf: Self.repository.appendingPathComponent("Docs/TaskSpec.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```yaml\n"))
+        let end = try #require(doc.range(of: "```\n", range: start.upperBound..<doc.endIndex))
+        let yaml = String(doc[start.upperBound..<end.lowerBound])
+        let spec = try SpecParser.parse(yaml: yaml, file: "TaskSpec.md", baseDirectory: "/x", overrides: [("branch", "main")])
+        #expect(spec.tools.count == 4 && spec.attention?.plan?.count == 24 && spec.sandbox.workdir == "/x/work")
+        #expect(spec.prompt.hasPrefix("The tests of demo fail."))
     }
 }

@@ -14,15 +14,19 @@ struct ReplayCommand: AsyncParsableCommand {
             verify  re-run the model against the recorded tool results; exit 0 only if every token matches,
                     else 1 naming the first divergent event and token
             tools   re-run the tools on the recorded calls and report differences (exit 1 if any)
+            resume  replay steps before --from N from the record, then continue live with the model and tools,
+                    writing a new transcript (exit status as for `loza run`)
             """)
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case view, verify, tools
+        case view, verify, tools, resume
     }
 
     @Argument(help: "A transcript (JSONL).") var file: String
     @Option(help: "view, verify or tools.") var mode: Mode = .view
-    @Option(help: "Compute threads for verify (default: the recorded thread count).") var threads: Int?
+    @Option(help: "Compute threads for verify and resume (default: the recorded thread count).") var threads: Int?
+    @Option(name: .customLong("from"), help: "resume: the first step to run live.") var fromStep: Int?
+    @Option(help: "resume: where to write the new transcript (default: ./transcripts/<name>-<time>.jsonl).") var transcript: String?
 
     func run() async throws {
         let code = await runCLI { try await execute() }
@@ -42,6 +46,8 @@ struct ReplayCommand: AsyncParsableCommand {
             return try await verify(transcript, header: header)
         case .tools:
             return try await rerunTools(transcript, header: header)
+        case .resume:
+            return try await resume(transcript, header: header)
         }
     }
 
@@ -88,6 +94,37 @@ struct ReplayCommand: AsyncParsableCommand {
         let tokens = transcript.events.reduce(0) { n, e in if case .modelTurn(_, let t) = e.event { return n + t.tokens.count } else { return n } }
         Console.out("✓ verified: \(recordedTurns) model turns, \(tokens) tokens identical\n")
         return 0
+    }
+
+    /// Replay the steps before `--from`, then continue live.
+    func resume(_ recorded: Transcript, header: TranscriptHeader) async throws -> Int32 {
+        guard let step = fromStep, step >= 1 else { throw CLIError.input("--mode resume needs --from STEP (1 or more)") }
+        let spec = try recordedSpec(header)
+        let model = try ModelFactory.make(spec, threads: threads ?? header.threads)
+        let live: [any Tool]
+        do {
+            live = try await ToolFactory.makeTools(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
+        } catch {
+            throw CLIError.input("\(file): \(error)")
+        }
+        let path = transcript ?? RunCommand.defaultTranscriptPath(name: spec.name)
+        let writer: TranscriptWriter
+        do { writer = try TranscriptWriter(path: path) } catch { throw CLIError.input("\(error)") }
+        var newHeader = header
+        newHeader.runtimeVersion = Runtime.version
+        newHeader.model = model.description
+        newHeader.threads = threads ?? header.threads
+        newHeader.startedAt = TranscriptWriter.timestamp()
+        let ui = TerminalUI()
+        ui.start()
+        let outcome = await AgentLoop(model: Resume.model(model, transcript: recorded, from: step),
+                                      tools: Resume.tools(live, transcript: recorded, from: step), sink: writer) { ui.handle($0) }
+            .run(spec, header: newHeader)
+        ui.stop()
+        writer.close()
+        for t in live { await t.shutdown() }
+        Console.err("transcript: \(path)\n")
+        return outcome.exitCode
     }
 
     /// Re-run the real tools on the recorded calls.

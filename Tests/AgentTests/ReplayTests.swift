@@ -85,3 +85,23 @@ import TranscriptIO
         #expect(diff.differences.map(\.what) == ["output differs (first at byte 0; 1 bytes now, 1 recorded)"])
     }
 }
+
+@Suite struct ResumeTests {
+    @Test func resumeFromStepThreeRunsLiveAfterTheRecord() async throws {
+        let (path, _) = try await recordTranscript(sumScript, tools: [FakeTool.add(), FakeTool.echo()])
+        let transcript = try Transcript.read(path: path)
+        let header = try #require(transcript.header)
+        // The live model is asked only from step 3 on; the live tools only for calls of steps >= 3.
+        let live = ScriptedModel([ScriptedModel.call("echo", ["text": "live"], id: "call_3_0"), ScriptedModel.answer("Resumed.")])
+        let add = FakeTool.add(), echo = FakeTool.echo()
+        let sink = MemorySink()
+        let outcome = await AgentLoop(model: Resume.model(live, transcript: transcript, from: 3),
+                                      tools: Resume.tools([add, echo], transcript: transcript, from: 3), sink: sink)
+            .run(try SpecJSON.decode(header.spec), header: header)
+        #expect(outcome.status == .final && outcome.answer == "Resumed." && outcome.steps == 4)
+        #expect(add.calls.isEmpty && echo.calls.map(\.arguments) == [["text": "live"]])
+        // The live model saw the replayed history: system, user, two assistant turns with their results.
+        #expect(live.conversations[0].map(\.role) == [.system, .user, .assistant, .tool, .assistant, .tool])
+        #expect(live.conversations[0][3].content == "5")
+    }
+}

@@ -14,12 +14,13 @@ struct ReplayCommand: AsyncParsableCommand {
             verify  re-run the model against the recorded tool results; exit 0 only if every token matches,
                     else 1 naming the first divergent event and token
             tools   re-run the tools on the recorded calls and report differences (exit 1 if any)
+            stats   figures of the run as JSON: tokens, decode speed, prefill times with cache reuse, malformed calls
             resume  replay steps before --from N from the record, then continue live with the model and tools,
                     writing a new transcript (exit status as for `loza run`)
             """)
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case view, verify, tools, resume
+        case view, verify, tools, resume, stats
     }
 
     @Argument(help: "A transcript (JSONL).") var file: String
@@ -48,6 +49,15 @@ struct ReplayCommand: AsyncParsableCommand {
             return try await rerunTools(transcript, header: header)
         case .resume:
             return try await resume(transcript, header: header)
+        case .stats:
+            var object = TranscriptStats(transcript).json.objectValue ?? []
+            object.insert(JSONMember("file", .string(file)), at: 0)
+            if let o = transcript.outcome {
+                object.append(JSONMember("status", .string(o.status.rawValue)))
+                object.append(JSONMember("wall_s", .double(o.wallSeconds)))
+            }
+            Console.out(JSONValue.object(object).serialized(.compact) + "\n")
+            return 0
         }
     }
 

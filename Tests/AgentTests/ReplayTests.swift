@@ -105,3 +105,13 @@ import TranscriptIO
         #expect(live.conversations[0][3].content == "5")
     }
 }
+
+@Suite struct StatsTests {
+    @Test func countsCallsAndTokens() async throws {
+        let (path, _) = try await recordTranscript(sumScript, tools: [FakeTool.add(), FakeTool.echo()])
+        let stats = TranscriptStats(try Transcript.read(path: path))
+        #expect(stats.steps == 4 && stats.toolCalls == 3 && stats.malformedCalls == 1 && stats.rejectedCalls == 1)
+        #expect(stats.failedToolResults == 0 && stats.recoveredCalls == 0)
+        #expect(stats.generatedTokens == sumScript.reduce(0) { n, s in if case .turn(let t) = s { return n + t.tokens.count } else { return n } })
+    }
+}

@@ -5,6 +5,8 @@ import Foundation
 /// event as it is recorded. `modelStarted` comes before each model call (a progress line for long prompts).
 public enum AgentUpdate: Sendable {
     case modelStarted(step: Int)
+    /// Prompt tokens processed so far for this step's model call (from models that report it).
+    case promptProgress(step: Int, processed: Int, total: Int)
     case text(String)
     case event(TranscriptEvent)
 }
@@ -67,7 +69,10 @@ public struct AgentLoop: Sendable {
             observer(.modelStarted(step: step))
             let turn: ModelTurn
             do {
-                turn = try await respond(messages, declarations, sampling, deadline: limits.wallSeconds - elapsed())
+                let observer = self.observer
+                turn = try await PromptProgress.$report.withValue({ observer(.promptProgress(step: step, processed: $0, total: $1)) }) {
+                    try await respond(messages, declarations, sampling, deadline: limits.wallSeconds - elapsed())
+                }
             } catch is WallTimeout {
                 try? emit(.error(step: step, message: "model: stopped by the wall-time limit"))
                 return finish(.budget, "wall-time limit reached (\(Self.seconds(limits.wallSeconds))) while the model was generating")

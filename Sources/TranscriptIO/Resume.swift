@@ -20,9 +20,9 @@ public enum Resume {
 
     /// Tools that answer the recorded calls of steps `< step` from the record (by call id), and run live after.
     public static func tools(_ live: [any Tool], transcript: Transcript, from step: Int) -> [any Tool] {
-        var recorded: [String: ToolResult] = [:]
+        var recorded: [String: [ToolResult]] = [:]
         for e in transcript.events {
-            if case .toolResult(let s, let r, true) = e.event, s < step { recorded[r.callID] = r }
+            if case .toolResult(let s, let r, true) = e.event, s < step { recorded[r.callID, default: []].append(r) }
         }
         let ledger = Ledger(recorded)
         return live.map { ResumingTool(live: $0, ledger: ledger) }
@@ -30,9 +30,17 @@ public enum Resume {
 
     final class Ledger: @unchecked Sendable {
         private let lock = NSLock()
-        private var results: [String: ToolResult]
-        init(_ results: [String: ToolResult]) { self.results = results }
-        func take(_ id: String) -> ToolResult? { lock.withLock { results.removeValue(forKey: id) } }
+        private var results: [String: [ToolResult]]
+        init(_ results: [String: [ToolResult]]) { self.results = results }
+        /// The next recorded result of call `id` (ids may repeat across turns), in order.
+        func take(_ id: String) -> ToolResult? {
+            lock.withLock {
+                guard var list = results[id], !list.isEmpty else { return nil }
+                let first = list.removeFirst()
+                results[id] = list
+                return first
+            }
+        }
     }
 
     final class ResumingModel: LanguageModel, @unchecked Sendable {

@@ -10,6 +10,7 @@ final class TerminalUI: @unchecked Sendable {
     private let lock = NSLock()
     private var waitingSince: Date?
     private var waitingStep = 0
+    private var prompt: (processed: Int, total: Int)?
     private var progressShown = false
     private var atLineStart = true
     private var ticker: Task<Void, Never>?
@@ -40,8 +41,11 @@ final class TerminalUI: @unchecked Sendable {
             lock.withLock {
                 waitingSince = Date()
                 waitingStep = step
+                prompt = nil
             }
             out(style.dim("── step \(step) ") + "\n")
+        case .promptProgress(_, let processed, let total):
+            lock.withLock { prompt = (processed, total) }
         case .text(let text):
             clearProgress()
             lock.withLock { waitingSince = nil }
@@ -101,12 +105,16 @@ final class TerminalUI: @unchecked Sendable {
     }
 
     private func tick() {
-        guard let (since, step) = lock.withLock({ waitingSince.map { ($0, waitingStep) } }) else { return }
+        guard let (since, step, prompt) = lock.withLock({ waitingSince.map { ($0, waitingStep, prompt) } }) else { return }
         let seconds = Date().timeIntervalSince(since)
         guard seconds >= 0.5 else { return }
         let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"][Int(seconds * 5) % 10]
+        var what = "processing the prompt…"
+        if let prompt, prompt.total > 0 {
+            what = "prompt \(prompt.processed)/\(prompt.total) tokens (\(prompt.processed * 100 / prompt.total)%)"
+        }
         lock.withLock { progressShown = true }
-        Console.err("\r\u{1B}[K\(spinner) step \(step): processing the prompt… \(String(format: "%.1fs", seconds))")
+        Console.err("\r\u{1B}[K\(spinner) step \(step): \(what) \(String(format: "%.1fs", seconds))")
     }
 
     private func clearProgress() {

@@ -157,11 +157,12 @@ import Testing
             switch update {
             case .text(let t): seen.add("text:" + t)
             case .modelStarted(let step): seen.add("start:\(step)")
+            case .promptProgress(let step, let done, let total): seen.add("prompt:\(step):\(done)/\(total)")
             case .event(let e): seen.add(e.typeName)
             }
         }
         _ = await loop.run(spec(system: nil), header: header([]))
-        #expect(seen.items == ["header", "message", "start:1", "text:hello", "model_turn", "final"])
+        #expect(seen.items == ["header", "message", "start:1", "prompt:1:1/1", "text:hello", "model_turn", "final"])
     }
 }
 

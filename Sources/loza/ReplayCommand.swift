@@ -24,7 +24,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     @Argument(help: "A transcript (JSONL).") var file: String
-    @Option(help: "view, verify or tools.") var mode: Mode = .view
+    @Option(help: "view, verify, tools, stats or resume (see above).") var mode: Mode = .view
     @Option(help: "Compute threads for verify and resume (default: the recorded thread count).") var threads: Int?
     @Option(name: .customLong("from"), help: "resume: the first step to run live.") var fromStep: Int?
     @Option(help: "resume: where to write the new transcript (default: ./transcripts/<name>-<time>.jsonl).") var transcript: String?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `loza` command. Each subcommand lives in its own file.
 struct Loza: AsyncParsableCommand {
@@ -27,5 +28,10 @@ do {
         try command.run()
     }
 } catch {
+    // Usage errors are bad input: exit 2, like every other bad input (ArgumentParser's default is 64).
+    if Loza.exitCode(for: error).rawValue == 64 {
+        FileHandle.standardError.write(Data((Loza.fullMessage(for: error) + "\n").utf8))
+        exit(2)
+    }
     Loza.exit(withError: error)
 }

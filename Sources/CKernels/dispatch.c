@@ -75,6 +75,12 @@ static inline const struct lz_kernels *lz_k(void) {
 
 static inline int lz_valid(int type) { return type >= 0 && type < LZ_NTYPES; }
 
+// SIMD variants assume whole blocks; anything else goes to the reference, which rejects it.
+static inline int lz_whole_blocks(int type, int64_t n) {
+    const int64_t be = loza_block_elems(type);
+    return be > 0 && n > 0 && n % be == 0;
+}
+
 // --- ISA control -------------------------------------------------------------------------------
 
 int loza_isa_detected(void) {
@@ -108,20 +114,20 @@ const char *loza_isa_name(int isa) {
 
 void loza_dequantize_row(int type, const void *src, float *dst, int64_t n) {
     const struct lz_kernels *k = lz_k();
-    if (lz_valid(type) && k->dequant[type]) k->dequant[type](src, dst, n);
+    if (lz_valid(type) && k->dequant[type] && lz_whole_blocks(type, n)) k->dequant[type](src, dst, n);
     else loza_dequantize_row_ref(type, src, dst, n);
 }
 
 void loza_quantize_act(int weight_type, const float *x, void *dst, int64_t n) {
     const struct lz_kernels *k = lz_k();
     const int act = loza_vec_dot_type(weight_type);
-    if (lz_valid(act) && k->quant_act[act]) k->quant_act[act](x, dst, n);
+    if (lz_valid(act) && k->quant_act[act] && lz_whole_blocks(act, n)) k->quant_act[act](x, dst, n);
     else loza_quantize_act_ref(weight_type, x, dst, n);
 }
 
 float loza_vec_dot(int type, const void *row, const void *act, int64_t n) {
     const struct lz_kernels *k = lz_k();
-    if (lz_valid(type) && k->vec_dot[type]) return k->vec_dot[type](row, act, n);
+    if (lz_valid(type) && k->vec_dot[type] && lz_whole_blocks(type, n)) return k->vec_dot[type](row, act, n);
     return loza_vec_dot_ref(type, row, act, n);
 }
 
@@ -130,9 +136,10 @@ void loza_matvec(int type, const void *w, size_t row_stride, const void *act, fl
     if (r1 <= r0) return;
     const struct lz_kernels *k = lz_k();
     const char *base = (const char *)w + (size_t)r0 * row_stride;
-    if (lz_valid(type) && k->matvec[type]) {
+    const int simd = lz_valid(type) && lz_whole_blocks(type, n);
+    if (simd && k->matvec[type]) {
         k->matvec[type](base, row_stride, act, y + r0, r1 - r0, n);
-    } else if (lz_valid(type) && k->vec_dot[type]) {
+    } else if (simd && k->vec_dot[type]) {
         const lz_vec_dot_fn dot = k->vec_dot[type];
         for (int64_t r = r0; r < r1; r++, base += row_stride) y[r] = dot(base, act, n);
     } else {

@@ -36,6 +36,7 @@ void lz_axpy_f16_scalar(float a, const uint16_t *x, float *y, int64_t n);
 // (scalar <- AVX2 <- AVX-512 <- AVX-512 VNNI), so a level inherits what it does not override.
 #if defined(__x86_64__) || defined(_M_X64)
 void lz_install_avx2(struct lz_kernels *k);
+void lz_install_avx2_quant(struct lz_kernels *k);  // activation quantizers, dequantizers
 void lz_install_avx512(struct lz_kernels *k);
 void lz_install_avx512vnni(struct lz_kernels *k);
 #endif

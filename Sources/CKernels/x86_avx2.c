@@ -68,7 +68,14 @@ LZ_AVX2 static void axpy_f16_avx2(float a, const uint16_t *x, float *y, int64_t 
     for (; i < n; i++) y[i] += a * loza_f16_to_f32(x[i]);
 }
 
+#define LZ_FN LZ_AVX2
+#define LZ_SUF(name) name##_avx2
+#define LZ_VNNI 0
+#include "x86_dot_impl.h"
+
 void lz_install_avx2(struct lz_kernels *k) {
+    install_dot_avx2(k);
+    lz_install_avx2_quant(k);
     k->dot_f32 = dot_f32_avx2;
     k->axpy_f32 = axpy_f32_avx2;
     k->dot_f16_f32 = dot_f16_f32_avx2;

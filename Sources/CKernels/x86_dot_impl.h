@@ -1,0 +1,386 @@
+// Quantized dot products and matvec on 256-bit vectors, instantiated once per x86 level by the file
+// that includes it. The includer defines:
+//   LZ_FN        function attributes (target(...)) for every function here
+//   LZ_SUF(name) the level's suffix, e.g. name##_avx2
+//   LZ_VNNI      1: int8 / int16 dot steps use vpdpbusd / vpdpwssd (AVX-512 VNNI + VL); 0: maddubs + madd
+//
+// Each type has one `rows` kernel that computes `nr` rows (1..LZ_NR) against the same activation
+// blocks, loading and preparing each activation block once. The per-row arithmetic does not depend
+// on nr (every row runs the same instruction sequence on its own accumulators), so vec_dot, and
+// matvec with any row grouping, give the same bits for a row.
+//
+// Per block the integer dot product is exact; it is kept in 8 int32 lanes and scaled into 8 float
+// lanes (fma), summed across lanes at the end of the row. The reference instead sums each block
+// to one int and accumulates in block order, so results differ from it by float rounding only.
+
+#include <immintrin.h>
+#include <string.h>
+#include "blocks.h"
+#include "simd.h"
+
+#ifndef LZ_NR
+#define LZ_NR 1
+#endif
+#define LZ_INL static inline __attribute__((always_inline))
+
+// --- helpers ---------------------------------------------------------------------------------------
+
+LZ_FN LZ_INL float LZ_SUF(h2f)(uint16_t h) { return _cvtsh_ss(h); }
+
+LZ_FN LZ_INL float LZ_SUF(hsum_ps)(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+LZ_FN LZ_INL int32_t LZ_SUF(hsum_epi32x4)(__m128i v) {
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(v);
+}
+
+// acc + sum over groups of 4 of u8 * s8 (u < 128 or s != -128 pairs: no int16 saturation for our data)
+LZ_FN LZ_INL __m256i LZ_SUF(dot_u8s8)(__m256i acc, __m256i u, __m256i s) {
+#if LZ_VNNI
+    return _mm256_dpbusd_epi32(acc, u, s);
+#else
+    const __m256i p = _mm256_maddubs_epi16(u, s);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+#endif
+}
+
+// acc + sum over pairs of int16 * int16
+LZ_FN LZ_INL __m256i LZ_SUF(dot_i16)(__m256i acc, __m256i a, __m256i b) {
+#if LZ_VNNI
+    return _mm256_dpwssd_epi32(acc, a, b);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+// 16 bytes of packed nibbles -> 32 bytes: low nibbles first, then high nibbles.
+LZ_FN LZ_INL __m256i LZ_SUF(nibbles32)(const uint8_t *qs) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i b = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+    return _mm256_and_si256(b, _mm256_set1_epi8(0x0F));
+}
+
+// 32 bits -> 32 bytes, 0x10 where bit j is set (the fifth bit of Q5_0 / Q5_1).
+LZ_FN LZ_INL __m256i LZ_SUF(bit4_32)(const uint8_t *qh) {
+    uint32_t x;
+    memcpy(&x, qh, 4);
+    const __m256i shuf = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                            0x0202020202020202, 0x0303030303030303);
+    __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x), shuf);
+    b = _mm256_or_si256(b, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    b = _mm256_cmpeq_epi8(b, _mm256_set1_epi64x(-1));
+    return _mm256_and_si256(b, _mm256_set1_epi8(0x10));
+}
+
+// --- 32-element blocks against Q8_0 ----------------------------------------------------------------
+// Q4_0 / Q5_0 hold unsigned q with value q - off: sumi = q.y - off * sum(y), where off * sum(y)
+// (per int32 lane) is computed once per activation block and seeds every row's dot step.
+
+#define LZ_ROWS_OFFSET_Q8_0(NAME, BLOCK, LOADQ, OFF)                                                  \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
+                                         const block_q8_0 *y, int64_t nb, float *out) {              \
+        __m256 acc[LZ_NR];                                                                            \
+        for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                                    \
+        const __m256i off = _mm256_set1_epi8(OFF);                                                   \
+        for (int64_t i = 0; i < nb; i++) {                                                            \
+            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                          \
+            const __m256i neg = _mm256_sub_epi32(_mm256_setzero_si256(),                              \
+                                                 LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), off, yq));  \
+            const float dy = LZ_SUF(h2f)(y[i].d);                                                     \
+            for (int r = 0; r < nr; r++) {                                                            \
+                const BLOCK *x = (const BLOCK *)(w + (size_t)r * stride) + i;                         \
+                const __m256i q = LOADQ(x);                                                           \
+                const __m256i sumi = LZ_SUF(dot_u8s8)(neg, q, yq);                                    \
+                const __m256 d = _mm256_set1_ps(LZ_SUF(h2f)(x->d) * dy);                              \
+                acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);                        \
+            }                                                                                         \
+        }                                                                                             \
+        for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);                                \
+    }
+
+#define LZ_LOADQ_Q4_0(x) LZ_SUF(nibbles32)((x)->qs)
+#define LZ_LOADQ_Q5_0(x) _mm256_or_si256(LZ_SUF(nibbles32)((x)->qs), LZ_SUF(bit4_32)((x)->qh))
+LZ_ROWS_OFFSET_Q8_0(q4_0, block_q4_0, LZ_LOADQ_Q4_0, 8)
+LZ_ROWS_OFFSET_Q8_0(q5_0, block_q5_0, LZ_LOADQ_Q5_0, 16)
+
+// Q8_0 . Q8_0: signed x signed via |x| and sign(y, x).
+LZ_FN LZ_INL void LZ_SUF(q8_0_rows)(const int nr, const uint8_t *w, size_t stride,
+                                    const block_q8_0 *y, int64_t nb, float *out) {
+    __m256 acc[LZ_NR];
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);
+        const float dy = LZ_SUF(h2f)(y[i].d);
+        for (int r = 0; r < nr; r++) {
+            const block_q8_0 *x = (const block_q8_0 *)(w + (size_t)r * stride) + i;
+            const __m256i xq = _mm256_loadu_si256((const __m256i *)x->qs);
+            const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), _mm256_abs_epi8(xq),
+                                                  _mm256_sign_epi8(yq, xq));
+            const __m256 d = _mm256_set1_ps(LZ_SUF(h2f)(x->d) * dy);
+            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);
+        }
+    }
+    for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);
+}
+
+// --- 32-element blocks with a minimum, against Q8_1: d*dy*(q.y) + m*s ---------------------------------
+
+#define LZ_ROWS_MIN_Q8_1(NAME, BLOCK, LOADQ)                                                          \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
+                                         const block_q8_1 *y, int64_t nb, float *out) {              \
+        __m256 acc[LZ_NR];                                                                            \
+        float macc[LZ_NR];                                                                            \
+        for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); macc[r] = 0.0f; }                \
+        for (int64_t i = 0; i < nb; i++) {                                                            \
+            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                          \
+            const float dy = LZ_SUF(h2f)(y[i].d), sy = LZ_SUF(h2f)(y[i].s);                           \
+            for (int r = 0; r < nr; r++) {                                                            \
+                const BLOCK *x = (const BLOCK *)(w + (size_t)r * stride) + i;                         \
+                const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), LOADQ(x), yq);          \
+                const __m256 d = _mm256_set1_ps(LZ_SUF(h2f)(x->d) * dy);                              \
+                acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);                        \
+                const float ms = LZ_SUF(h2f)(x->m) * sy;                                              \
+                macc[r] += ms;                                                                        \
+            }                                                                                         \
+        }                                                                                             \
+        for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]) + macc[r];                      \
+    }
+
+#define LZ_LOADQ_Q4_1(x) LZ_SUF(nibbles32)((x)->qs)
+#define LZ_LOADQ_Q5_1(x) _mm256_or_si256(LZ_SUF(nibbles32)((x)->qs), LZ_SUF(bit4_32)((x)->qh))
+LZ_ROWS_MIN_Q8_1(q4_1, block_q4_1, LZ_LOADQ_Q4_1)
+LZ_ROWS_MIN_Q8_1(q5_1, block_q5_1, LZ_LOADQ_Q5_1)
+
+// --- K-quants against Q8_K -------------------------------------------------------------------------
+
+// Unpack the 12 scale bytes of Q4_K / Q5_K into 8 scales (bytes 0-7) and 8 mins (bytes 8-15).
+LZ_FN LZ_INL __m128i LZ_SUF(k4_scales_mins)(const uint8_t *scales) {
+    uint32_t u[4];
+    memcpy(u, scales, 12);
+    const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
+    const uint32_t mins_lo = u[1] & m1;
+    u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
+    u[2] = mins_lo;
+    u[0] &= m1;
+    return _mm_loadu_si128((const __m128i *)u);
+}
+
+// Broadcast int16 lane j (0..7) of a 128-bit vector to all 16 lanes of a 256-bit one.
+LZ_FN LZ_INL __m256i LZ_SUF(bcast16)(__m256i s16x2, int j) {
+    const __m256i idx = _mm256_set1_epi16((short)((2 * j) | ((2 * j + 1) << 8)));
+    return _mm256_shuffle_epi8(s16x2, idx);
+}
+
+// sum_j mins[j] * (bsums[2j] + bsums[2j+1]) for the 8 sub-block mins (u8, low 8 bytes of `mins`)
+// given the 8 pair sums of bsums as int16 (`bpair`).
+LZ_FN LZ_INL int32_t LZ_SUF(k4_summ)(__m128i mins_u8, __m128i bpair) {
+    return LZ_SUF(hsum_epi32x4)(_mm_madd_epi16(_mm_cvtepu8_epi16(mins_u8), bpair));
+}
+
+// Q4_K and Q5_K share everything but the fifth bit: HIGHBITS=0 for Q4_K.
+#define LZ_ROWS_K45(NAME, BLOCK, HIGHBITS)                                                            \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
+                                         const block_q8_K *y, int64_t nb, float *out) {              \
+        __m256 acc[LZ_NR];                                                                            \
+        float macc[LZ_NR];                                                                            \
+        for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); macc[r] = 0.0f; }                \
+        const __m256i m4 = _mm256_set1_epi8(0x0F);                                                   \
+        for (int64_t i = 0; i < nb; i++) {                                                            \
+            const int8_t *a = y[i].qs;                                                                \
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);                       \
+            const __m256i bp32 = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));                         \
+            const __m128i bpair = _mm_packs_epi32(_mm256_castsi256_si128(bp32),                       \
+                                                  _mm256_extracti128_si256(bp32, 1));                 \
+            __m256i ya[8];                                                                            \
+            for (int k = 0; k < 8; k++) ya[k] = _mm256_loadu_si256((const __m256i *)(a + 32 * k));    \
+            for (int r = 0; r < nr; r++) {                                                            \
+                const BLOCK *x = (const BLOCK *)(w + (size_t)r * stride) + i;                         \
+                const __m128i sm = LZ_SUF(k4_scales_mins)(x->scales);                                 \
+                const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));              \
+                const int32_t summ = LZ_SUF(k4_summ)(_mm_unpackhi_epi64(sm, sm), bpair);              \
+                __m256i hb = HIGHBITS ? _mm256_loadu_si256((const __m256i *)((const uint8_t *)x +     \
+                                                            offsetof(block_q5_K, qh)))                \
+                                      : _mm256_setzero_si256();                                       \
+                const uint8_t *qs = (const uint8_t *)x + (HIGHBITS ? offsetof(block_q5_K, qs)         \
+                                                                   : offsetof(block_q4_K, qs));       \
+                __m256i sumi = _mm256_setzero_si256();                                                \
+                for (int c = 0; c < 4; c++) {                                                         \
+                    const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));             \
+                    __m256i lo = _mm256_and_si256(q, m4);                                             \
+                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);                       \
+                    if (HIGHBITS) {                                                                   \
+                        const __m256i b10 = _mm256_set1_epi8(0x10);                                   \
+                        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), b10));    \
+                        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 3), b10));    \
+                        hb = _mm256_srli_epi16(hb, 2);                                                \
+                    }                                                                                 \
+                    const __m256i plo = _mm256_maddubs_epi16(lo, ya[2 * c]);                          \
+                    const __m256i phi = _mm256_maddubs_epi16(hi, ya[2 * c + 1]);                      \
+                    sumi = LZ_SUF(dot_i16)(sumi, plo, LZ_SUF(bcast16)(sc16, 2 * c));                  \
+                    sumi = LZ_SUF(dot_i16)(sumi, phi, LZ_SUF(bcast16)(sc16, 2 * c + 1));              \
+                }                                                                                     \
+                const float d = LZ_SUF(h2f)(x->d) * y[i].d;                                           \
+                const float dm = LZ_SUF(h2f)(x->dmin) * y[i].d;                                       \
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[r]);        \
+                const float mterm = dm * (float)summ;                                                 \
+                macc[r] += mterm;                                                                     \
+            }                                                                                         \
+        }                                                                                             \
+        for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]) - macc[r];                      \
+    }
+
+LZ_ROWS_K45(q4_K, block_q4_K, 0)
+LZ_ROWS_K45(q5_K, block_q5_K, 1)
+
+// Q6_K: q in 0..63 with value q - 32: sumi = sum_k sc_k * (q.y)_k - 32 * sum_k sc_k * bsums_k.
+LZ_FN LZ_INL void LZ_SUF(q6_K_rows)(const int nr, const uint8_t *w, size_t stride,
+                                    const block_q8_K *y, int64_t nb, float *out) {
+    __m256 acc[LZ_NR];
+    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03);
+    const __m256i mC = _mm256_set1_epi8(0x0C), m30 = _mm256_set1_epi8(0x30);
+    const __m256i mC0 = _mm256_set1_epi8((char)0xC0);
+    // lane 0 of the shuffle picks int16 2g, lane 1 picks 2g+1 (of the half's 8 scales, broadcast).
+    for (int64_t i = 0; i < nb; i++) {
+        const int8_t *a = y[i].qs;
+        const __m256i bs = _mm256_loadu_si256((const __m256i *)y[i].bsums);
+        __m256i ya[8];
+        for (int k = 0; k < 8; k++) ya[k] = _mm256_loadu_si256((const __m256i *)(a + 32 * k));
+        for (int r = 0; r < nr; r++) {
+            const block_q6_K *x = (const block_q6_K *)(w + (size_t)r * stride) + i;
+            const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+            __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5);
+            sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
+            for (int h = 0; h < 2; h++) {
+                const __m256i half = h ? _mm256_permute2x128_si256(sc16, sc16, 0x11)
+                                       : _mm256_permute2x128_si256(sc16, sc16, 0x00);
+                const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h));
+                const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h + 32));
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+                const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                                   _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
+                const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                                   _mm256_slli_epi16(_mm256_and_si256(qh, mC), 2));
+                const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                                   _mm256_and_si256(qh, m30));
+                const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                                   _mm256_srli_epi16(_mm256_and_si256(qh, mC0), 2));
+                const __m256i qq[4] = {q0, q1, q2, q3};
+                for (int g = 0; g < 4; g++) {
+                    const __m256i p = _mm256_maddubs_epi16(qq[g], ya[4 * h + g]);
+                    const __m256i idx = _mm256_setr_epi8(
+                        (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g),
+                        (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1),
+                        (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g),
+                        (char)(4 * g + 1), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                        (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                        (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                        (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                        (char)(4 * g + 3));
+                    sumi = LZ_SUF(dot_i16)(sumi, p, _mm256_shuffle_epi8(half, idx));
+                }
+            }
+            const float d = LZ_SUF(h2f)(x->d) * y[i].d;
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[r]);
+        }
+    }
+    for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);
+}
+
+// --- float rows against f32 activations --------------------------------------------------------------
+
+LZ_FN LZ_INL __m256 LZ_SUF(load_f16)(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+LZ_FN LZ_INL __m256 LZ_SUF(load_bf16)(const uint16_t *p) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+LZ_FN LZ_INL __m256 LZ_SUF(load_f32)(const float *p) { return _mm256_loadu_ps(p); }
+
+#define LZ_ROWS_FLOAT(NAME, ELEM, LOAD, SCALAR)                                                       \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
+                                         const float *y, int64_t n, float *out) {                    \
+        __m256 acc[LZ_NR][2];                                                                         \
+        for (int r = 0; r < nr; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();                     \
+        int64_t i = 0;                                                                                \
+        for (; i + 16 <= n; i += 16) {                                                                \
+            const __m256 y0 = _mm256_loadu_ps(y + i), y1 = _mm256_loadu_ps(y + i + 8);                \
+            for (int r = 0; r < nr; r++) {                                                            \
+                const ELEM *x = (const ELEM *)(w + (size_t)r * stride);                               \
+                acc[r][0] = _mm256_fmadd_ps(LOAD(x + i), y0, acc[r][0]);                              \
+                acc[r][1] = _mm256_fmadd_ps(LOAD(x + i + 8), y1, acc[r][1]);                          \
+            }                                                                                         \
+        }                                                                                             \
+        for (int r = 0; r < nr; r++) {                                                                \
+            const ELEM *x = (const ELEM *)(w + (size_t)r * stride);                                   \
+            float s = LZ_SUF(hsum_ps)(_mm256_add_ps(acc[r][0], acc[r][1]));                           \
+            for (int64_t j = i; j < n; j++) {                                                         \
+                const float t = SCALAR(x[j]) * y[j];                                                  \
+                s += t;                                                                               \
+            }                                                                                         \
+            out[r] = s;                                                                               \
+        }                                                                                             \
+    }
+
+#define LZ_SCALAR_F32(v) (v)
+LZ_ROWS_FLOAT(f32, float, LZ_SUF(load_f32), LZ_SCALAR_F32)
+LZ_ROWS_FLOAT(f16, uint16_t, LZ_SUF(load_f16), loza_half_to_float)
+LZ_ROWS_FLOAT(bf16, uint16_t, LZ_SUF(load_bf16), loza_bf16_bits_to_float)
+
+// --- entry points: vec_dot (one row) and matvec (LZ_NR rows at a time) ---------------------------
+
+#define LZ_ENTRY(NAME, ACT, QK)                                                                       \
+    LZ_FN static float LZ_SUF(vec_dot_##NAME)(const void *row, const void *act, int64_t n) {         \
+        float r;                                                                                      \
+        LZ_SUF(NAME##_rows)(1, (const uint8_t *)row, 0, (const ACT *)act, n / (QK), &r);              \
+        return r;                                                                                     \
+    }                                                                                                 \
+    LZ_FN static void LZ_SUF(matvec_##NAME)(const void *w, size_t stride, const void *act, float *y,  \
+                                            int64_t nrows, int64_t n) {                               \
+        const uint8_t *p = (const uint8_t *)w;                                                        \
+        int64_t r = 0;                                                                                \
+        for (; r + LZ_NR <= nrows; r += LZ_NR)                                                        \
+            LZ_SUF(NAME##_rows)(LZ_NR, p + (size_t)r * stride, stride, (const ACT *)act, n / (QK), y + r); \
+        for (; r < nrows; r++)                                                                        \
+            LZ_SUF(NAME##_rows)(1, p + (size_t)r * stride, stride, (const ACT *)act, n / (QK), y + r); \
+    }
+
+LZ_ENTRY(q4_0, block_q8_0, QK4_0)
+LZ_ENTRY(q4_1, block_q8_1, QK4_1)
+LZ_ENTRY(q5_0, block_q8_0, QK5_0)
+LZ_ENTRY(q5_1, block_q8_1, QK5_1)
+LZ_ENTRY(q8_0, block_q8_0, QK8_0)
+LZ_ENTRY(q4_K, block_q8_K, QK_K)
+LZ_ENTRY(q5_K, block_q8_K, QK_K)
+LZ_ENTRY(q6_K, block_q8_K, QK_K)
+LZ_ENTRY(f32, float, 1)
+LZ_ENTRY(f16, float, 1)
+LZ_ENTRY(bf16, float, 1)
+
+#define LZ_SET(k, TYPE, NAME)                                                                         \
+    do {                                                                                              \
+        (k)->vec_dot[TYPE] = LZ_SUF(vec_dot_##NAME);                                                  \
+        (k)->matvec[TYPE] = LZ_SUF(matvec_##NAME);                                                    \
+    } while (0)
+
+static void LZ_SUF(install_dot)(struct lz_kernels *k) {
+    LZ_SET(k, LOZA_TYPE_Q4_0, q4_0);
+    LZ_SET(k, LOZA_TYPE_Q4_1, q4_1);
+    LZ_SET(k, LOZA_TYPE_Q5_0, q5_0);
+    LZ_SET(k, LOZA_TYPE_Q5_1, q5_1);
+    LZ_SET(k, LOZA_TYPE_Q8_0, q8_0);
+    LZ_SET(k, LOZA_TYPE_Q4_K, q4_K);
+    LZ_SET(k, LOZA_TYPE_Q5_K, q5_K);
+    LZ_SET(k, LOZA_TYPE_Q6_K, q6_K);
+    LZ_SET(k, LOZA_TYPE_F32, f32);
+    LZ_SET(k, LOZA_TYPE_F16, f16);
+    LZ_SET(k, LOZA_TYPE_BF16, bf16);
+}

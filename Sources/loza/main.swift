@@ -11,6 +11,7 @@ struct Loza: AsyncParsableCommand {
             RunCommand.self,
             ReplayCommand.self,
             ToolsCommand.self,
+            ModelsCommand.self,
         ])
 }
 

@@ -1,0 +1,139 @@
+import AgentCore
+import ChatTemplate
+import Engine
+import Foundation
+import GGUF
+import Tokenizer
+
+/// The in-process engine as a `LanguageModel`: renders the conversation with the model's own chat
+/// template, syncs the session to it (only the new suffix is prefilled: the cache keeps the prefix),
+/// samples the reply token by token, parses tool calls as they stream and, when asked, constrains the
+/// tokens of a tool call to JSON that matches the declared schemas.
+public final class LocalChatModel: LanguageModel, @unchecked Sendable {
+    public let description: ModelDescription
+    public let model: Model
+    public let tokenizer: Tokenizer
+    public let template: ChatTemplate
+    public let constrainToolCalls: Bool
+    public let threads: Int
+
+    // Mutable state, serialized by `lock`: one reply at a time.
+    private let lock = NSLock()
+    private let session: Session
+    private var trie: TokenTrie?
+
+    /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
+    public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
+                constrainToolCalls: Bool = true, store: ModelStore = ModelStore()) throws {
+        let path = try store.resolve(modelReference)
+        let model = try Model(path: path)
+        self.model = model
+        tokenizer = try Tokenizer(gguf: model.file)
+        template = ChatTemplate(template: model.file.string("tokenizer.chat_template"))
+        self.constrainToolCalls = constrainToolCalls
+        let threadCount = threads ?? ThreadPool.defaultThreadCount
+        self.threads = threadCount
+        let resolved = try AttentionResolver.plan(for: model, settings: attention)
+        session = Session(model: model, threads: threadCount, plan: resolved.plan)
+        description = ModelDescription(
+            name: (path as NSString).lastPathComponent,
+            fileSHA256: resolved.modelSHA256,
+            templateSHA256: template.templateSHA256,
+            attention: resolved.label)
+    }
+
+    public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+                        onText: @Sendable (String) -> Void) async throws -> ModelTurn {
+        let progress = PromptProgress.report
+        lock.lock()
+        defer { lock.unlock() }
+        return try generate(messages: messages, tools: tools, sampling: sampling, onText: onText, progress: progress)
+    }
+
+    private func generate(messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+                          onText: (String) -> Void, progress: (@Sendable (Int, Int) -> Void)?) throws -> ModelTurn {
+        let prompt = template.render(messages: messages, tools: tools, addGenerationPrompt: true)
+        let ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
+        let turn = messages.filter { $0.role == .assistant }.count
+
+        let prefillStart = Date()
+        let reused = try session.sync(to: ids) { done, total in progress?(done, total) }
+        let prefillSeconds = Date().timeIntervalSince(prefillStart)
+
+        // Each turn draws from its own stream: same conversation + seed -> same reply.
+        let parameters = SamplingParameters(
+            temperature: Float(sampling.temperature), topK: sampling.topK, topP: Float(sampling.topP),
+            minP: Float(sampling.minP), repetitionPenalty: Float(sampling.repetitionPenalty),
+            seed: sampling.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15)
+        let sampler = Sampler(parameters: parameters, vocabSize: model.config.vocabSize)
+        let constraint = (constrainToolCalls && !tools.isEmpty) ? ToolCallConstraint(trie: vocabularyTrie(), tools: tools) : nil
+        let mask = constraint.map { _ in UnsafeMutableBufferPointer<Bool>.allocate(capacity: model.config.vocabSize) }
+        defer { mask?.deallocate() }
+
+        var parser = ToolCallParser(tools: tools, turn: turn)
+        var decoder = tokenizer.streamingDecoder(renderSpecial: true)
+        var generated: [Int32] = []
+        var text = ""
+        var stop = StopReason.length
+        let decodeStart = Date()
+        let budget = max(0, min(sampling.maxTokens, session.maxLength - session.count))
+
+        func emit(_ piece: String) {
+            text += piece
+            for event in parser.push(piece) {
+                if case .text(let t) = event { onText(t) }
+            }
+        }
+
+        while generated.count < budget {
+            let logits = session.logits
+            if let constraint, let mask, constraint.needsMask {
+                constraint.allowedTokens(into: mask)
+                for i in 0..<logits.count where !mask[i] { logits[i] = -.infinity }
+            }
+            let token = sampler.sample(logits, history: session.tokens[...])
+            if tokenizer.isEndOfGeneration(token) {
+                stop = .eos
+                break
+            }
+            constraint?.advance(token)
+            generated.append(token)
+            let piece = decoder.push(token)
+            if !piece.isEmpty { emit(piece) }
+            if let hit = sampling.stop.first(where: { !$0.isEmpty && text.hasSuffix($0) }) {
+                text.removeLast(hit.count)
+                stop = .stop
+                break
+            }
+            if constraint?.mustEnd == true {
+                stop = .toolCall
+                break
+            }
+            guard generated.count < budget else { break }
+            try session.decode(token)
+        }
+        let tail = decoder.flush()
+        if !tail.isEmpty { emit(tail) }
+        let parsed = parser.finish()
+        return ModelTurn(
+            text: text, tokens: generated, toolCalls: parsed.calls, malformedCalls: parsed.malformed,
+            content: parsed.content, stop: stop, promptTokens: ids.count - reused, reusedTokens: reused,
+            prefillSeconds: prefillSeconds, decodeSeconds: Date().timeIntervalSince(decodeStart))
+    }
+
+    /// The vocabulary trie for constrained tool calls, built on first use and kept.
+    private func vocabularyTrie() -> TokenTrie {
+        if let trie { return trie }
+        let tok = tokenizer
+        let built = TokenTrie(count: tok.vocabularySize, bytes: { tok.tokenBytes(Int32($0)) }) { id in
+            let t = Int32(id)
+            if tok.isEndOfGeneration(t) { return .endOfGeneration }
+            switch tok.tokenType(t) {
+            case .normal?, .byte?, .userDefined?: return .text
+            default: return .excluded
+            }
+        }
+        trie = built
+        return built
+    }
+}

@@ -1,1 +1,0 @@
-// Module LocalModel: see DESIGN.md section 1.

@@ -37,7 +37,7 @@ struct PerformanceTests {
             rates.append(mb / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
         }
         print(String(format: "PERF %@: load median %.3f s (3 runs); encode %.1f MB -> %d tokens, median %.1f MB/s (3 runs)",
-                     model, median(loads), mb, count, median(rates)))
+                     model, Self.median(loads), mb, count, Self.median(rates)))
         #expect(count > 0)
     }
 }

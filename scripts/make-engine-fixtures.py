@@ -7,10 +7,17 @@ Independent reference for loza's engine. Run once, outside CI, with the referenc
 prompt token ids as llama.cpp tokenizes them (so engine tests do not depend on the tokenizer), the
 32-token greedy continuation with the gap between the two best logits at every step (to tell a near-tie
 from a systematic error), and the top-10 logits at a few prompt positions and generated steps.
+
+A second, plain reference is added at the prompt positions: the same logits computed in float64 with
+numpy from the dequantized GGUF weights (no activation quantization, no f16 KV). It tells how far
+llama.cpp's own rounding moves the logits, which sets the near-tie threshold of the tests, and lets the
+tests hold loza to a tight tolerance against exact arithmetic.
 """
 import argparse, json, os, sys
 import numpy as np
 import llama_cpp
+from gguf import GGUFReader
+from gguf.quants import dequantize
 
 MODELS = ["smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct"]
 N_GEN = 32
@@ -75,6 +82,84 @@ def run_model(path, name):
     return cases
 
 
+class F64Model:
+    """Plain float64 forward pass of a llama/qwen2 GGUF (dequantized weights, full causal attention)."""
+
+    def __init__(self, path):
+        r = GGUFReader(path)
+        self.t = {t.name: t for t in r.tensors}
+        self.arch = str(r.fields["general.architecture"].contents())
+        f = lambda k: r.fields[f"{self.arch}.{k}"].contents()
+        self.n_embd, self.n_layer = f("embedding_length"), f("block_count")
+        self.n_head, self.n_kv = f("attention.head_count"), f("attention.head_count_kv")
+        self.base, self.eps = f("rope.freq_base"), f("attention.layer_norm_rms_epsilon")
+        self.hd = self.n_embd // self.n_head
+        self.cache = {}
+
+    def w(self, name):
+        if name not in self.cache:
+            t = self.t[name]
+            a = dequantize(t.data, t.tensor_type).astype(np.float32)
+            shape = [int(x) for x in reversed(t.shape)]
+            self.cache[name] = a.reshape(shape)
+        return self.cache[name]
+
+    def norm(self, x, name):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + self.eps) * self.w(name)
+
+    def rope(self, x, heads, cos, sin):
+        n, hd = x.shape[0], self.hd
+        x = x.reshape(n, heads, hd).copy()
+        if self.arch == "qwen2":  # NEOX: halves
+            a, b = x[..., : hd // 2].copy(), x[..., hd // 2 :].copy()
+            x[..., : hd // 2] = a * cos[:, None] - b * sin[:, None]
+            x[..., hd // 2 :] = a * sin[:, None] + b * cos[:, None]
+        else:  # llama GGUF: adjacent pairs (Q/K permuted at conversion)
+            a, b = x[..., 0::2].copy(), x[..., 1::2].copy()
+            x[..., 0::2] = a * cos[:, None] - b * sin[:, None]
+            x[..., 1::2] = a * sin[:, None] + b * cos[:, None]
+        return x
+
+    def logits(self, toks):
+        n, hd, nh, nkv = len(toks), self.hd, self.n_head, self.n_kv
+        ang = np.arange(n)[:, None] * (self.base ** (-np.arange(0, hd, 2) / hd))[None, :]
+        cos, sin = np.cos(ang), np.sin(ang)
+        x = self.w("token_embd.weight")[toks].astype(np.float64)
+        mask = np.triu(np.full((n, n), -np.inf), 1)
+        for l in range(self.n_layer):
+            p = f"blk.{l}."
+            xn = self.norm(x, p + "attn_norm.weight")
+            q, k, v = (xn @ self.w(p + f"attn_{m}.weight").T for m in "qkv")
+            if self.arch == "qwen2":
+                q, k, v = q + self.w(p + "attn_q.bias"), k + self.w(p + "attn_k.bias"), v + self.w(p + "attn_v.bias")
+            q, k, v = self.rope(q, nh, cos, sin), self.rope(k, nkv, cos, sin), v.reshape(n, nkv, hd)
+            att = np.zeros((n, nh, hd))
+            for h in range(nh):
+                kh = h // (nh // nkv)
+                s = q[:, h] @ k[:, kh].T / np.sqrt(hd) + mask
+                s = np.exp(s - s.max(-1, keepdims=True))
+                att[:, h] = (s / s.sum(-1, keepdims=True)) @ v[:, kh]
+            x = x + att.reshape(n, -1) @ self.w(p + "attn_output.weight").T
+            xf = self.norm(x, p + "ffn_norm.weight")
+            g, u = xf @ self.w(p + "ffn_gate.weight").T, xf @ self.w(p + "ffn_up.weight").T
+            x = x + (g / (1 + np.exp(-g)) * u) @ self.w(p + "ffn_down.weight").T
+        out = self.w("output.weight") if "output.weight" in self.t else self.w("token_embd.weight")
+        return self.norm(x, "output_norm.weight") @ out.T
+
+
+def add_f64(path, cases, name):
+    ref = F64Model(path)
+    worst = 0.0
+    for c in cases:
+        lg = ref.logits(c["prompt_tokens"])
+        for top in c["prompt_top_logits"]:
+            row = lg[top["position"]]
+            top["f64"] = [round(float(row[i]), 5) for i in top["ids"]]
+            worst = max(worst, max(abs(a - b) for a, b in zip(top["f64"], top["logits"])))
+    print(f"{name}: largest |llama.cpp - f64| on top-10 logits: {worst:.4f}", file=sys.stderr)
+    return round(worst, 5)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=os.environ.get("LOZA_MODELS", os.path.expanduser("~/.cache/loza/models")))
@@ -83,8 +168,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     for m in MODELS:
         path = os.path.join(args.models, m + ".gguf")
+        cases = run_model(path, m)
+        deviation = add_f64(path, cases, m)
         doc = dict(model=m, reference=f"llama-cpp-python {llama_cpp.__version__}, n_threads=2, logits_all",
-                   n_gen=N_GEN, cases=run_model(path, m))
+                   n_gen=N_GEN, llamacpp_f64_deviation=deviation, cases=cases)
         with open(os.path.join(args.out, m + ".json"), "w") as f:
             json.dump(doc, f, ensure_ascii=False, indent=1)
             f.write("\n")

@@ -37,6 +37,8 @@ struct EngineFixture: Decodable {
         let step: Int?
         let ids: [Int32]
         let logits: [Float]
+        /// The same logits in float64 from the dequantized weights (prompt positions only).
+        let f64: [Float]?
     }
 
     struct Case: Decodable, CustomTestStringConvertible {
@@ -52,6 +54,8 @@ struct EngineFixture: Decodable {
 
     let model: String
     let reference: String
+    /// Largest |llama.cpp - f64| over the fixture's top-10 prompt logits: llama.cpp's own rounding.
+    let llamacpp_f64_deviation: Float
     let cases: [Case]
 
     static func load(_ alias: String) throws -> EngineFixture {

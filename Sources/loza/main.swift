@@ -12,6 +12,7 @@ struct Loza: AsyncParsableCommand {
             ReplayCommand.self,
             ToolsCommand.self,
             ModelsCommand.self,
+            BenchCommand.self,
         ])
 }
 

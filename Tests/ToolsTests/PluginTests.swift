@@ -133,11 +133,11 @@ let shippedTools: String = {
             name: echo_args
             description: echo
             parameters: {type: object, properties: {x: {type: string}}}
-            command: ./run.sh
+            command: [sh, run.sh]
             """.write(toFile: dir + "/tool.yaml", atomically: true, encoding: .utf8)
         try "#!/bin/sh\nread -r line\necho \"got $line\"\necho \"warn: $0\" >&2\n[ \"$line\" = '{\"x\":\"fail\"}' ] && exit 4\necho pwned > \"$(dirname \"$0\")/x\" 2>/dev/null\nexit 0\n"
             .write(toFile: dir + "/run.sh", atomically: true, encoding: .utf8)
-        chmod(dir + "/run.sh", 0o755)
+        // (run through sh, not exec'd: another test's spawn may briefly hold the fresh file open -> ETXTBSY)
         let tool = try PluginTool(path: "plug", baseDirectory: sb.root, policy: sb.policy)
         let r = await tool.call(["x": "a\"b"])
         #expect(r.ok, "\(r)")

@@ -97,8 +97,9 @@ import Testing
         }
         let r = await call.value
         #expect(!r.ok)
-        #expect(r.error?.contains("timed out") == true, "\(r)")
-        #expect(peak > 1 && peak <= 64 + 2, "peak \(peak)")
+        // Either the main shell itself cannot fork (exit 2) or the bomb runs into the timeout; both hit the limit.
+        #expect(r.error?.contains("(the process limit of 64 was hit") == true, "\(r.error ?? "")")
+        #expect(peak <= 64 + 2, "peak \(peak)")
         #expect(processes(containing: mark).isEmpty)
         let after = await shell.call(["command": "echo alive"])
         #expect(after.ok && after.output == "alive\n")
@@ -139,7 +140,8 @@ import Testing
         #expect(r.ok)
         #expect(r.output == "started\n")
         #expect(Date().timeIntervalSince(t0) < 3)
-        #expect(processes(containing: mark).isEmpty)
+        let left = processes(containing: mark)
+        #expect(left.isEmpty, "\(left.map { describeProcess($0) })")
     }
 
     @Test func gigabyteOfOutputIsCappedAndHashed() async throws {

@@ -41,3 +41,11 @@ extension Tool {
         await call(id: "t1", arguments: arguments)
     }
 }
+
+/// State, parent and command line of a process, for failure messages.
+func describeProcess(_ pid: Int32) -> String {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let keep = status.split(separator: "\n").filter { $0.hasPrefix("State") || $0.hasPrefix("PPid") || $0.hasPrefix("NSpid") }
+    let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self) } ?? ""
+    return "\(pid) \(keep.joined(separator: " ")) \(cmd.prefix(120))"
+}

@@ -434,80 +434,94 @@ final class CallMachine: @unchecked Sendable {
     }
 
     private func stepString(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
-        let esc = top.pointee.pos
-        let aux = top.pointee.aux
-        if esc == 0 {
-            let u = (aux >> 16) & 0xFF
-            if u != 0 || b >= 0x80 {
-                let n = utf8Next[Int(u) * 256 + Int(b)]
-                guard n != 255 else { return .fail }
-                top.pointee.aux = UInt32(n) << 16
-                return .ok
-            }
-            if b == UInt8(ascii: "\"") { pop(&h, f, matched: 0); return .ok }
-            if b == UInt8(ascii: "\\") { top.pointee.pos = 1; top.pointee.aux = 0; return .ok }
-            if b < 0x20 { return .fail }
-            // The call tags may not appear literally inside a string (the parser would take them for
-            // markup); `<\/tool_call>` is the way to write one. Bits 24-31: 0 idle, 1 after '<',
-            // 2 after '</', 3 + k after '<' or '</' and k bytes of "tool_call>".
-            let t = aux >> 24
-            var next: UInt32 = 0
-            switch t {
-            case 0: break
-            case 1 where b == UInt8(ascii: "/"): next = 2
-            case 1, 2: if b == callTagTail[0] { next = 4 }
-            default:
-                let k = Int(t - 3)
-                if b == callTagTail[k] {
-                    if k + 1 == callTagTail.count { return .fail }
-                    next = t + 1
-                }
-            }
-            if next == 0 && b == UInt8(ascii: "<") { next = 1 }
-            top.pointee.aux = next << 24
-            return .ok
+        switch stringStep(&top.pointee.pos, &top.pointee.aux, b) {
+        case .inside: return .ok
+        case .fail: return .fail
+        case .close: pop(&h, f, matched: 0); return .ok
         }
-        switch esc {
-        case 1:
-            switch b {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                top.pointee.pos = 0
-            case UInt8(ascii: "u"):
-                top.pointee.pos = 2
-                top.pointee.aux = 0
-            default: return .fail
-            }
-            return .ok
-        case 2...5:
-            guard let d = hexDigit(b) else { return .fail }
-            let v = (aux & 0xFFFF) * 16 + d
-            let digits = esc - 1
-            if digits == 2 && v >= 0xDC && v <= 0xDF { return .fail }  // lone low surrogate
-            top.pointee.aux = v
-            if digits == 4 {
-                top.pointee.pos = (0xD800...0xDBFF).contains(v) ? 6 : 0
-                top.pointee.aux = 0
-            } else {
-                top.pointee.pos = esc + 1
-            }
-            return .ok
-        case 6:
-            guard b == UInt8(ascii: "\\") else { return .fail }
-            top.pointee.pos = 7
-            return .ok
-        case 7:
-            guard b == UInt8(ascii: "u") else { return .fail }
-            top.pointee.pos = 8
-            return .ok
-        case 8...11:
-            guard let d = hexDigit(b) else { return .fail }
-            if esc == 8 && d != 0xD { return .fail }
-            if esc == 9 && d < 0xC { return .fail }
-            top.pointee.pos = esc == 11 ? 0 : esc + 1
-            return .ok
+    }
+}
+
+enum StringOutcome { case inside, fail, close }
+
+/// One byte of JSON string content (after the opening quote). `esc`: 0 plain, 1 after `\\`, 2-5 `\\u` and
+/// that many hex digits - 2, 6 expecting the `\\` of a low surrogate, 7 its `u`, 8-11 its digits.
+/// `aux`: hex value (bits 0-15), UTF-8 state (16-23), call-tag match state (24-31).
+@inline(__always)
+func stringStep(_ escState: inout UInt32, _ auxState: inout UInt32, _ b: UInt8) -> StringOutcome {
+    let esc = escState
+    let aux = auxState
+    if esc == 0 {
+        let u = (aux >> 16) & 0xFF
+        if u != 0 || b >= 0x80 {
+            let n = utf8Next[Int(u) * 256 + Int(b)]
+            guard n != 255 else { return .fail }
+            auxState = UInt32(n) << 16
+            return .inside
+        }
+        if b == UInt8(ascii: "\"") { return .close }
+        if b == UInt8(ascii: "\\") { escState = 1; auxState = 0; return .inside }
+        if b < 0x20 { return .fail }
+        // The call tags may not appear literally inside a string (the parser would take them for
+        // markup); `<\/tool_call>` is the way to write one. Bits 24-31: 0 idle, 1 after '<',
+        // 2 after '</', 3 + k after '<' or '</' and k bytes of "tool_call>".
+        let t = aux >> 24
+        var next: UInt32 = 0
+        switch t {
+        case 0: break
+        case 1 where b == UInt8(ascii: "/"): next = 2
+        case 1, 2: if b == callTagTail[0] { next = 4 }
         default:
-            return .fail
+            let k = Int(t - 3)
+            if b == callTagTail[k] {
+                if k + 1 == callTagTail.count { return .fail }
+                next = t + 1
+            }
         }
+        if next == 0 && b == UInt8(ascii: "<") { next = 1 }
+        auxState = next << 24
+        return .inside
+    }
+    switch esc {
+    case 1:
+        switch b {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            escState = 0
+        case UInt8(ascii: "u"):
+            escState = 2
+            auxState = 0
+        default: return .fail
+        }
+        return .inside
+    case 2...5:
+        guard let d = hexDigit(b) else { return .fail }
+        let v = (aux & 0xFFFF) * 16 + d
+        let digits = esc - 1
+        if digits == 2 && v >= 0xDC && v <= 0xDF { return .fail }  // lone low surrogate
+        auxState = v
+        if digits == 4 {
+            escState = (0xD800...0xDBFF).contains(v) ? 6 : 0
+            auxState = 0
+        } else {
+            escState = esc + 1
+        }
+        return .inside
+    case 6:
+        guard b == UInt8(ascii: "\\") else { return .fail }
+        escState = 7
+        return .inside
+    case 7:
+        guard b == UInt8(ascii: "u") else { return .fail }
+        escState = 8
+        return .inside
+    case 8...11:
+        guard let d = hexDigit(b) else { return .fail }
+        if esc == 8 && d != 0xD { return .fail }
+        if esc == 9 && d < 0xC { return .fail }
+        escState = esc == 11 ? 0 : esc + 1
+        return .inside
+    default:
+        return .fail
     }
 }

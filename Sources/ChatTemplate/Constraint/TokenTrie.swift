@@ -31,6 +31,14 @@ public final class TokenTrie: @unchecked Sendable {
     let plain: UnsafeMutableBufferPointer<UInt8>
     /// Some suffix below contains `<`.
     let hasAngle: UnsafeMutableBufferPointer<Bool>
+    /// Inside a JSON string with no escape pending, in string state `key` (see `stringKey`):
+    /// `stringInside[key][id]` says token `id` stays inside the string; `stringClosers[key]` lists the tokens
+    /// that close it, which must be checked against the rest of the state.
+    let stringInside: [UnsafeMutableBufferPointer<Bool>]
+    let stringClosers: [[Int32]]
+    /// All token bytes back to back: token `id` is `flat[offsets[id] ..< offsets[id + 1]]`.
+    let flat: UnsafeMutableBufferPointer<UInt8>
+    let offsets: UnsafeMutableBufferPointer<Int32>
     public let endOfGeneration: [Int32]
     /// Bytes of every token (empty for non-text tokens).
     let tokenBytes: [[UInt8]]
@@ -112,11 +120,57 @@ public final class TokenTrie: @unchecked Sendable {
         }
         plain = buffer(plainBits)
         hasAngle = buffer(angle)
+
+        var flatBytes: [UInt8] = []
+        var offs: [Int32] = [0]
+        for t in all { flatBytes += t; offs.append(Int32(flatBytes.count)) }
+        flat = buffer(flatBytes)
+        offsets = buffer(offs)
+        var inside: [UnsafeMutableBufferPointer<Bool>] = []
+        var closers: [[Int32]] = []
+        for key in 0..<Self.stringStateCount {
+            let m = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(count, 1))
+            m.initialize(repeating: false)
+            var c: [Int32] = []
+            let start = Self.stringAux(key: key)
+            let fb = flat.baseAddress!, ob = offsets.baseAddress!
+            for id in ids {
+                var esc: UInt32 = 0, aux = start
+                var outcome = StringOutcome.inside
+                for k in Int(ob[Int(id)])..<Int(ob[Int(id) + 1]) {
+                    outcome = stringStep(&esc, &aux, fb[k])
+                    if outcome != .inside { break }
+                }
+                switch outcome {
+                case .inside: m[Int(id)] = true
+                case .close: c.append(id)
+                case .fail: break
+                }
+            }
+            inside.append(m)
+            closers.append(c.sorted())
+        }
+        stringInside = inside
+        stringClosers = closers
     }
 
     deinit {
         for p in [sorted, lo, hi, ends, firstChild, nextSibling] { p.deallocate() }
-        edge.deallocate(); plain.deallocate(); hasAngle.deallocate()
+        edge.deallocate(); plain.deallocate(); hasAngle.deallocate(); flat.deallocate(); offsets.deallocate()
+        for m in stringInside { m.deallocate() }
+    }
+
+    /// String states without a pending escape: UTF-8 states 0-7 with no partial tag, then partial call tags
+    /// 1-12 at a character boundary (a partial tag is reset by any multi-byte character).
+    static let stringStateCount = 8 + 12
+
+    static func stringKey(aux: UInt32) -> Int {
+        let tag = Int(aux >> 24)
+        return tag == 0 ? Int((aux >> 16) & 0xFF) : 7 + tag
+    }
+
+    static func stringAux(key: Int) -> UInt32 {
+        key < 8 ? UInt32(key) << 16 : UInt32(key - 7) << 24
     }
 
     /// The bytes of a token (empty for end-of-generation and excluded tokens).

@@ -99,6 +99,13 @@ public final class ToolCallConstraint {
             for t in trie.endOfGeneration { mask[Int(t)] = true }
         }
         guard head.mode != .ended else { return }
+        if head.mode == .call {
+            let top = frames[Int(head.count - 1)]
+            if top.kind == .string && top.pos == 0 {
+                stringMask(key: TokenTrie.stringKey(aux: top.aux), mask: mask.baseAddress!)
+                return
+            }
+        }
         scratchHeads[0] = head
         (scratchFrames).update(from: frames, count: Int(head.count))
         walk(node: 0, depth: 0, mask: mask.baseAddress!)
@@ -112,6 +119,25 @@ public final class ToolCallConstraint {
         var ids: [Int32] = []
         for i in 0..<trie.vocabularySize where mask[i] { ids.append(Int32(i)) }
         return ids
+    }
+
+    /// Inside a plain JSON string: the precomputed tokens that stay inside, plus those that close the
+    /// string and are accepted by the rest of the state.
+    private func stringMask(key u: Int, mask: UnsafeMutablePointer<Bool>) {
+        mask.update(from: trie.stringInside[u].baseAddress!, count: trie.vocabularySize)
+        let h = scratchHeads
+        let f = scratchFrames
+        let flat = trie.flat.baseAddress!, offsets = trie.offsets.baseAddress!
+        for id in trie.stringClosers[u] {
+            h.pointee = head
+            f.update(from: frames, count: Int(head.count))
+            var ok = true
+            for k in Int(offsets[Int(id)])..<Int(offsets[Int(id) + 1]) where !machine.step(&h.pointee, f, flat[k]) {
+                ok = false
+                break
+            }
+            if ok { mask[Int(id)] = true }
+        }
     }
 
     private func allowRange(_ node: Int, _ mask: UnsafeMutablePointer<Bool>) {

@@ -26,6 +26,10 @@ public struct ShellTool: Tool {
         let run = await sandbox.run(SandboxCommand(argv: ["/bin/sh", "-c", command]))
         return ToolResult.from(run, callID: id, name: declaration.name, policy: sandbox.policy, output: run.stdout)
     }
+
+    public func shutdown() async {
+        CallCgroup.drainPool()
+    }
 }
 
 extension ToolResult {
@@ -52,6 +56,13 @@ extension ToolResult {
             }
         } else if let sig = p.signal {
             error = "killed by signal \(sig)\(signalHint(sig, policy))"
+        }
+        var notes: [String] = []
+        if run.processLimitHits > 0 { notes.append("the process limit of \(policy.settings.processes) was hit \(run.processLimitHits) times") }
+        if run.oomKills > 0 { notes.append("the memory limit of \(policy.settings.memoryBytes >> 20) MiB killed \(run.oomKills) process(es)") }
+        if !notes.isEmpty {
+            metadata["limits_hit"] = notes.joined(separator: "; ")
+            if error != nil { error! += " (\(notes.joined(separator: "; ")))" }
         }
         if let stderr, error != nil, p.exitCode != nil && !p.timedOut && p.killReason == nil,
            let line = stderr.text.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {

@@ -309,12 +309,30 @@ enum ProcessRunner {
             waitpid(pid, &waitStatus, 0)
         }
         if stdinFD >= 0 { forget(stdinFD) }
+        // bwrap may exit as soon as its init reports the command's status, while the init is still tearing
+        // down the PID namespace. The call is over only when the init is dead (a zombie or gone): by then
+        // the kernel has killed and reaped every other process of the namespace.
+        if initPid > 0 {
+            for _ in 0..<2000 where isAlive(initPid) { usleep(500) }
+        }
         let termSig = waitStatus & 0x7f
         if termSig == 0 {
             outcome.exitCode = (waitStatus >> 8) & 0xff
         } else {
             outcome.signal = termSig
         }
+    }
+
+    /// True while `pid` exists and is not a zombie.
+    static func isAlive(_ pid: pid_t) -> Bool {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 512)
+        let n = read(fd, &buf, buf.count)
+        guard n > 0, let close = buf[0..<n].lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { return false }
+        let state = buf[close + 2]
+        return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
     }
 
     /// `"child-pid": 1234` from bwrap's JSON status (only once the number is complete).

@@ -26,6 +26,9 @@ struct SandboxRun: Sendable {
     var failure: String?
     /// The wall-clock limit this run had.
     var timeout: Double? = nil
+    /// Times a fork failed on the process limit, and processes the memory limit killed (cgroup mode).
+    var processLimitHits = 0
+    var oomKills = 0
     /// False only for `sandbox: none`.
     var sandboxed: Bool
     var exitCode: Int32? { process.exitCode }
@@ -54,12 +57,12 @@ struct Sandbox: Sendable {
         var cgroup: CallCgroup?
         if policy.processLimit == .cgroup {
             do {
-                cgroup = try CallCgroup.create(maxProcesses: s.processes, memoryBytes: s.memoryBytes)
+                cgroup = try CallCgroup.acquire(maxProcesses: s.processes, memoryBytes: s.memoryBytes)
             } catch {
                 return SandboxRun(process: ProcessOutcome(), failure: "\(error)", sandboxed: sandboxed)
             }
         }
-        defer { cgroup?.remove() }
+        defer { cgroup?.release() }
 
         var argv = ["/bin/sh", "-c", Sandbox.launcherScript, "loza-launch"]
         var spec = ProcessSpec(executable: "/bin/sh", arguments: [], environment: [],
@@ -96,6 +99,7 @@ struct Sandbox: Sendable {
             }
         }
         let outcome = await ProcessRunner.run(spec, hooks: hooks)
+        let events = cgroup?.limitEvents() ?? (processLimitHits: 0, oomKills: 0)
         var run = SandboxRun(process: outcome, failure: nil, timeout: spec.timeoutSeconds, sandboxed: sandboxed)
         if let e = outcome.spawnError {
             run.failure = "sandbox setup failed: \(e)"
@@ -107,6 +111,8 @@ struct Sandbox: Sendable {
             let what = diag.map(String.init) ?? "bubblewrap exited with status \(outcome.exitCode.map(String.init) ?? "?") before running the tool"
             run.failure = "sandbox setup failed: \(what) (nothing was run unsandboxed)"
         }
+        run.processLimitHits = events.processLimitHits
+        run.oomKills = events.oomKills
         return run
     }
 

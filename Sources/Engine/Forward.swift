@@ -1,0 +1,339 @@
+import CBLAS
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The forward pass of the llama-family block (llama, qwen2) over a KV cache: single-token decode with
+/// quantized dot products split by rows across the thread pool, and batched prefill through SGEMM on
+/// weights dequantized to f32. All scratch memory is allocated here once; the token loop allocates
+/// nothing.
+final class Forward {
+    let model: Model
+    let config: ModelConfig
+    let weights: ModelWeights
+    let pool: ThreadPool
+    let maxBatch: Int
+
+    // Decode scratch (one token).
+    private var x: FloatBuffer        // [n_embd] residual stream
+    private var xn: FloatBuffer       // [n_embd] normed input
+    private var q: FloatBuffer        // [n_head * head_dim]
+    private var k: FloatBuffer        // [n_head_kv * head_dim]
+    private var v: FloatBuffer        // [n_head_kv * head_dim]
+    private var att: FloatBuffer      // [n_head * head_dim] attention output
+    private var gate: FloatBuffer     // [n_ff]
+    private var up: FloatBuffer       // [n_ff]
+    private var proj: FloatBuffer     // [n_embd]
+    private var ropeCos: FloatBuffer  // [maxBatch][n_rot / 2]
+    private var ropeSin: FloatBuffer  // [maxBatch][n_rot / 2]
+    private var acts: QuantizedActivations
+    private var scores: FloatBuffer   // [threads][key capacity] attention scores, one row per thread
+    private var scoreStride = 0
+
+    // Prefill scratch (a batch of up to maxBatch tokens), allocated on first use.
+    private var bX = FloatBuffer(1), bXn = FloatBuffer(1), bQ = FloatBuffer(1), bK = FloatBuffer(1)
+    private var bV = FloatBuffer(1), bAtt = FloatBuffer(1), bGate = FloatBuffer(1), bUp = FloatBuffer(1)
+    private var bProj = FloatBuffer(1)
+    private var wF32 = FloatBuffer(1)  // a dequantized weight matrix [rows][cols]
+    private var batchReady = false
+
+    /// Logits of the last processed position.
+    private(set) var logits: FloatBuffer
+
+    init(model: Model, pool: ThreadPool, maxBatch: Int) {
+        self.model = model
+        config = model.config
+        weights = model.weights
+        self.pool = pool
+        self.maxBatch = max(1, maxBatch)
+        let c = config
+        x = FloatBuffer(c.embeddingLength)
+        xn = FloatBuffer(c.embeddingLength)
+        q = FloatBuffer(c.qDim)
+        k = FloatBuffer(c.kvDim)
+        v = FloatBuffer(c.kvDim)
+        att = FloatBuffer(c.qDim)
+        gate = FloatBuffer(c.feedForwardLength)
+        up = FloatBuffer(c.feedForwardLength)
+        proj = FloatBuffer(c.embeddingLength)
+        ropeCos = FloatBuffer(self.maxBatch * c.ropeDimensions / 2)
+        ropeSin = FloatBuffer(self.maxBatch * c.ropeDimensions / 2)
+        acts = QuantizedActivations(maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
+        scores = FloatBuffer(1)
+        logits = FloatBuffer(c.vocabSize)
+    }
+
+    deinit {
+        for b in [x, xn, q, k, v, att, gate, up, proj, ropeCos, ropeSin, scores, logits,
+                  bX, bXn, bQ, bK, bV, bAtt, bGate, bUp, bProj, wF32] { b.free() }
+        acts.free()
+    }
+
+    /// Make room for attention over `keys` keys per query (called when the cache grows).
+    func reserveKeys(_ keys: Int) {
+        guard keys > scoreStride else { return }
+        scoreStride = max(keys, scoreStride * 2, 256)
+        scores.ensure(scoreStride * pool.count)
+    }
+
+    private func prepareBatchBuffers() {
+        guard !batchReady else { return }
+        let c = config, b = maxBatch
+        bX.ensure(b * c.embeddingLength); bXn.ensure(b * c.embeddingLength); bProj.ensure(b * c.embeddingLength)
+        bQ.ensure(b * c.qDim); bAtt.ensure(b * c.qDim)
+        bK.ensure(b * c.kvDim); bV.ensure(b * c.kvDim)
+        bGate.ensure(b * c.feedForwardLength); bUp.ensure(b * c.feedForwardLength)
+        var most = 0
+        for l in weights.layers { for m in [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown] { most = max(most, m.rows * m.cols) } }
+        wF32.ensure(most)
+        batchReady = true
+    }
+
+    // MARK: - decode
+
+    /// Run one token at `position` (the cache holds positions 0..<position); writes its K/V and the logits.
+    func decode(token: Int32, position: Int, cache: KVCache) {
+        let c = config, w = weights
+        let d = c.embeddingLength
+        reserveKeys(position + 1)
+        loza_dequantize_row(w.tokenEmbedding.type, w.tokenEmbedding.row(Int(token)), x.pointer, Int64(d))
+        ropeAngles(position: position, config: c, freqFactors: w.ropeFreqFactors, cos: ropeCos.pointer, sin: ropeSin.pointer)
+
+        for (li, L) in w.layers.enumerated() {
+            // Attention block.
+            rmsNorm(x.pointer, weight: L.attnNorm, out: xn.pointer, count: d, eps: c.rmsEpsilon)
+            matvec(L.wq, q.pointer, L.wk, k.pointer, L.wv, v.pointer, input: xn.pointer)
+            addBias(q.pointer, L.bq, count: c.qDim)
+            addBias(k.pointer, L.bk, count: c.kvDim)
+            addBias(v.pointer, L.bv, count: c.kvDim)
+            applyRope(q.pointer, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
+                      style: c.ropeStyle, cos: ropeCos.pointer, sin: ropeSin.pointer)
+            applyRope(k.pointer, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
+                      style: c.ropeStyle, cos: ropeCos.pointer, sin: ropeSin.pointer)
+            cache.store(layer: li, position: position, k: k.pointer, v: v.pointer)
+            attendDecode(layer: li, position: position, cache: cache)
+            matvec(L.wo, proj.pointer, input: att.pointer)
+            addInPlace(x.pointer, proj.pointer, count: d)
+
+            // Feed-forward block.
+            rmsNorm(x.pointer, weight: L.ffnNorm, out: xn.pointer, count: d, eps: c.rmsEpsilon)
+            matvec(L.wGate, gate.pointer, L.wUp, up.pointer, input: xn.pointer)
+            swiglu(gate.pointer, up.pointer, count: c.feedForwardLength)
+            matvec(L.wDown, proj.pointer, input: gate.pointer)
+            addInPlace(x.pointer, proj.pointer, count: d)
+        }
+        outputHead(hidden: x.pointer)
+    }
+
+    /// Final norm and output projection of one hidden state into `logits`.
+    private func outputHead(hidden: UnsafePointer<Float>) {
+        rmsNorm(hidden, weight: weights.outputNorm, out: xn.pointer, count: config.embeddingLength, eps: config.rmsEpsilon)
+        matvec(weights.output, logits.pointer, input: xn.pointer)
+    }
+
+    /// y_m = W_m x for up to three matrices sharing the input x: x is quantized once per activation type,
+    /// then every thread computes its own rows of every matrix (one pool job). Fixed arity, so no array
+    /// is built per call.
+    private func matvec(_ m0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>,
+                        _ m1: WeightMatrix? = nil, _ y1: UnsafeMutablePointer<Float>? = nil,
+                        _ m2: WeightMatrix? = nil, _ y2: UnsafeMutablePointer<Float>? = nil,
+                        input: UnsafePointer<Float>) {
+        let cols = m0.cols
+        let a0 = loza_vec_dot_type(m0.type)
+        _ = acts.quantize(input, count: cols, for: m0.type)
+        var a1: Int32 = -1
+        if let m1 {
+            a1 = loza_vec_dot_type(m1.type)
+            if a1 != a0 { _ = acts.quantize(input, count: cols, for: m1.type) }
+        }
+        if let m2 {
+            let a2 = loza_vec_dot_type(m2.type)
+            if a2 != a0 && a2 != a1 { _ = acts.quantize(input, count: cols, for: m2.type) }
+        }
+        let acts = self.acts
+        let parts = pool.count
+        pool.run { t in
+            Forward.matvecPart(m0, y0, acts: acts, parts: parts, t: t)
+            if let m1, let y1 { Forward.matvecPart(m1, y1, acts: acts, parts: parts, t: t) }
+            if let m2, let y2 { Forward.matvecPart(m2, y2, acts: acts, parts: parts, t: t) }
+        }
+    }
+
+    @inline(__always)
+    private static func matvecPart(_ m: WeightMatrix, _ y: UnsafeMutablePointer<Float>, acts: QuantizedActivations,
+                                   parts: Int, t: Int) {
+        let r = ThreadPool.split(m.rows, parts: parts, index: t, align: 16)
+        if r.isEmpty { return }
+        loza_matvec(m.type, m.data, m.rowBytes, acts.buffer(for: m.type), y,
+                    Int64(r.lowerBound), Int64(r.upperBound), Int64(m.cols))
+    }
+
+    /// Attention of the one new query (in `q`) over the keys its layer's layout allows; heads split
+    /// across threads, output in `att`.
+    private func attendDecode(layer: Int, position: Int, cache: KVCache) {
+        let c = config
+        let spans = cache.layouts[layer].keySpans(forQuery: position)
+        let q = self.q.pointer, att = self.att.pointer, scores = self.scores.pointer
+        let stride = scoreStride, parts = pool.count
+        let scale = 1 / sqrtf(Float(c.headDim))
+        pool.run { t in
+            let heads = ThreadPool.split(c.headCount, parts: parts, index: t)
+            for h in heads {
+                attendOne(query: q + h * c.headDim, out: att + h * c.headDim, layer: layer,
+                          kvHead: h / (c.headCount / c.kvHeadCount), spans: spans, cache: cache,
+                          scores: scores + t * stride, scale: scale)
+            }
+        }
+    }
+
+    // MARK: - prefill
+
+    /// Run `count` tokens starting at `position` (count <= maxBatch) as one batch; writes their K/V.
+    /// When `wantLogits`, the logits of the last token are computed.
+    func prefill(tokens: UnsafePointer<Int32>, count T: Int, position: Int, cache: KVCache, wantLogits: Bool) {
+        precondition(T >= 1 && T <= maxBatch)
+        prepareBatchBuffers()
+        let c = config, w = weights
+        let d = c.embeddingLength, half = c.ropeDimensions / 2
+        reserveKeys(position + T)
+        let X = bX.pointer, Xn = bXn.pointer, Q = bQ.pointer, K = bK.pointer, V = bV.pointer
+        let Att = bAtt.pointer, G = bGate.pointer, U = bUp.pointer, P = bProj.pointer
+        let rc = ropeCos.pointer, rs = ropeSin.pointer
+        let parts = pool.count
+        pool.run { t in
+            for i in ThreadPool.split(T, parts: parts, index: t) {
+                loza_dequantize_row(w.tokenEmbedding.type, w.tokenEmbedding.row(Int(tokens[i])), X + i * d, Int64(d))
+                ropeAngles(position: position + i, config: c, freqFactors: w.ropeFreqFactors,
+                           cos: rc + i * half, sin: rs + i * half)
+            }
+        }
+        for (li, L) in w.layers.enumerated() {
+            normRows(X, weight: L.attnNorm, out: Xn, rows: T)
+            gemm(L.wq, input: Xn, output: Q, rows: T)
+            gemm(L.wk, input: Xn, output: K, rows: T)
+            gemm(L.wv, input: Xn, output: V, rows: T)
+            pool.run { t in
+                for i in ThreadPool.split(T, parts: parts, index: t) {
+                    let qi = Q + i * c.qDim, ki = K + i * c.kvDim, vi = V + i * c.kvDim
+                    addBias(qi, L.bq, count: c.qDim)
+                    addBias(ki, L.bk, count: c.kvDim)
+                    addBias(vi, L.bv, count: c.kvDim)
+                    applyRope(qi, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
+                              style: c.ropeStyle, cos: rc + i * half, sin: rs + i * half)
+                    applyRope(ki, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
+                              style: c.ropeStyle, cos: rc + i * half, sin: rs + i * half)
+                    cache.store(layer: li, position: position + i, k: ki, v: vi)
+                }
+            }
+            attendBatch(layer: li, position: position, count: T, cache: cache)
+            gemm(L.wo, input: Att, output: P, rows: T)
+            addRows(X, P, rows: T)
+            normRows(X, weight: L.ffnNorm, out: Xn, rows: T)
+            gemm(L.wGate, input: Xn, output: G, rows: T)
+            gemm(L.wUp, input: Xn, output: U, rows: T)
+            let ff = c.feedForwardLength
+            pool.run { t in
+                let r = ThreadPool.split(T * ff, parts: parts, index: t, align: 64)
+                swiglu(G + r.lowerBound, U + r.lowerBound, count: r.count)
+            }
+            gemm(L.wDown, input: G, output: P, rows: T)
+            addRows(X, P, rows: T)
+        }
+        if wantLogits { outputHead(hidden: X + (T - 1) * d) }
+    }
+
+    private func normRows(_ X: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, rows T: Int) {
+        let d = config.embeddingLength, eps = config.rmsEpsilon, parts = pool.count
+        pool.run { t in
+            for i in ThreadPool.split(T, parts: parts, index: t) {
+                rmsNorm(X + i * d, weight: weight, out: out + i * d, count: d, eps: eps)
+            }
+        }
+    }
+
+    private func addRows(_ X: UnsafeMutablePointer<Float>, _ P: UnsafePointer<Float>, rows T: Int) {
+        let n = T * config.embeddingLength, parts = pool.count
+        pool.run { t in
+            let r = ThreadPool.split(n, parts: parts, index: t, align: 64)
+            addInPlace(X + r.lowerBound, P + r.lowerBound, count: r.count)
+        }
+    }
+
+    /// Y[T][rows] = X[T][cols] * W^T. Each thread dequantizes its own slice of W's rows into the shared
+    /// f32 scratch and multiplies it with single-threaded SGEMM, so the pool (not OpenBLAS's threads)
+    /// does the splitting: deterministic for a thread count, and no two thread pools fighting for cores.
+    private func gemm(_ m: WeightMatrix, input X: UnsafePointer<Float>, output Y: UnsafeMutablePointer<Float>, rows T: Int) {
+        let W = wF32.pointer, parts = pool.count
+        pool.run { t in
+            let r = ThreadPool.split(m.rows, parts: parts, index: t, align: 16)
+            if r.isEmpty { return }
+            for row in r {
+                loza_dequantize_row(m.type, m.row(row), W + row * m.cols, Int64(m.cols))
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(r.count), Int32(m.cols),
+                        1, X, Int32(m.cols), W + r.lowerBound * m.cols, Int32(m.cols),
+                        0, Y + r.lowerBound, Int32(m.rows))
+        }
+    }
+
+    /// Attention of a batch of queries (positions position ..< position+T, in bQ) over their visible
+    /// keys, one (query, head) pair at a time: scores are per query, never a T x T matrix.
+    private func attendBatch(layer: Int, position: Int, count T: Int, cache: KVCache) {
+        let c = config
+        let Q = bQ.pointer, Att = bAtt.pointer, scores = self.scores.pointer
+        let stride = scoreStride, parts = pool.count
+        let scale = 1 / sqrtf(Float(c.headDim))
+        let layout = cache.layouts[layer]
+        let groups = c.headCount / c.kvHeadCount
+        pool.run { t in
+            for item in ThreadPool.split(T * c.headCount, parts: parts, index: t) {
+                let i = item / c.headCount, h = item % c.headCount
+                let spans = layout.keySpans(forQuery: position + i)
+                attendOne(query: Q + i * c.qDim + h * c.headDim, out: Att + i * c.qDim + h * c.headDim,
+                          layer: layer, kvHead: h / groups, spans: spans, cache: cache,
+                          scores: scores + t * stride, scale: scale)
+            }
+        }
+    }
+}
+
+/// softmax(q . K^T * scale) . V for one head over the key spans, K/V in f16.
+@inline(__always)
+func attendOne(query q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, layer: Int, kvHead: Int,
+               spans: KeySpans, cache: KVCache, scores: UnsafeMutablePointer<Float>, scale: Float) {
+    let hd = cache.headDim
+    let n = Int64(hd)
+    var maxScore = -Float.infinity
+    var idx = 0
+    for si in 0..<spans.count {
+        let span = spans[si]
+        let kBase = cache.key(layer, head: kvHead, slot: span.slot)
+        for j in 0..<span.count {
+            let s = loza_dot_f16_f32(kBase + j * hd, q, n) * scale
+            scores[idx] = s
+            if s > maxScore { maxScore = s }
+            idx += 1
+        }
+    }
+    var sum: Float = 0
+    for j in 0..<idx {
+        let e = expf(scores[j] - maxScore)
+        scores[j] = e
+        sum += e
+    }
+    out.update(repeating: 0, count: hd)
+    idx = 0
+    for si in 0..<spans.count {
+        let span = spans[si]
+        let vBase = cache.value(layer, head: kvHead, slot: span.slot)
+        for j in 0..<span.count {
+            loza_axpy_f16(scores[idx], vBase + j * hd, out, n)
+            idx += 1
+        }
+    }
+    let inv = 1 / sum
+    for i in 0..<hd { out[i] *= inv }
+}

@@ -1,1 +1,0 @@
-// Module Engine: see DESIGN.md section 1.

@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Sampling settings. Temperature 0 means greedy (argmax, lowest id on ties).
+public struct SamplingParameters: Sendable, Equatable, Codable {
+    public var temperature: Float = 0
+    /// Keep the k most likely tokens (0 = no limit).
+    public var topK: Int = 40
+    /// Keep the smallest set of most likely tokens whose probability reaches p (1 = no limit).
+    public var topP: Float = 1
+    /// Drop tokens whose probability is below minP times the best one's (0 = off).
+    public var minP: Float = 0
+    /// Divide positive logits (multiply negative ones) of recently seen tokens by this (1 = off).
+    public var repetitionPenalty: Float = 1
+    /// How many of the last tokens the penalty looks at.
+    public var repetitionWindow: Int = 64
+    public var seed: UInt64 = 0
+
+    public init(temperature: Float = 0, topK: Int = 40, topP: Float = 1, minP: Float = 0,
+                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, seed: UInt64 = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.repetitionPenalty = repetitionPenalty
+        self.repetitionWindow = repetitionWindow
+        self.seed = seed
+    }
+
+    public static let greedy = SamplingParameters()
+}
+
+/// Picks the next token from logits. Order: repetition penalty -> (greedy if temperature 0) -> top-k ->
+/// temperature softmax -> top-p -> min-p -> draw with the seeded generator. Buffers are allocated once
+/// for the vocabulary; sampling allocates nothing.
+public final class Sampler {
+    public let parameters: SamplingParameters
+    private var rng: Xoshiro256
+    private let ids: UnsafeMutablePointer<Int32>
+    private let probs: UnsafeMutablePointer<Float>
+    private let vocab: Int
+
+    public init(parameters: SamplingParameters, vocabSize: Int) {
+        self.parameters = parameters
+        rng = Xoshiro256(seed: parameters.seed)
+        vocab = vocabSize
+        ids = .allocate(capacity: vocabSize)
+        probs = .allocate(capacity: vocabSize)
+    }
+
+    deinit {
+        ids.deallocate()
+        probs.deallocate()
+    }
+
+    /// Index of the largest logit (lowest index on ties).
+    public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        var best = 0
+        var bestValue = -Float.infinity
+        for i in 0..<logits.count where logits[i] > bestValue {
+            bestValue = logits[i]
+            best = i
+        }
+        return Int32(best)
+    }
+
+    /// Sample the next token. `logits` is modified (penalties); `history` is the timeline so far.
+    public func sample(_ logits: UnsafeMutableBufferPointer<Float>, history: ArraySlice<Int32>) -> Int32 {
+        let p = parameters
+        precondition(logits.count == vocab)
+        if p.repetitionPenalty != 1 && p.repetitionPenalty > 0 {
+            // Penalize each distinct recent token once.
+            let recent = history.suffix(max(0, p.repetitionWindow))
+            for (j, t) in recent.enumerated() {
+                let id = Int(t)
+                guard id >= 0 && id < vocab else { continue }
+                if recent.prefix(j).contains(t) { continue }
+                logits[id] = logits[id] > 0 ? logits[id] / p.repetitionPenalty : logits[id] * p.repetitionPenalty
+            }
+        }
+        if p.temperature <= 0 { return Self.argmax(UnsafeBufferPointer(logits)) }
+
+        // Candidates sorted by logit, descending (ties by id), cut to top-k.
+        var n = vocab
+        for i in 0..<vocab { ids[i] = Int32(i) }
+        let k = p.topK > 0 ? min(p.topK, vocab) : vocab
+        let idBuf = UnsafeMutableBufferPointer(start: ids, count: vocab)
+        let before: (Int32, Int32) -> Bool = { a, b in
+            let la = logits[Int(a)], lb = logits[Int(b)]
+            return la > lb || (la == lb && a < b)
+        }
+        if k < vocab {
+            partialTop(idBuf, k: k, by: before)
+            n = k
+        }
+        var head = UnsafeMutableBufferPointer(start: ids, count: n)
+        head.sort(by: before)
+
+        // Softmax at temperature.
+        let maxLogit = logits[Int(ids[0])]
+        var sum: Double = 0
+        for i in 0..<n {
+            let e = expf((logits[Int(ids[i])] - maxLogit) / p.temperature)
+            probs[i] = e
+            sum += Double(e)
+        }
+        for i in 0..<n { probs[i] = Float(Double(probs[i]) / sum) }
+
+        if p.topP < 1 {
+            var acc: Float = 0
+            var keep = n
+            for i in 0..<n {
+                acc += probs[i]
+                if acc >= p.topP { keep = i + 1; break }
+            }
+            n = max(1, keep)
+        }
+        if p.minP > 0 {
+            let floor = probs[0] * p.minP
+            var keep = 1
+            while keep < n && probs[keep] >= floor { keep += 1 }
+            n = keep
+        }
+        var total: Double = 0
+        for i in 0..<n { total += Double(probs[i]) }
+        let r = rng.nextUnit() * total
+        var acc: Double = 0
+        for i in 0..<n {
+            acc += Double(probs[i])
+            if r < acc { return ids[i] }
+        }
+        return ids[n - 1]
+    }
+
+    /// Move the k best elements (by `before`) to the front, in any order (quickselect, deterministic pivots).
+    private func partialTop(_ a: UnsafeMutableBufferPointer<Int32>, k: Int, by before: (Int32, Int32) -> Bool) {
+        var lo = 0, hi = a.count - 1
+        while lo < hi {
+            let pivot = a[lo + (hi - lo) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while before(a[i], pivot) { i += 1 }
+                while before(pivot, a[j]) { j -= 1 }
+                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k - 1 <= j { hi = j } else if k - 1 >= i { lo = i } else { return }
+        }
+    }
+}

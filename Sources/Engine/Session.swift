@@ -1,0 +1,144 @@
+import CBLAS
+
+/// One timeline of a model: the tokens so far, their KV cache, and the logits of the last position.
+/// `append` processes only the new tokens (in prefill batches); `rewind` cuts the timeline back to a
+/// prefix; nothing in the cache is ever computed twice.
+public final class Session {
+    public let model: Model
+    public let pool: ThreadPool
+    public let plan: AttentionPlan
+    /// Most tokens processed as one prefill batch.
+    public let batchSize: Int
+    /// Most positions the timeline may hold (the model's context length unless limited).
+    public let maxLength: Int
+
+    public private(set) var tokens: [Int32] = []
+    /// True when `logits` belong to the last token of `tokens` (false after a rewind until the next append).
+    public private(set) var hasLogits = false
+
+    let cache: KVCache
+    let forward: Forward
+
+    /// - threads: thread count (default: the cores); results are bit-identical for a given count.
+    /// - maxLength: limit on the timeline (default: the model's context length).
+    /// - initialCapacity: KV positions allocated up front (the cache grows by doubling beyond it).
+    public init(model: Model, threads: Int = ThreadPool.defaultThreadCount, plan: AttentionPlan? = nil,
+                batchSize: Int = 512, maxLength: Int? = nil, initialCapacity: Int = 1024) {
+        self.model = model
+        let pool = ThreadPool(threads: threads)
+        self.pool = pool
+        let plan = plan ?? .full(layerCount: model.config.layerCount)
+        precondition(plan.layers.count == model.config.layerCount, "attention plan has \(plan.layers.count) layers, model has \(model.config.layerCount)")
+        self.plan = plan
+        self.batchSize = max(1, batchSize)
+        self.maxLength = min(maxLength ?? model.config.contextLength, model.config.contextLength)
+        // Each pool thread calls single-threaded SGEMM on its own slice (see Forward.gemm).
+        openblas_set_num_threads(1)
+        cache = KVCache(config: model.config, plan: plan, initialLength: min(initialCapacity, self.maxLength))
+        forward = Forward(model: model, pool: pool, maxBatch: self.batchSize)
+        forward.reserveKeys(min(initialCapacity, self.maxLength))
+    }
+
+    /// Number of positions in the timeline.
+    public var count: Int { tokens.count }
+
+    /// Logits of the last token (vocabulary size); valid while `hasLogits`.
+    public var logits: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: forward.logits.pointer, count: model.config.vocabSize)
+    }
+
+    /// Bytes held by the KV cache.
+    public var kvBytes: Int { cache.bytes }
+
+    /// Process `newTokens` after the current timeline: one decode step for a single token, prefill in
+    /// batches of up to `batchSize` otherwise. `progress(done, total)` is called after every batch.
+    public func append(_ newTokens: [Int32], progress: ((Int, Int) -> Void)? = nil) throws(EngineError) {
+        guard !newTokens.isEmpty else { return }
+        let vocab = model.config.vocabSize
+        for t in newTokens where t < 0 || Int(t) >= vocab { throw .invalidToken(id: t, vocabSize: vocab) }
+        let start = tokens.count
+        guard start + newTokens.count <= maxLength else {
+            throw .contextFull(capacity: maxLength, requested: start + newTokens.count)
+        }
+        cache.reserve(length: start + newTokens.count)
+        forward.reserveKeys(start + newTokens.count)
+        if newTokens.count == 1 {
+            forward.decode(token: newTokens[0], position: start, cache: cache)
+            tokens.append(newTokens[0])
+            cache.setLength(tokens.count)
+            hasLogits = true
+            progress?(1, 1)
+            return
+        }
+        hasLogits = false
+        var done = 0
+        try newTokens.withUnsafeBufferPointer { (buf) throws(EngineError) in
+            while done < buf.count {
+                let pos = start + done
+                var n = min(batchSize, buf.count - done)
+                for layout in cache.layouts { n = min(n, layout.maxBatch(at: pos)) }
+                n = max(n, 1)
+                let last = done + n == buf.count
+                forward.prefill(tokens: buf.baseAddress! + done, count: n, position: pos, cache: cache, wantLogits: last)
+                tokens.append(contentsOf: buf[done..<done + n])
+                cache.setLength(tokens.count)
+                done += n
+                progress?(done, buf.count)
+            }
+        }
+        hasLogits = true
+    }
+
+    /// Append one token (a decode step).
+    public func decode(_ token: Int32) throws(EngineError) {
+        try append([token])
+    }
+
+    /// Cut the timeline back to its first `n` tokens (no-op when n >= count). The logits are invalid
+    /// until the next append.
+    public func rewind(to n: Int) throws(EngineError) {
+        let n = max(0, n)
+        guard n < tokens.count else { return }
+        for layout in cache.layouts where !layout.canRewind(from: tokens.count, to: n) {
+            throw .rewindPastEviction(position: n)
+        }
+        tokens.removeLast(tokens.count - n)
+        cache.setLength(n)
+        hasLogits = false
+    }
+
+    /// Length of the longest common prefix of the timeline and `other`.
+    public func commonPrefix(with other: [Int32]) -> Int {
+        var i = 0
+        let n = min(tokens.count, other.count)
+        while i < n && tokens[i] == other[i] { i += 1 }
+        return i
+    }
+
+    /// Make the timeline exactly `prompt`, reusing the longest common prefix: rewinds to it and appends
+    /// the rest. When `prompt` is already the timeline (or a prefix of it) the last token is re-run so
+    /// that the logits are those of `prompt`. Returns how many tokens were reused from the cache.
+    @discardableResult
+    public func sync(to prompt: [Int32], progress: ((Int, Int) -> Void)? = nil) throws(EngineError) -> Int {
+        guard !prompt.isEmpty else { throw .emptyInput("prompt") }
+        var keep = commonPrefix(with: prompt)
+        if keep == prompt.count && keep == tokens.count && hasLogits { return keep }
+        if keep == prompt.count { keep -= 1 }
+        do {
+            try rewind(to: keep)
+        } catch {
+            // The layout cannot keep that prefix exactly: start over.
+            reset()
+            keep = 0
+        }
+        try append(Array(prompt[keep...]), progress: progress)
+        return keep
+    }
+
+    /// Start over with an empty timeline (the storage is kept).
+    public func reset() {
+        tokens.removeAll(keepingCapacity: true)
+        cache.setLength(0)
+        hasLogits = false
+    }
+}

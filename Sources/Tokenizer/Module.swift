@@ -1,1 +1,0 @@
-// Module Tokenizer: see DESIGN.md section 1.

@@ -1,0 +1,92 @@
+import Engine
+import Foundation
+import Testing
+
+/// Greedy continuations and top logits against llama.cpp on the same GGUF files.
+///
+/// The two engines round differently: llama.cpp quantizes activations to 8 bits in prefill too and
+/// rounds Q and the attention weights to f16; loza prefills through f32 SGEMM. The fixture also holds
+/// a float64 evaluation of the same weights, which shows how far llama.cpp itself sits from exact
+/// arithmetic (`llamacpp_f64_deviation`: up to ~0.3 on SmolLM2's Q4_1). So:
+/// - loza's prefill logits must be close to the float64 ones (`f64Tolerance`): this catches any
+///   systematic error (RoPE pairing, bias, norm, attention) at once;
+/// - against llama.cpp, logits may differ by llama.cpp's own deviation plus loza's (`llamaTolerance`);
+/// - a greedy continuation must match llama.cpp exactly up to the first step where llama.cpp's two
+///   best logits are closer than twice its deviation from exact arithmetic (a near-tie that rounding
+///   can flip); after that the texts may part. Where they part is printed for every prompt.
+@Suite(.serialized)
+struct ReferenceFixtureTests {
+    /// Largest allowed |loza prefill - f64| on the top-10 logits.
+    static let f64Tolerance: Float = 0.1
+
+    static func nearTie(_ f: EngineFixture) -> Float { 2 * f.llamacpp_f64_deviation }
+    static func llamaTolerance(_ f: EngineFixture) -> Float { f.llamacpp_f64_deviation + 0.25 }
+
+    static let aliases = ["smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct"]
+
+    @Test(arguments: aliases)
+    func greedyContinuationsMatch(alias: String) throws {
+        let fixture = try EngineFixture.load(alias)
+        let model = try TestModels.model(alias)
+        let session = Session(model: model, threads: 2)
+        var fullMatches = 0
+        let nearTie = Self.nearTie(fixture)
+        for c in fixture.cases {
+            let got = try greedy(session, prompt: c.prompt_tokens, count: c.continuation.count)
+            let firstDiff = zip(got, c.continuation).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let firstTie = c.top2_gaps.firstIndex { $0 < nearTie } ?? c.continuation.count
+            if let d = firstDiff {
+                print("[\(alias)] \(c.name): diverges at step \(d) (llama.cpp top-2 gap there \(c.top2_gaps[d]), first gap < \(nearTie) at step \(firstTie))")
+                #expect(d >= firstTie, "\(alias) \(c.name): continuation differs at step \(d) before any near-tie (gap \(c.top2_gaps[d]))\n got \(got)\nwant \(c.continuation)")
+            } else {
+                fullMatches += 1
+            }
+        }
+        print("[\(alias)] \(fullMatches)/\(fixture.cases.count) continuations match all \(fixture.cases[0].continuation.count) tokens")
+        #expect(fullMatches >= fixture.cases.count - 2, "\(alias): only \(fullMatches) of \(fixture.cases.count) continuations match fully")
+    }
+
+    @Test(arguments: aliases)
+    func topLogitsMatch(alias: String) throws {
+        let fixture = try EngineFixture.load(alias)
+        let model = try TestModels.model(alias)
+        let session = Session(model: model, threads: 2)
+        let tolerance = Self.llamaTolerance(fixture)
+        var worst: Float = 0, worstF64: Float = 0
+        for c in fixture.cases {
+            // Prompt positions: logits of the prefix ending at that position (prefill path).
+            for top in c.prompt_top_logits {
+                let p = try #require(top.position)
+                session.reset()
+                try session.append(Array(c.prompt_tokens[...p]))
+                worst = max(worst, compare(session, top.ids, top.logits, tolerance, "\(c.name) position \(p) vs llama.cpp"))
+                let f64 = try #require(top.f64)
+                worstF64 = max(worstF64, compare(session, top.ids, f64, Self.f64Tolerance, "\(c.name) position \(p) vs f64"))
+            }
+            // Generated steps: decode path.
+            session.reset()
+            try session.append(c.prompt_tokens)
+            var step = 0
+            for top in c.step_top_logits {
+                let s = try #require(top.step)
+                while step < s {
+                    try session.decode(c.continuation[step])
+                    step += 1
+                }
+                worst = max(worst, compare(session, top.ids, top.logits, tolerance, "\(c.name) step \(s) vs llama.cpp"))
+            }
+        }
+        print("[\(alias)] largest top-10 logit difference: from llama.cpp \(worst) (llama.cpp from f64: \(fixture.llamacpp_f64_deviation)), from f64 \(worstF64)")
+    }
+
+    private func compare(_ session: Session, _ ids: [Int32], _ want: [Float], _ tolerance: Float, _ label: String) -> Float {
+        let logits = session.logits
+        var worst: Float = 0
+        for (id, w) in zip(ids, want) {
+            let diff = abs(logits[Int(id)] - w)
+            worst = max(worst, diff)
+            #expect(diff <= tolerance, "\(label): logit of token \(id) is \(logits[Int(id)]), want \(w) ± \(tolerance)")
+        }
+        return worst
+    }
+}

@@ -1,0 +1,180 @@
+import CKernels
+import Engine
+import Foundation
+import GGUF
+
+/// A tiny random model of a supported architecture, written as a GGUF file by the tests, plus a naive
+/// f32 reference forward pass (plain loops, full attention) to check the engine against.
+struct TinyModel {
+    let arch: String
+    let nEmbd: Int, nLayer: Int, nHead: Int, nHeadKV: Int, nFF: Int, vocab: Int
+    var headDim: Int { nEmbd / nHead }
+    let ropeBase: Float = 10000
+    let eps: Float = 1e-5
+    let path: String
+    /// Every tensor as the f32 values the file really holds (dequantized back), by name.
+    var tensors: [String: [Float]] = [:]
+
+    /// Write the file. `matrixType` is used for the 2-D weights, `embeddingType` for token_embd.
+    init(arch: String, nEmbd: Int = 64, nLayer: Int = 2, nHead: Int = 4, nHeadKV: Int = 2, nFF: Int = 96,
+         vocab: Int = 80, matrixType: GGMLType, embeddingType: GGMLType = .f16, tiedOutput: Bool,
+         seed: UInt64) throws {
+        self.arch = arch
+        self.nEmbd = nEmbd; self.nLayer = nLayer; self.nHead = nHead; self.nHeadKV = nHeadKV
+        self.nFF = nFF; self.vocab = vocab
+        path = NSTemporaryDirectory() + "loza-tiny-\(arch)-\(matrixType.name)-\(seed)-\(getpid()).gguf"
+        var rng = Xoshiro256(seed: seed)
+        func randoms(_ n: Int, scale: Float) -> [Float] {
+            (0..<n).map { _ in Float(rng.nextUnit() * 2 - 1) * scale }
+        }
+        var w = GGUFWriter()
+        w.set("general.architecture", arch)
+        w.set("\(arch).block_count", .uint32(UInt32(nLayer)))
+        w.set("\(arch).context_length", .uint32(256))
+        w.set("\(arch).embedding_length", .uint32(UInt32(nEmbd)))
+        w.set("\(arch).feed_forward_length", .uint32(UInt32(nFF)))
+        w.set("\(arch).attention.head_count", .uint32(UInt32(nHead)))
+        w.set("\(arch).attention.head_count_kv", .uint32(UInt32(nHeadKV)))
+        w.set("\(arch).rope.freq_base", .float32(ropeBase))
+        w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(eps))
+        let kvDim = nHeadKV * (nEmbd / nHead)
+        var specs: [(String, [Int], GGMLType, Float)] = [
+            ("token_embd.weight", [nEmbd, vocab], embeddingType, 1),
+            ("output_norm.weight", [nEmbd], .f32, 0),
+        ]
+        if !tiedOutput { specs.append(("output.weight", [nEmbd, vocab], matrixType, 0.3)) }
+        for l in 0..<nLayer {
+            let p = "blk.\(l)."
+            specs += [
+                (p + "attn_norm.weight", [nEmbd], .f32, 0),
+                (p + "attn_q.weight", [nEmbd, nEmbd], matrixType, 0.3),
+                (p + "attn_k.weight", [nEmbd, kvDim], matrixType, 0.3),
+                (p + "attn_v.weight", [nEmbd, kvDim], matrixType, 0.3),
+                (p + "attn_output.weight", [nEmbd, nEmbd], matrixType, 0.3),
+                (p + "ffn_norm.weight", [nEmbd], .f32, 0),
+                (p + "ffn_gate.weight", [nEmbd, nFF], matrixType, 0.3),
+                (p + "ffn_up.weight", [nEmbd, nFF], matrixType, 0.3),
+                (p + "ffn_down.weight", [nFF, nEmbd], matrixType, 0.3),
+            ]
+            if arch == "qwen2" {
+                specs += [(p + "attn_q.bias", [nEmbd], .f32, 0.5), (p + "attn_k.bias", [kvDim], .f32, 0.5),
+                          (p + "attn_v.bias", [kvDim], .f32, 0.5)]
+            }
+        }
+        for (name, dims, type, scale) in specs {
+            let n = dims.reduce(1, *)
+            // Norm weights (scale 0) around 1.
+            let values = scale == 0 ? randoms(n, scale: 0.2).map { 1 + $0 } : randoms(n, scale: scale)
+            try w.addTensor(name: name, dims: dims, type: type, floats: values)
+        }
+        try w.write(to: path)
+        // Read back what the file holds.
+        let file = try GGUFFile(path: path)
+        for t in file.tensors {
+            var out = [Float](repeating: 0, count: t.elementCount)
+            out.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<t.rowCount {
+                    loza_dequantize_row_ref(t.type.kernelType, file.row(t, r), dst.baseAddress! + r * t.dims[0], Int64(t.dims[0]))
+                }
+            }
+            tensors[t.name] = out
+        }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    // MARK: naive reference
+
+    /// y = W x for W stored [rows][cols].
+    private func mv(_ name: String, _ x: [Float], rows: Int) -> [Float] {
+        let w = tensors[name]!
+        let cols = x.count
+        return (0..<rows).map { r in
+            var s: Float = 0
+            for c in 0..<cols { s += w[r * cols + c] * x[c] }
+            return s
+        }
+    }
+
+    private func norm(_ x: [Float], _ name: String) -> [Float] {
+        let w = tensors[name]!
+        let ms = x.reduce(0) { $0 + $1 * $1 } / Float(x.count)
+        let s = 1 / (ms + eps).squareRoot()
+        return x.enumerated().map { $0.element * s * w[$0.offset] }
+    }
+
+    private func rope(_ v: inout [Float], heads: Int, pos: Int) {
+        let hd = headDim
+        for h in 0..<heads {
+            for i in 0..<hd / 2 {
+                let theta = Float(pos) * powf(ropeBase, -2 * Float(i) / Float(hd))
+                let (a, b) = arch == "qwen2" ? (h * hd + i, h * hd + i + hd / 2) : (h * hd + 2 * i, h * hd + 2 * i + 1)
+                let x0 = v[a], x1 = v[b]
+                v[a] = x0 * cosf(theta) - x1 * sinf(theta)
+                v[b] = x0 * sinf(theta) + x1 * cosf(theta)
+            }
+        }
+    }
+
+    /// Logits after every position of `tokens`.
+    func referenceLogits(_ tokens: [Int32]) -> [[Float]] {
+        let hd = headDim, kvDim = nHeadKV * hd
+        var keys = [[[Float]]](repeating: [], count: nLayer), values = keys
+        var out: [[Float]] = []
+        let emb = tensors["token_embd.weight"]!
+        for (pos, tok) in tokens.enumerated() {
+            var x = Array(emb[Int(tok) * nEmbd..<(Int(tok) + 1) * nEmbd])
+            for l in 0..<nLayer {
+                let p = "blk.\(l)."
+                let xn = norm(x, p + "attn_norm.weight")
+                var q = mv(p + "attn_q.weight", xn, rows: nEmbd)
+                var k = mv(p + "attn_k.weight", xn, rows: kvDim)
+                var v = mv(p + "attn_v.weight", xn, rows: kvDim)
+                if arch == "qwen2" {
+                    for i in 0..<nEmbd { q[i] += tensors[p + "attn_q.bias"]![i] }
+                    for i in 0..<kvDim { k[i] += tensors[p + "attn_k.bias"]![i]; v[i] += tensors[p + "attn_v.bias"]![i] }
+                }
+                rope(&q, heads: nHead, pos: pos)
+                rope(&k, heads: nHeadKV, pos: pos)
+                keys[l].append(k)
+                values[l].append(v)
+                var att = [Float](repeating: 0, count: nEmbd)
+                for h in 0..<nHead {
+                    let kh = h / (nHead / nHeadKV)
+                    var scores = (0...pos).map { s -> Float in
+                        var d: Float = 0
+                        for i in 0..<hd { d += q[h * hd + i] * keys[l][s][kh * hd + i] }
+                        return d / Float(hd).squareRoot()
+                    }
+                    let m = scores.max()!
+                    scores = scores.map { expf($0 - m) }
+                    let sum = scores.reduce(0, +)
+                    for s in 0...pos {
+                        for i in 0..<hd { att[h * hd + i] += scores[s] / sum * values[l][s][kh * hd + i] }
+                    }
+                }
+                let o = mv(p + "attn_output.weight", att, rows: nEmbd)
+                for i in 0..<nEmbd { x[i] += o[i] }
+                let xf = norm(x, p + "ffn_norm.weight")
+                let g = mv(p + "ffn_gate.weight", xf, rows: nFF)
+                let u = mv(p + "ffn_up.weight", xf, rows: nFF)
+                let hmid = (0..<nFF).map { g[$0] / (1 + expf(-g[$0])) * u[$0] }
+                let dn = mv(p + "ffn_down.weight", hmid, rows: nEmbd)
+                for i in 0..<nEmbd { x[i] += dn[i] }
+            }
+            let xn = norm(x, "output_norm.weight")
+            out.append(mv(tensors["output.weight"] != nil ? "output.weight" : "token_embd.weight", xn, rows: vocab))
+        }
+        return out
+    }
+}
+
+/// Largest |a - b| relative to the largest |b|.
+func relativeError(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
+    var worst: Float = 0, scale: Float = 1e-6
+    for i in 0..<b.count {
+        worst = max(worst, abs(a[i] - b[i]))
+        scale = max(scale, abs(b[i]))
+    }
+    return worst / scale
+}

@@ -70,7 +70,7 @@ public struct AgentLoop: Sendable {
             let turn: ModelTurn
             do {
                 let observer = self.observer
-                turn = try await PromptProgress.$report.withValue({ observer(.promptProgress(step: step, processed: $0, total: $1)) }) {
+                turn = try await PromptProgress.$current.withValue(PromptProgress { observer(.promptProgress(step: step, processed: $0, total: $1)) }) {
                     try await respond(messages, declarations, sampling, deadline: limits.wallSeconds - elapsed())
                 }
             } catch is WallTimeout {

@@ -44,10 +44,10 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
     public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
-        let progress = PromptProgress.report
-        lock.lock()
-        defer { lock.unlock() }
-        return try generate(messages: messages, tools: tools, sampling: sampling, onText: onText, progress: progress)
+        let progress = PromptProgress.current?.report
+        return try lock.withLock {
+            try generate(messages: messages, tools: tools, sampling: sampling, onText: onText, progress: progress)
+        }
     }
 
     private func generate(messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,

@@ -1,11 +1,23 @@
 import AgentCore
+import Foundation
+import LocalModel
 
 /// Builds the language model a spec names. The seam between the commands and the model modules.
 enum ModelFactory {
     static func make(_ spec: TaskSpec, threads: Int?) throws -> any LanguageModel {
         switch spec.model {
         case .local(let reference):
-            throw CLIError.input("model \(reference): the local engine is not wired into this build yet")
+            // A relative .gguf path in a spec is relative to the spec's folder.
+            var ref = reference
+            if ref.hasSuffix(".gguf") && !ref.hasPrefix("/") {
+                ref = (spec.baseDirectory as NSString).appendingPathComponent(ref)
+            }
+            do {
+                return try LocalChatModel(modelReference: ref, attention: spec.attention, threads: threads,
+                                          constrainToolCalls: spec.constrainToolCalls)
+            } catch {
+                throw CLIError.input("model \(reference): \(error)")
+            }
         case .remote(let settings):
             throw CLIError.input("model \(settings.url): remote models are not wired into this build yet")
         }

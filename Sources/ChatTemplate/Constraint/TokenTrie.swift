@@ -132,21 +132,26 @@ public final class TokenTrie: @unchecked Sendable {
             let m = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(count, 1))
             m.initialize(repeating: false)
             var c: [Int32] = []
-            let start = Self.stringAux(key: key)
-            let fb = flat.baseAddress!, ob = offsets.baseAddress!
-            for id in ids {
-                var esc: UInt32 = 0, aux = start
-                var outcome = StringOutcome.inside
-                for k in Int(ob[Int(id)])..<Int(ob[Int(id) + 1]) {
-                    outcome = stringStep(&esc, &aux, fb[k])
-                    if outcome != .inside { break }
+            // Walk the trie with the string automaton: a subtree is all inside (plain bytes below), all
+            // closing (the quote is on the edge into it), or rejected, as soon as its path says so.
+            func walk(_ node: Int, _ esc: UInt32, _ aux: UInt32) {
+                if esc == 0 && aux >> 24 == 0 && plainBits[node] & (1 << ((aux >> 16) & 0xFF)) != 0 {
+                    for k in Int(nLo[node])..<Int(nHi[node]) { m[Int(ids[k])] = true }
+                    return
                 }
-                switch outcome {
-                case .inside: m[Int(id)] = true
-                case .close: c.append(id)
-                case .fail: break
+                for k in Int(nLo[node])..<Int(nLo[node] + nEnds[node]) { m[Int(ids[k])] = true }
+                var child = Int(nFirst[node])
+                while child >= 0 {
+                    var e = esc, a = aux
+                    switch stringStep(&e, &a, nEdge[child]) {
+                    case .inside: walk(child, e, a)
+                    case .close: c += ids[Int(nLo[child])..<Int(nHi[child])]
+                    case .fail: break
+                    }
+                    child = Int(nNext[child])
                 }
             }
+            walk(0, 0, Self.stringAux(key: key))
             inside.append(m)
             closers.append(c.sorted())
         }

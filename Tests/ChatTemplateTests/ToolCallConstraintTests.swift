@@ -129,6 +129,21 @@ extension ToolCallConstraint {
         #expect(c.allowedTokenIDs().isEmpty)
     }
 
+    @Test func constrainLogits() {
+        let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+        c.advance(bytes: Array("Sure".utf8))
+        #expect(!c.needsMask)
+        var logits = [Float](repeating: 1, count: trie.vocabularySize + 3)
+        logits.withUnsafeMutableBufferPointer { c.constrain(logits: $0) }
+        #expect(logits.allSatisfy { $0 == 1 })  // free text: untouched
+        c.advance(bytes: Array(" <tool_call>{\"name\": \"".utf8))
+        #expect(c.needsMask && c.isInsideCall)
+        logits.withUnsafeMutableBufferPointer { c.constrain(logits: $0) }
+        let allowed = Set(c.allowedTokenIDs())
+        for (i, l) in logits.enumerated() { #expect((l == 1) == allowed.contains(Int32(i))) }
+        #expect(allowed.map { testVocabulary[Int($0)] }.allSatisfy { $0.first.map { "slr".utf8.contains($0) } ?? false })
+    }
+
     /// The trie walk (with its subtree shortcuts) agrees with checking every token byte by byte.
     @Test func maskMatchesBruteForce() {
         let prefixes = [

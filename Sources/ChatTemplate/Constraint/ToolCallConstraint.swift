@@ -22,6 +22,7 @@ public final class ToolCallConstraint {
     private let scratchFrames: UnsafeMutablePointer<Frame>
     private let depthLimit: Int
     private let isEOG: UnsafeMutableBufferPointer<Bool>
+    private let logitMask: UnsafeMutableBufferPointer<Bool>
 
     public init(trie: TokenTrie, tools: [ToolDeclaration]) {
         self.trie = trie
@@ -32,6 +33,7 @@ public final class ToolCallConstraint {
         scratchFrames = .allocate(capacity: (depthLimit + 1) * CallMachine.maxFrames)
         isEOG = .allocate(capacity: max(trie.vocabularySize, 1))
         isEOG.initialize(repeating: false)
+        logitMask = .allocate(capacity: max(trie.vocabularySize, 1))
         for t in trie.endOfGeneration { isEOG[Int(t)] = true }
     }
 
@@ -40,6 +42,7 @@ public final class ToolCallConstraint {
         scratchHeads.deallocate()
         scratchFrames.deallocate()
         isEOG.deallocate()
+        logitMask.deallocate()
     }
 
     /// Starts a new reply.
@@ -109,6 +112,16 @@ public final class ToolCallConstraint {
         scratchHeads[0] = head
         (scratchFrames).update(from: frames, count: Int(head.count))
         walk(node: 0, depth: 0, mask: mask.baseAddress!)
+    }
+
+    /// Sets the logits of disallowed tokens to -infinity (nothing to do when `needsMask` is false).
+    /// `logits` covers at least the vocabulary; entries past it (padding rows) are disallowed too.
+    public func constrain(logits: UnsafeMutableBufferPointer<Float>) {
+        guard needsMask else { return }
+        allowedTokens(into: logitMask)
+        let n = trie.vocabularySize
+        for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
+        if logits.count > n { for i in n..<logits.count { logits[i] = -.infinity } }
     }
 
     /// The allowed token ids, ascending.

@@ -129,6 +129,16 @@ extension ToolCallConstraint {
         #expect(c.allowedTokenIDs().isEmpty)
     }
 
+    @Test func noToolsMeansNoConstraint() {
+        let c = ToolCallConstraint(trie: trie, tools: [])
+        #expect(c.inert && !c.needsMask && !c.failed)
+        c.advance(bytes: Array("{\"name\": \"anything\"".utf8))
+        #expect(!c.failed && !c.isInsideCall)
+        #expect(c.allowedTokenIDs().count == trie.vocabularySize)
+        c.reset()
+        #expect(c.inert && !c.needsMask)
+    }
+
     @Test func constrainLogits() {
         let c = ToolCallConstraint(trie: trie, tools: constraintTools)
         c.advance(bytes: Array("Sure".utf8))

@@ -27,6 +27,7 @@ public final class ToolCallConstraint {
     public init(trie: TokenTrie, tools: [ToolDeclaration]) {
         self.trie = trie
         machine = CallMachine(tools: tools)
+        inert = tools.isEmpty
         frames = .allocate(capacity: CallMachine.maxFrames)
         depthLimit = trie.maxTokenLength + 1
         scratchHeads = .allocate(capacity: depthLimit + 1)
@@ -35,6 +36,7 @@ public final class ToolCallConstraint {
         isEOG.initialize(repeating: false)
         logitMask = .allocate(capacity: max(trie.vocabularySize, 1))
         for t in trie.endOfGeneration { isEOG[Int(t)] = true }
+        if inert { head.mode = .failed }
     }
 
     deinit {
@@ -48,6 +50,7 @@ public final class ToolCallConstraint {
     /// Starts a new reply.
     public func reset() {
         head = MachineHead()
+        if inert { head.mode = .failed }
         recordedBytes.removeAll(keepingCapacity: true)
     }
 
@@ -62,7 +65,9 @@ public final class ToolCallConstraint {
     public var mustEnd: Bool { head.mode == .call && head.count == 1 && frames[0].flag == 1 && frames[0].phase == 13 }
     /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
     /// the constraint then allows everything for the rest of the reply.
-    public var failed: Bool { head.mode == .failed }
+    public var failed: Bool { head.mode == .failed && !inert }
+    /// With no tools declared there is no call to constrain: every token is allowed.
+    public let inert: Bool
     /// Whether masking can change anything now: false in free text with no partial tag pending (then only
     /// control tokens and tokens that would open a call and break it within themselves are excluded).
     public var needsMask: Bool {

@@ -165,6 +165,10 @@ extension ToolCallConstraint {
             "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"", "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"k\": [",
             "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}", "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}</tool",
             "{", "{\"name\": \"say\", \"arguments\": {\"text\": \"", "{\"name\": \"list_files\", \"arguments\": {}}",
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a <", "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a </",
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a <tool_cal", "{\"name\": \"shell\", \"arguments\": {\"command\": \"</tool_call",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"tags\": [\"x\", \"<",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"<t",
         ]
         for prefix in prefixes {
             var bytes = Array(prefix.utf8)

@@ -5,14 +5,14 @@
 //   LZ_AVX512    1: AVX-512 BW/VL instructions may be used (masks)
 //   LZ_VNNI      1: int8 / int16 dot steps use vpdpbusd / vpdpwssd (AVX-512 VNNI + VL); 0: maddubs + madd
 //
-// Each type has one `rows` kernel that computes `nr` rows (1..LZ_NR) against the same activation
-// blocks, loading and preparing each activation block once. The per-row arithmetic does not depend
-// on nr (every row runs the same instruction sequence on its own accumulators), so vec_dot, and
-// matvec with any row grouping, give the same bits for a row.
-// LZ_NR is 1: with 2 or 4 rows at a time the kernels run faster on cache-resident weights but much
+// The 32-element types run one row at a time on activations prepared once per call (see below).
+// The K-quant and float types have one `rows` kernel that computes `nr` rows (1..LZ_NR) against the
+// same activation blocks, loading and preparing each activation block once; the per-row arithmetic
+// does not depend on nr, so vec_dot, and matvec with any row grouping, give the same bits for a row.
+// LZ_NR is 1: with 2 or 4 rows at a time the kernels ran faster on cache-resident weights but much
 // slower on weights streamed from memory (scripts/kernel-bench, Q4_1 4864x896 on AVX2: 20 GB/s with
 // one row, 7 with two, 10.6 with four, 12.9 with four and software prefetch), and decode streams
-// every weight from memory. `BENCH_CFLAGS=-DLZ_NR=4 scripts/kernel-bench` measures it again.
+// every weight from memory. `BENCH_CFLAGS=-DLZ_NR=4 scripts/kernel-bench Q4_K` measures it again.
 //
 // Per block the integer dot product is exact; it is kept in 8 int32 lanes and scaled into 8 float
 // lanes (fma), summed across lanes at the end of the row. The reference instead sums each block
@@ -104,84 +104,130 @@ LZ_FN LZ_INL __m256i LZ_SUF(q5_bytes)(const uint8_t *qs, const uint8_t *qh) {
 #endif
 }
 
-// --- 32-element blocks against Q8_0 ----------------------------------------------------------------
-// Q4_0 / Q5_0 hold unsigned q with value q - off: sumi = q.y - off * sum(y), where off * sum(y)
-// (per int32 lane) is computed once per activation block and seeds every row's dot step.
+// --- 32-element blocks against Q8_0 / Q8_1 ---------------------------------------------------------
+// These kernels work one row at a time on activations prepared once per call: each block's scale
+// as f32 and, for Q4_0 / Q5_0, the integer correction -off * sum(y) (their unsigned q has value
+// q - off), which seeds the row's dot step; for Q8_1, (d, s) as two f32. A matvec prepares all of
+// its activation blocks once (up to LZ_PREP_MAX, else row by row like vec_dot); vec_dot prepares
+// LZ_CHUNK blocks at a time. Preparation gives identical values either way and the row's block
+// order never changes, so matvec and vec_dot give the same bits.
 
-#define LZ_ROWS_OFFSET_Q8_0(NAME, BLOCK, LOADQ, OFF)                                                  \
-    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
-                                         const block_q8_0 *y, int64_t nb, float *out) {              \
-        __m256 acc[LZ_NR];                                                                            \
-        for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                                    \
-        const __m256i off = _mm256_set1_epi8(OFF);                                                   \
-        for (int64_t i = 0; i < nb; i++) {                                                            \
-            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                          \
-            const __m256i neg = _mm256_sub_epi32(_mm256_setzero_si256(),                              \
-                                                 LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), off, yq));  \
-            const __m256 dy = LZ_SUF(h2f8)(y[i].d);                                                   \
-            for (int r = 0; r < nr; r++) {                                                            \
-                const BLOCK *x = (const BLOCK *)(w + (size_t)r * stride) + i;                         \
-                const __m256i q = LOADQ(x);                                                           \
-                const __m256i sumi = LZ_SUF(dot_u8s8)(neg, q, yq);                                    \
-                const __m256 d = _mm256_mul_ps(LZ_SUF(h2f8)(x->d), dy);                               \
-                acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);                        \
-            }                                                                                         \
-        }                                                                                             \
-        for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);                                \
+#define LZ_CHUNK 64
+#define LZ_PREP_MAX 4096  // blocks of 32: rows up to 131072 elements
+
+typedef struct { float d; int32_t neg; } lz_prep_q8_0;  // scale of y, -off * sum(y)
+typedef struct { float d, s; } lz_prep_q8_1;            // scale of y, its s
+
+static inline void lz_prep_q8_0_blocks(const block_q8_0 *y, int64_t nb, int off, lz_prep_q8_0 *p) {
+    for (int64_t i = 0; i < nb; i++) {
+        int32_t sum = 0;
+        for (int j = 0; j < QK8_0; j++) sum += y[i].qs[j];
+        p[i].d = loza_half_to_float(y[i].d);
+        p[i].neg = -off * sum;
+    }
+}
+
+static inline void lz_prep_q8_1_blocks(const block_q8_1 *y, int64_t nb, int off, lz_prep_q8_1 *p) {
+    (void)off;
+    for (int64_t i = 0; i < nb; i++) {
+        p[i].d = loza_half_to_float(y[i].d);
+        p[i].s = loza_half_to_float(y[i].s);
+    }
+}
+
+// acc (lanes) += d * dy * (q.y - off * sum(y)) over blocks [0, nb); Q4_0 / Q5_0.
+#define LZ_STEP_OFFSET(NAME, BLOCK, LOADQ)                                                             \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_step)(const BLOCK *x, const block_q8_0 *y, const lz_prep_q8_0 *p,   \
+                                          int64_t nb, __m256 *acc, __m128 *macc) {                     \
+        (void)macc;                                                                                    \
+        for (int64_t i = 0; i < nb; i++) {                                                             \
+            const __m256i seed = _mm256_zextsi128_si256(_mm_cvtsi32_si128(p[i].neg));                 \
+            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                           \
+            const __m256i sumi = LZ_SUF(dot_u8s8)(seed, LOADQ(&x[i]), yq);                             \
+            const __m256 d = _mm256_mul_ps(LZ_SUF(h2f8)(x[i].d), _mm256_set1_ps(p[i].d));             \
+            *acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), *acc);                                 \
+        }                                                                                              \
     }
 
 #define LZ_LOADQ_Q4_0(x) LZ_SUF(nibbles32)((x)->qs)
 #define LZ_LOADQ_Q5_0(x) LZ_SUF(q5_bytes)((x)->qs, (x)->qh)
-LZ_ROWS_OFFSET_Q8_0(q4_0, block_q4_0, LZ_LOADQ_Q4_0, 8)
-LZ_ROWS_OFFSET_Q8_0(q5_0, block_q5_0, LZ_LOADQ_Q5_0, 16)
+LZ_STEP_OFFSET(q4_0, block_q4_0, LZ_LOADQ_Q4_0)
+LZ_STEP_OFFSET(q5_0, block_q5_0, LZ_LOADQ_Q5_0)
 
 // Q8_0 . Q8_0: signed x signed via |x| and sign(y, x).
-LZ_FN LZ_INL void LZ_SUF(q8_0_rows)(const int nr, const uint8_t *w, size_t stride,
-                                    const block_q8_0 *y, int64_t nb, float *out) {
-    __m256 acc[LZ_NR];
-    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+LZ_FN LZ_INL void LZ_SUF(q8_0_step)(const block_q8_0 *x, const block_q8_0 *y, const lz_prep_q8_0 *p,
+                                    int64_t nb, __m256 *acc, __m128 *macc) {
+    (void)macc;
     for (int64_t i = 0; i < nb; i++) {
+        const __m256i xq = _mm256_loadu_si256((const __m256i *)x[i].qs);
         const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const __m256 dy = LZ_SUF(h2f8)(y[i].d);
-        for (int r = 0; r < nr; r++) {
-            const block_q8_0 *x = (const block_q8_0 *)(w + (size_t)r * stride) + i;
-            const __m256i xq = _mm256_loadu_si256((const __m256i *)x->qs);
-            const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), _mm256_abs_epi8(xq),
-                                                  _mm256_sign_epi8(yq, xq));
-            const __m256 d = _mm256_mul_ps(LZ_SUF(h2f8)(x->d), dy);
-            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);
-        }
+        const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), _mm256_abs_epi8(xq),
+                                              _mm256_sign_epi8(yq, xq));
+        const __m256 d = _mm256_mul_ps(LZ_SUF(h2f8)(x[i].d), _mm256_set1_ps(p[i].d));
+        *acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), *acc);
     }
-    for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);
 }
 
-// --- 32-element blocks with a minimum, against Q8_1: d*dy*(q.y) + m*s ---------------------------------
-
-#define LZ_ROWS_MIN_Q8_1(NAME, BLOCK, LOADQ)                                                          \
-    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
-                                         const block_q8_1 *y, int64_t nb, float *out) {              \
-        __m256 acc[LZ_NR];                                                                            \
-        __m128 macc[LZ_NR]; /* lane 1: sum of m * s in block order */                                 \
-        for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); macc[r] = _mm_setzero_ps(); }    \
-        for (int64_t i = 0; i < nb; i++) {                                                            \
-            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                          \
-            const __m128 ds = LZ_SUF(h2f_pair)(&y[i].d); /* (dy, s) */                                \
-            for (int r = 0; r < nr; r++) {                                                            \
-                const BLOCK *x = (const BLOCK *)(w + (size_t)r * stride) + i;                         \
-                const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), LOADQ(x), yq);          \
-                const __m128 p = _mm_mul_ps(LZ_SUF(h2f_pair)(&x->d), ds); /* (d*dy, m*s) */           \
-                acc[r] = _mm256_fmadd_ps(_mm256_broadcastss_ps(p), _mm256_cvtepi32_ps(sumi), acc[r]); \
-                macc[r] = _mm_add_ps(macc[r], p);                                                     \
-            }                                                                                         \
-        }                                                                                             \
-        for (int r = 0; r < nr; r++)                                                                  \
-            out[r] = LZ_SUF(hsum_ps)(acc[r]) + _mm_cvtss_f32(_mm_movehdup_ps(macc[r]));               \
+// Q4_1 / Q5_1 . Q8_1: acc += d * dy * (q.y); macc lane 1 += m * s (in block order).
+#define LZ_STEP_MIN(NAME, BLOCK, LOADQ)                                                                \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_step)(const BLOCK *x, const block_q8_1 *y, const lz_prep_q8_1 *p,   \
+                                          int64_t nb, __m256 *acc, __m128 *macc) {                     \
+        for (int64_t i = 0; i < nb; i++) {                                                             \
+            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                           \
+            const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), LOADQ(&x[i]), yq);           \
+            const __m128 ds = _mm_castpd_ps(_mm_load_sd((const double *)&p[i]));                       \
+            const __m128 pr = _mm_mul_ps(LZ_SUF(h2f_pair)(&x[i].d), ds); /* (d*dy, m*s) */             \
+            *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(pr), _mm256_cvtepi32_ps(sumi), *acc);         \
+            *macc = _mm_add_ps(*macc, pr);                                                             \
+        }                                                                                              \
     }
 
 #define LZ_LOADQ_Q4_1(x) LZ_SUF(nibbles32)((x)->qs)
 #define LZ_LOADQ_Q5_1(x) LZ_SUF(q5_bytes)((x)->qs, (x)->qh)
-LZ_ROWS_MIN_Q8_1(q4_1, block_q4_1, LZ_LOADQ_Q4_1)
-LZ_ROWS_MIN_Q8_1(q5_1, block_q5_1, LZ_LOADQ_Q5_1)
+LZ_STEP_MIN(q4_1, block_q4_1, LZ_LOADQ_Q4_1)
+LZ_STEP_MIN(q5_1, block_q5_1, LZ_LOADQ_Q5_1)
+
+// vec_dot and matvec of a 32-element type from its step kernel and activation preparation.
+#define LZ_ENTRY32(NAME, BLOCK, ACT, OFF)                                                              \
+    LZ_FN static float LZ_SUF(vec_dot_##NAME)(const void *row, const void *act, int64_t n) {          \
+        const BLOCK *x = row;                                                                          \
+        const block_##ACT *y = act;                                                                    \
+        const int64_t nb = n / 32;                                                                     \
+        lz_prep_##ACT p[LZ_CHUNK];                                                                     \
+        __m256 acc = _mm256_setzero_ps();                                                              \
+        __m128 macc = _mm_setzero_ps();                                                                \
+        for (int64_t i0 = 0; i0 < nb; i0 += LZ_CHUNK) {                                               \
+            const int64_t m = nb - i0 < LZ_CHUNK ? nb - i0 : LZ_CHUNK;                                 \
+            lz_prep_##ACT##_blocks(y + i0, m, OFF, p);                                                 \
+            LZ_SUF(NAME##_step)(x + i0, y + i0, p, m, &acc, &macc);                                    \
+        }                                                                                              \
+        return LZ_SUF(hsum_ps)(acc) + _mm_cvtss_f32(_mm_movehdup_ps(macc));                            \
+    }                                                                                                  \
+    LZ_FN static void LZ_SUF(matvec_##NAME)(const void *w, size_t stride, const void *act, float *out, \
+                                            int64_t nrows, int64_t n) {                                \
+        const int64_t nb = n / 32;                                                                     \
+        if (nb > LZ_PREP_MAX) {                                                                        \
+            for (int64_t r = 0; r < nrows; r++)                                                        \
+                out[r] = LZ_SUF(vec_dot_##NAME)((const uint8_t *)w + (size_t)r * stride, act, n);      \
+            return;                                                                                    \
+        }                                                                                              \
+        const block_##ACT *y = act;                                                                    \
+        lz_prep_##ACT p[LZ_PREP_MAX];                                                                  \
+        lz_prep_##ACT##_blocks(y, nb, OFF, p);                                                         \
+        for (int64_t r = 0; r < nrows; r++) {                                                          \
+            const BLOCK *x = (const BLOCK *)((const uint8_t *)w + (size_t)r * stride);                 \
+            __m256 acc = _mm256_setzero_ps();                                                          \
+            __m128 macc = _mm_setzero_ps();                                                            \
+            LZ_SUF(NAME##_step)(x, y, p, nb, &acc, &macc);                                             \
+            out[r] = LZ_SUF(hsum_ps)(acc) + _mm_cvtss_f32(_mm_movehdup_ps(macc));                      \
+        }                                                                                              \
+    }
+
+LZ_ENTRY32(q4_0, block_q4_0, q8_0, 8)
+LZ_ENTRY32(q5_0, block_q5_0, q8_0, 16)
+LZ_ENTRY32(q8_0, block_q8_0, q8_0, 0)
+LZ_ENTRY32(q4_1, block_q4_1, q8_1, 0)
+LZ_ENTRY32(q5_1, block_q5_1, q8_1, 0)
 
 // --- K-quants against Q8_K -------------------------------------------------------------------------
 
@@ -361,7 +407,7 @@ LZ_ROWS_FLOAT(f32, float, LZ_SUF(load_f32), LZ_SCALAR_F32)
 LZ_ROWS_FLOAT(f16, uint16_t, LZ_SUF(load_f16), loza_half_to_float)
 LZ_ROWS_FLOAT(bf16, uint16_t, LZ_SUF(load_bf16), loza_bf16_bits_to_float)
 
-// --- entry points: vec_dot (one row) and matvec (LZ_NR rows at a time) ---------------------------
+// --- K-quant and float entry points: vec_dot (one row) and matvec (LZ_NR rows at a time) ----------
 
 #define LZ_ENTRY(NAME, ACT, QK)                                                                       \
     LZ_FN static float LZ_SUF(vec_dot_##NAME)(const void *row, const void *act, int64_t n) {         \
@@ -379,11 +425,6 @@ LZ_ROWS_FLOAT(bf16, uint16_t, LZ_SUF(load_bf16), loza_bf16_bits_to_float)
             LZ_SUF(NAME##_rows)(1, p + (size_t)r * stride, stride, (const ACT *)act, n / (QK), y + r); \
     }
 
-LZ_ENTRY(q4_0, block_q8_0, QK4_0)
-LZ_ENTRY(q4_1, block_q8_1, QK4_1)
-LZ_ENTRY(q5_0, block_q8_0, QK5_0)
-LZ_ENTRY(q5_1, block_q8_1, QK5_1)
-LZ_ENTRY(q8_0, block_q8_0, QK8_0)
 LZ_ENTRY(q4_K, block_q8_K, QK_K)
 LZ_ENTRY(q5_K, block_q8_K, QK_K)
 LZ_ENTRY(q6_K, block_q8_K, QK_K)

@@ -10,7 +10,10 @@ import Tokenizer
 
     static func load(_ model: String) throws -> (Tokenizer, TokenTrie) {
         let tokenizer = try Tokenizer(path: try modelPath(model + ".gguf"))
-        return (tokenizer, TokenTrie(tokenizer: tokenizer))
+        let start = ContinuousClock.now
+        let trie = TokenTrie(tokenizer: tokenizer)
+        print("vocabulary trie \(model): \(trie.nodeCount) nodes, built in \(ContinuousClock.now - start)")
+        return (tokenizer, trie)
     }
 
     static let calls = [

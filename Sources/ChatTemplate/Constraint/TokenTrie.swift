@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The model's vocabulary as a byte trie, built once per model and shared by every constraint.
 ///
 /// Tokens are sorted by their bytes; each trie node covers a contiguous range of that order (the tokens
@@ -64,7 +70,19 @@ public final class TokenTrie: @unchecked Sendable {
         }
         tokenBytes = all
         endOfGeneration = eog
-        ids.sort { a, b in all[Int(a)].lexicographicallyPrecedes(all[Int(b)]) }
+        var flatBytes: [UInt8] = []
+        var offs: [Int32] = [0]
+        for t in all { flatBytes += t; offs.append(Int32(flatBytes.count)) }
+        flatBytes.withUnsafeBufferPointer { fb in
+            offs.withUnsafeBufferPointer { ob in
+                ids.sort { a, b in
+                    let a0 = Int(ob[Int(a)]), a1 = Int(ob[Int(a) + 1]), b0 = Int(ob[Int(b)]), b1 = Int(ob[Int(b) + 1])
+                    let n = min(a1 - a0, b1 - b0)
+                    let c = memcmp(fb.baseAddress! + a0, fb.baseAddress! + b0, n)
+                    return c != 0 ? c < 0 : a1 - a0 < b1 - b0
+                }
+            }
+        }
         maxTokenLength = ids.reduce(0) { max($0, all[Int($1)].count) }
 
         // Build: nodes are created in depth-first order, so parents precede children.
@@ -121,9 +139,6 @@ public final class TokenTrie: @unchecked Sendable {
         plain = buffer(plainBits)
         hasAngle = buffer(angle)
 
-        var flatBytes: [UInt8] = []
-        var offs: [Int32] = [0]
-        for t in all { flatBytes += t; offs.append(Int32(flatBytes.count)) }
         flat = buffer(flatBytes)
         offsets = buffer(offs)
         var inside: [UnsafeMutableBufferPointer<Bool>] = []

@@ -4,6 +4,7 @@
 
 - rows: a few rows of real tensors of every type in the two models, dequantized by gguf.quants
   (float32 bit patterns), plus each tensor's shape/type/absolute data offset as GGUFReader reads them.
+- random_blocks: random bytes of every supported block type (sane f16 scales), dequantized by gguf-py.
 - quantize: seeded inputs quantized by gguf.quants for the types whose python quantizer follows
   ggml's reference step for step (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16, BF16), as hex bytes.
 
@@ -75,11 +76,37 @@ def quantize_fixture():
     return {"input_bits": x.view(np.uint32).tolist(), "cases": out}
 
 
+# Byte offsets of the f16 scale fields in one block (set to sane values so no NaN/inf scales).
+SCALE_FIELDS = {Q.Q4_0: [0], Q.Q4_1: [0, 2], Q.Q5_0: [0], Q.Q5_1: [0, 2], Q.Q8_0: [0],
+                Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208]}
+
+
+def random_blocks_fixture():
+    """Random block bytes of every supported type, dequantized by gguf-py: checks every bit of
+    every layout, including types absent from the two models (Q4_0, Q5_1, Q5_K, F16, BF16)."""
+    rng = np.random.default_rng(7)
+    out = []
+    for qt, (be, bb) in ((qt, gguf.GGML_QUANT_SIZES[qt]) for qt in SCALE_FIELDS):
+        nb = 4
+        raw = rng.integers(0, 256, size=(nb, bb), dtype=np.uint8)
+        for off in SCALE_FIELDS[qt]:
+            raw[:, off:off + 2] = (rng.uniform(-0.05, 0.05, size=(nb, 1)).astype(np.float16)).view(np.uint8)
+        vals = dequantize(raw.reshape(-1), qt).reshape(-1).astype(np.float32)
+        out.append({"type": qt.name, "n": nb * be, "hex": raw.tobytes().hex(), "bits": vals.view(np.uint32).tolist()})
+    for qt in (Q.F16, Q.BF16):
+        raw = rng.integers(0, 1 << 16, size=512, dtype=np.uint16)
+        raw = raw[(raw & 0x7F80 if qt == Q.BF16 else raw & 0x7C00) != (0x7F80 if qt == Q.BF16 else 0x7C00)][:256]
+        vals = dequantize(raw.view(np.uint8), qt).reshape(-1).astype(np.float32)
+        out.append({"type": qt.name, "n": 256, "hex": raw.tobytes().hex(), "bits": vals.view(np.uint32).tolist()})
+    return out
+
+
 def main():
     fixture = {
         "generator": "scripts/gguf_dequant_fixture.py with gguf " + importlib.metadata.version("gguf"),
         "rows": rows_fixture(),
         "quantize": quantize_fixture(),
+        "random_blocks": random_blocks_fixture(),
     }
     with open(OUT, "w") as f:
         json.dump(fixture, f, separators=(",", ":"))

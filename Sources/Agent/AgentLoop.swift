@@ -69,10 +69,7 @@ public struct AgentLoop: Sendable {
             observer(.modelStarted(step: step))
             let turn: ModelTurn
             do {
-                let observer = self.observer
-                turn = try await PromptProgress.$current.withValue(PromptProgress { observer(.promptProgress(step: step, processed: $0, total: $1)) }) {
-                    try await respond(messages, declarations, sampling, deadline: limits.wallSeconds - elapsed())
-                }
+                turn = try await respond(messages, declarations, sampling, step: step, deadline: limits.wallSeconds - elapsed())
             } catch is WallTimeout {
                 try? emit(.error(step: step, message: "model: stopped by the wall-time limit"))
                 return finish(.budget, "wall-time limit reached (\(Self.seconds(limits.wallSeconds))) while the model was generating")
@@ -132,18 +129,22 @@ public struct AgentLoop: Sendable {
         }
     }
 
-    /// The model's next turn, cancelled (the model stops at its next token) when `deadline` seconds pass.
-    func respond(_ messages: [Message], _ tools: [ToolDeclaration], _ sampling: SamplingOptions,
+    /// The model's next turn, in a child task that carries the prompt-progress reporter and is cancelled
+    /// (the model stops at its next token) when `deadline` seconds pass.
+    func respond(_ messages: [Message], _ tools: [ToolDeclaration], _ sampling: SamplingOptions, step: Int,
                  deadline: Double) async throws -> ModelTurn {
         let model = self.model, observer = self.observer
-        guard deadline.isFinite else {
-            return try await model.respond(to: messages, tools: tools, sampling: sampling) { observer(.text($0)) }
-        }
         return try await withThrowingTaskGroup(of: ModelTurn.self) { group in
-            group.addTask { try await model.respond(to: messages, tools: tools, sampling: sampling) { observer(.text($0)) } }
             group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(max(0, deadline) * 1e9))
-                throw WallTimeout()
+                try await PromptProgress.withReporter({ observer(.promptProgress(step: step, processed: $0, total: $1)) }) {
+                    try await model.respond(to: messages, tools: tools, sampling: sampling) { observer(.text($0)) }
+                }
+            }
+            if deadline.isFinite {
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(max(0, deadline) * 1e9))
+                    throw WallTimeout()
+                }
             }
             defer { group.cancelAll() }
             guard let first = try await group.next() else { throw WallTimeout() }

@@ -62,7 +62,7 @@ public final class ScriptedModel: LanguageModel, @unchecked Sendable {
         }
         guard let next else { throw Exhausted() }
         // Report prompt progress as a local model does: (messages processed, messages to process).
-        PromptProgress.report(messages.count, messages.count)
+        PromptProgress.report?(messages.count, messages.count)
         var turn: ModelTurn
         switch next {
         case .fail(let message): throw Failure(description: message)

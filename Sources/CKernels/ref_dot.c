@@ -1,6 +1,6 @@
 // Scalar reference dot products: weight row x activations quantized by loza_quantize_act_ref.
-// Each block's integer dot product is exact; it is scaled to float once per block (per super-block
-// for the K-quants) and summed in block order, so the result is the same on every call.
+// Each block's integer dot product is exact; it is scaled and summed in float in exactly the order of
+// ggml's generic (scalar) kernels, so the results are ggml's generic results bit for bit.
 #include "blocks.h"
 
 static float dot_q4_0(const block_q4_0 *x, const block_q8_0 *y, int64_t nb) {
@@ -11,7 +11,7 @@ static float dot_q4_0(const block_q4_0 *x, const block_q8_0 *y, int64_t nb) {
             sumi += ((x[i].qs[j] & 0x0F) - 8) * y[i].qs[j];
             sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + QK4_0 / 2];
         }
-        sum += (float)sumi * (LOZA_H2F(x[i].d) * LOZA_H2F(y[i].d));
+        sum += (float)sumi * LOZA_H2F(x[i].d) * LOZA_H2F(y[i].d);
     }
     return sum;
 }
@@ -41,7 +41,7 @@ static float dot_q5_0(const block_q5_0 *x, const block_q8_0 *y, int64_t nb) {
             sumi += (((x[i].qs[j] & 0x0F) | h0) - 16) * y[i].qs[j];
             sumi += (((x[i].qs[j] >> 4) | h1) - 16) * y[i].qs[j + QK5_0 / 2];
         }
-        sum += (float)sumi * (LOZA_H2F(x[i].d) * LOZA_H2F(y[i].d));
+        sum += (LOZA_H2F(x[i].d) * LOZA_H2F(y[i].d)) * (float)sumi;
     }
     return sum;
 }
@@ -73,79 +73,95 @@ static float dot_q8_0(const block_q8_0 *x, const block_q8_0 *y, int64_t nb) {
     return sum;
 }
 
-// q4_K: sum over sub-blocks of scale * (q . y) is exact in int32; the mins term uses the q8_K bsums
-// (sum of y over each 16) times the sub-block min.
-static float dot_q4_K(const block_q4_K *x, const block_q8_K *y, int64_t nb) {
-    float sum = 0.0f;
-    for (int64_t i = 0; i < nb; i++) {
-        const uint8_t *q = x[i].qs;
-        const int8_t *a = y[i].qs;
-        int32_t sumi = 0, summ = 0;
-        for (int c = 0; c < 4; c++, q += 32, a += 64) {
-            uint8_t sc1, m1, sc2, m2;
-            loza_get_scale_min_k4(2 * c, x[i].scales, &sc1, &m1);
-            loza_get_scale_min_k4(2 * c + 1, x[i].scales, &sc2, &m2);
-            int32_t s1 = 0, s2 = 0;
-            for (int l = 0; l < 32; l++) {
-                s1 += (q[l] & 0x0F) * a[l];
-                s2 += (q[l] >> 4) * a[l + 32];
-            }
-            sumi += sc1 * s1 + sc2 * s2;
-            summ += m1 * (y[i].bsums[4 * c] + y[i].bsums[4 * c + 1]) + m2 * (y[i].bsums[4 * c + 2] + y[i].bsums[4 * c + 3]);
-        }
-        sum += LOZA_H2F(x[i].d) * y[i].d * (float)sumi - LOZA_H2F(x[i].dmin) * y[i].d * (float)summ;
+// K-quants: ggml's generic kernels keep 8 integer lanes (lane = element index mod 8) per super-block,
+// scale each lane to float and add it to 8 float lane sums; the mins term (q4_K/q5_K, from the q8_K
+// bsums) goes straight into the total, and the lane sums are added last. We do the same, so the
+// results are ggml's bit for bit. `q` holds the 256 weight levels in element order and `sc16` the
+// scale of each 16 elements.
+static void k_lanes(const int8_t *q, const int *sc16, const int8_t *a, int32_t lanes[8]) {
+    for (int l = 0; l < 8; l++) lanes[l] = 0;
+    for (int e = 0; e < QK_K; e++) lanes[e & 7] += sc16[e >> 4] * (q[e] * a[e]);
+}
+
+// Levels 0..31 (q4_K: 0..15) in element order, and the per-16 scales and mins sum of a q4_K/q5_K block.
+static int32_t unpack_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const int16_t *bsums,
+                         int8_t q[QK_K], int sc16[16]) {
+    int32_t summ = 0;
+    for (int s = 0; s < 8; s++) {
+        uint8_t sc, m;
+        loza_get_scale_min_k4(s, scales, &sc, &m);
+        sc16[2 * s] = sc16[2 * s + 1] = sc;
+        summ += m * (bsums[2 * s] + bsums[2 * s + 1]);
     }
-    return sum;
+    for (int c = 0; c < 4; c++) {
+        for (int l = 0; l < 32; l++) {
+            int lo = qs[32 * c + l] & 0x0F, hi = qs[32 * c + l] >> 4;
+            if (qh) {
+                lo += (qh[l] >> (2 * c) & 1) << 4;
+                hi += (qh[l] >> (2 * c + 1) & 1) << 4;
+            }
+            q[64 * c + l] = (int8_t)lo;
+            q[64 * c + 32 + l] = (int8_t)hi;
+        }
+    }
+    return summ;
+}
+
+static float dot_k4(const uint8_t *base, int64_t block_bytes, int five_bit, const block_q8_K *y, int64_t nb) {
+    float sums[8] = {0}, sumf = 0.0f;
+    int8_t q[QK_K];
+    int sc16[16];
+    int32_t lanes[8];
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *b = base + i * block_bytes;
+        loza_half d16, dmin16;
+        memcpy(&d16, b, 2);
+        memcpy(&dmin16, b + 2, 2);
+        const uint8_t *scales = b + 4;
+        const uint8_t *qh = five_bit ? b + 4 + K_SCALE_SIZE : NULL;
+        const uint8_t *qs = b + 4 + K_SCALE_SIZE + (five_bit ? QK_K / 8 : 0);
+        const int32_t summ = unpack_k4(scales, qs, qh, y[i].bsums, q, sc16);
+        k_lanes(q, sc16, y[i].qs, lanes);
+        const float d = LOZA_H2F(d16) * y[i].d;
+        for (int l = 0; l < 8; l++) sums[l] += d * (float)lanes[l];
+        const float dmin = LOZA_H2F(dmin16) * y[i].d;
+        sumf -= dmin * (float)summ;
+    }
+    for (int l = 0; l < 8; l++) sumf += sums[l];
+    return sumf;
+}
+
+static float dot_q4_K(const block_q4_K *x, const block_q8_K *y, int64_t nb) {
+    return dot_k4((const uint8_t *)x, sizeof(block_q4_K), 0, y, nb);
 }
 
 static float dot_q5_K(const block_q5_K *x, const block_q8_K *y, int64_t nb) {
-    float sum = 0.0f;
-    for (int64_t i = 0; i < nb; i++) {
-        const uint8_t *ql = x[i].qs, *qh = x[i].qh;
-        const int8_t *a = y[i].qs;
-        int32_t sumi = 0, summ = 0;
-        for (int c = 0; c < 4; c++, ql += 32, a += 64) {
-            uint8_t sc1, m1, sc2, m2;
-            loza_get_scale_min_k4(2 * c, x[i].scales, &sc1, &m1);
-            loza_get_scale_min_k4(2 * c + 1, x[i].scales, &sc2, &m2);
-            const uint8_t u1 = (uint8_t)(1u << (2 * c)), u2 = (uint8_t)(2u << (2 * c));
-            int32_t s1 = 0, s2 = 0;
-            for (int l = 0; l < 32; l++) {
-                s1 += ((ql[l] & 0x0F) + ((qh[l] & u1) ? 16 : 0)) * a[l];
-                s2 += ((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) * a[l + 32];
-            }
-            sumi += sc1 * s1 + sc2 * s2;
-            summ += m1 * (y[i].bsums[4 * c] + y[i].bsums[4 * c + 1]) + m2 * (y[i].bsums[4 * c + 2] + y[i].bsums[4 * c + 3]);
-        }
-        sum += LOZA_H2F(x[i].d) * y[i].d * (float)sumi - LOZA_H2F(x[i].dmin) * y[i].d * (float)summ;
-    }
-    return sum;
+    return dot_k4((const uint8_t *)x, sizeof(block_q5_K), 1, y, nb);
 }
 
 static float dot_q6_K(const block_q6_K *x, const block_q8_K *y, int64_t nb) {
-    float sum = 0.0f;
+    float sums[8] = {0}, sumf = 0.0f;
+    int8_t q[QK_K];
+    int sc16[16];
+    int32_t lanes[8];
     for (int64_t i = 0; i < nb; i++) {
         const uint8_t *ql = x[i].ql, *qh = x[i].qh;
-        const int8_t *sc = x[i].scales, *a = y[i].qs;
-        int32_t sumi = 0;
-        for (int h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8, a += 128) {
-            int32_t s[8] = {0};  // per 16-element sub-block: l/16 + {0, 2, 4, 6}
+        for (int h = 0; h < 2; h++, ql += 64, qh += 32) {
+            int8_t *qq = q + 128 * h;
             for (int l = 0; l < 32; l++) {
-                const int is = l / 16;
-                const int q1 = (int)((ql[l] & 0x0F) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                const int q2 = (int)((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                s[is + 0] += q1 * a[l];
-                s[is + 2] += q2 * a[l + 32];
-                s[is + 4] += q3 * a[l + 64];
-                s[is + 6] += q4 * a[l + 96];
+                qq[l] = (int8_t)(((ql[l] & 0x0F) | (((qh[l] >> 0) & 3) << 4)) - 32);
+                qq[l + 32] = (int8_t)(((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                qq[l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                qq[l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
             }
-            for (int k = 0; k < 8; k++) sumi += sc[k] * s[k];
         }
-        sum += LOZA_H2F(x[i].d) * y[i].d * (float)sumi;
+        for (int s = 0; s < 16; s++) sc16[s] = x[i].scales[s];
+        k_lanes(q, sc16, y[i].qs, lanes);
+        const float d = LOZA_H2F(x[i].d) * y[i].d;
+        for (int l = 0; l < 8; l++) sums[l] += d * (float)lanes[l];
     }
-    return sum;
+    for (int l = 0; l < 8; l++) sumf += sums[l];
+    return sumf;
 }
 
 static float dot_f32(const float *x, const float *y, int64_t n) {

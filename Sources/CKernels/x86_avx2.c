@@ -70,6 +70,7 @@ LZ_AVX2 static void axpy_f16_avx2(float a, const uint16_t *x, float *y, int64_t 
 
 #define LZ_FN LZ_AVX2
 #define LZ_SUF(name) name##_avx2
+#define LZ_AVX512 0
 #define LZ_VNNI 0
 #include "x86_dot_impl.h"
 

@@ -1,6 +1,7 @@
-// AVX2 (+FMA, F16C) activation quantizers and row dequantizers. Both reproduce the scalar
-// references bit for bit (same float operations in the same order, roundf / lrintf rounding,
-// RNE float->half), so every ISA level feeds the dot products identical integer activations.
+// AVX2 (+FMA, F16C) activation quantizers (Q8_0, Q8_1, Q8_K) and row dequantizers (every quantized
+// weight type, F16, BF16). Both reproduce the scalar references bit for bit (same float operations
+// in the same order, roundf / lrintf rounding, RNE float->half), so every ISA level feeds the dot
+// products identical integer activations and prefill sees identical weights.
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #include "blocks.h"
@@ -148,6 +149,13 @@ LZ_FN static void dequant_q5_0_avx2(const void *src, float *dst, int64_t n) {
     }
 }
 
+LZ_FN static void dequant_q4_0_avx2(const void *src, float *dst, int64_t n) {
+    const block_q4_0 *x = src;
+    for (int64_t i = 0; i < n / QK4_0; i++)
+        store_i8x32_scaled(dst + QK4_0 * i, _mm256_sub_epi8(nibbles32(x[i].qs), _mm256_set1_epi8(8)),
+                           _mm256_set1_ps(loza_half_to_float(x[i].d)));
+}
+
 // q * d + m for 32 unsigned q (rounded twice, as the reference: no fma)
 LZ_FN LZ_INL void store_u8x32_affine(float *y, __m256i q, __m256 d, __m256 m) {
     const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
@@ -165,23 +173,45 @@ LZ_FN static void dequant_q4_1_avx2(const void *src, float *dst, int64_t n) {
                            _mm256_set1_ps(loza_half_to_float(x[i].m)));
 }
 
-LZ_FN static void dequant_q4_K_avx2(const void *src, float *dst, int64_t n) {
-    const block_q4_K *x = src;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const float d = loza_half_to_float(x[i].d), dmin = loza_half_to_float(x[i].dmin);
-        for (int c = 0; c < 4; c++) {
-            const __m256i q = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
-            const __m256i m4 = _mm256_set1_epi8(0x0F);
-            const __m256i half[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
-            for (int s = 0; s < 2; s++) {
-                uint8_t sc, m;
-                loza_get_scale_min_k4(2 * c + s, x[i].scales, &sc, &m);
-                const float d1 = d * (float)sc, m1 = dmin * (float)m;
-                // d1 * q - m1 (the reference's order): negate m1 exactly and add
-                store_u8x32_affine(dst + QK_K * i + 64 * c + 32 * s, half[s], _mm256_set1_ps(d1), _mm256_set1_ps(-m1));
-            }
+LZ_FN static void dequant_q5_1_avx2(const void *src, float *dst, int64_t n) {
+    const block_q5_1 *x = src;
+    for (int64_t i = 0; i < n / QK5_1; i++)
+        store_u8x32_affine(dst + QK5_1 * i, _mm256_or_si256(nibbles32(x[i].qs), bit4_32(x[i].qh)),
+                           _mm256_set1_ps(loza_half_to_float(x[i].d)), _mm256_set1_ps(loza_half_to_float(x[i].m)));
+}
+
+// Q4_K and Q5_K (HIGHBITS: the fifth bit of each element from qh, bit 2c / 2c+1 of chunk c).
+LZ_FN LZ_INL void dequant_k45(const uint8_t *scales, uint16_t hd, uint16_t hdmin, const uint8_t *qs,
+                              const uint8_t *qh, float *y) {
+    const float d = loza_half_to_float(hd), dmin = loza_half_to_float(hdmin);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), b10 = _mm256_set1_epi8(0x10);
+    __m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i half[2] = {_mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4)};
+        if (qh) {
+            half[0] = _mm256_or_si256(half[0], _mm256_and_si256(_mm256_slli_epi16(hb, 4), b10));
+            half[1] = _mm256_or_si256(half[1], _mm256_and_si256(_mm256_slli_epi16(hb, 3), b10));
+            hb = _mm256_srli_epi16(hb, 2);
+        }
+        for (int s = 0; s < 2; s++) {
+            uint8_t sc, m;
+            loza_get_scale_min_k4(2 * c + s, scales, &sc, &m);
+            const float d1 = d * (float)sc, m1 = dmin * (float)m;
+            // d1 * q - m1 (the reference's order): negate m1 exactly and add
+            store_u8x32_affine(y + 64 * c + 32 * s, half[s], _mm256_set1_ps(d1), _mm256_set1_ps(-m1));
         }
     }
+}
+
+LZ_FN static void dequant_q4_K_avx2(const void *src, float *dst, int64_t n) {
+    const block_q4_K *x = src;
+    for (int64_t i = 0; i < n / QK_K; i++) dequant_k45(x[i].scales, x[i].d, x[i].dmin, x[i].qs, NULL, dst + QK_K * i);
+}
+
+LZ_FN static void dequant_q5_K_avx2(const void *src, float *dst, int64_t n) {
+    const block_q5_K *x = src;
+    for (int64_t i = 0; i < n / QK_K; i++) dequant_k45(x[i].scales, x[i].d, x[i].dmin, x[i].qs, x[i].qh, dst + QK_K * i);
 }
 
 LZ_FN static void dequant_q6_K_avx2(const void *src, float *dst, int64_t n) {
@@ -221,14 +251,28 @@ LZ_FN static void dequant_f16_avx2(const void *src, float *dst, int64_t n) {
     for (; i < n; i++) dst[i] = loza_half_to_float(h[i]);
 }
 
+LZ_FN static void dequant_bf16_avx2(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i)));
+        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+    }
+    for (; i < n; i++) dst[i] = loza_bf16_bits_to_float(h[i]);
+}
+
 void lz_install_avx2_quant(struct lz_kernels *k) {
     k->quant_act[LOZA_TYPE_Q8_0] = quant_q8_0_avx2;
     k->quant_act[LOZA_TYPE_Q8_1] = quant_q8_1_avx2;
     k->quant_act[LOZA_TYPE_Q8_K] = quant_q8_K_avx2;
+    k->dequant[LOZA_TYPE_Q4_0] = dequant_q4_0_avx2;
     k->dequant[LOZA_TYPE_Q4_1] = dequant_q4_1_avx2;
+    k->dequant[LOZA_TYPE_Q5_1] = dequant_q5_1_avx2;
+    k->dequant[LOZA_TYPE_BF16] = dequant_bf16_avx2;
     k->dequant[LOZA_TYPE_Q5_0] = dequant_q5_0_avx2;
     k->dequant[LOZA_TYPE_Q8_0] = dequant_q8_0_avx2;
     k->dequant[LOZA_TYPE_Q4_K] = dequant_q4_K_avx2;
+    k->dequant[LOZA_TYPE_Q5_K] = dequant_q5_K_avx2;
     k->dequant[LOZA_TYPE_Q6_K] = dequant_q6_K_avx2;
     k->dequant[LOZA_TYPE_F16] = dequant_f16_avx2;
 }

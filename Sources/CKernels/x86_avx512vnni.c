@@ -6,6 +6,7 @@
 
 #define LZ_FN __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #define LZ_SUF(name) name##_avx512vnni
+#define LZ_AVX512 1
 #define LZ_VNNI 1
 #include "x86_dot_impl.h"
 

@@ -2,12 +2,17 @@
 // that includes it. The includer defines:
 //   LZ_FN        function attributes (target(...)) for every function here
 //   LZ_SUF(name) the level's suffix, e.g. name##_avx2
+//   LZ_AVX512    1: AVX-512 BW/VL instructions may be used (masks)
 //   LZ_VNNI      1: int8 / int16 dot steps use vpdpbusd / vpdpwssd (AVX-512 VNNI + VL); 0: maddubs + madd
 //
-// Each type has one `rows` kernel that computes `nr` rows (1..LZ_NR) against the same activation
-// blocks, loading and preparing each activation block once. The per-row arithmetic does not depend
-// on nr (every row runs the same instruction sequence on its own accumulators), so vec_dot, and
-// matvec with any row grouping, give the same bits for a row.
+// The 32-element types run one row at a time on activations prepared once per call (see below).
+// The K-quant and float types have one `rows` kernel that computes `nr` rows (1..LZ_NR) against the
+// same activation blocks, loading and preparing each activation block once; the per-row arithmetic
+// does not depend on nr, so vec_dot, and matvec with any row grouping, give the same bits for a row.
+// LZ_NR is 1: with 2 or 4 rows at a time the kernels ran faster on cache-resident weights but much
+// slower on weights streamed from memory (scripts/kernel-bench, Q4_1 4864x896 on AVX2: 20 GB/s with
+// one row, 7 with two, 10.6 with four, 12.9 with four and software prefetch), and decode streams
+// every weight from memory. `BENCH_CFLAGS=-DLZ_NR=4 scripts/kernel-bench Q4_K` measures it again.
 //
 // Per block the integer dot product is exact; it is kept in 8 int32 lanes and scaled into 8 float
 // lanes (fma), summed across lanes at the end of the row. The reference instead sums each block
@@ -19,13 +24,22 @@
 #include "simd.h"
 
 #ifndef LZ_NR
-#define LZ_NR 1
+#define LZ_NR 1  // rows per matvec step, see above
 #endif
 #define LZ_INL static inline __attribute__((always_inline))
 
 // --- helpers ---------------------------------------------------------------------------------------
 
-LZ_FN LZ_INL float LZ_SUF(h2f)(uint16_t h) { return _cvtsh_ss(h); }
+// Scales are converted as whole vectors (a half broadcast to 8 lanes, vcvtph2ps): converting one lane
+// (_cvtsh_ss, or a vmovd) lets the compiler merge the half into a live register with vpinsrw, which
+// chains every block on the accumulator's latency.
+LZ_FN LZ_INL __m256 LZ_SUF(h2f8)(uint16_t h) { return _mm256_cvtph_ps(_mm_set1_epi16((short)h)); }
+// Two adjacent halves (d, m) -> lanes 0 and 1, other lanes 0.
+LZ_FN LZ_INL __m128 LZ_SUF(h2f_pair)(const uint16_t *p) {
+    uint32_t u;
+    memcpy(&u, p, 4);
+    return _mm_cvtph_ps(_mm_set_epi32(0, 0, 0, (int)u));
+}
 
 LZ_FN LZ_INL float LZ_SUF(hsum_ps)(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -61,8 +75,8 @@ LZ_FN LZ_INL __m256i LZ_SUF(dot_i16)(__m256i acc, __m256i a, __m256i b) {
 
 // 16 bytes of packed nibbles -> 32 bytes: low nibbles first, then high nibbles.
 LZ_FN LZ_INL __m256i LZ_SUF(nibbles32)(const uint8_t *qs) {
-    const __m128i t = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i b = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+    const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    const __m256i b = _mm256_srlv_epi64(t, _mm256_setr_epi64x(0, 0, 4, 4));
     return _mm256_and_si256(b, _mm256_set1_epi8(0x0F));
 }
 
@@ -78,84 +92,142 @@ LZ_FN LZ_INL __m256i LZ_SUF(bit4_32)(const uint8_t *qh) {
     return _mm256_and_si256(b, _mm256_set1_epi8(0x10));
 }
 
-// --- 32-element blocks against Q8_0 ----------------------------------------------------------------
-// Q4_0 / Q5_0 hold unsigned q with value q - off: sumi = q.y - off * sum(y), where off * sum(y)
-// (per int32 lane) is computed once per activation block and seeds every row's dot step.
+// The 5-bit quants of Q5_0 / Q5_1 as 32 unsigned bytes. AVX-512 BW: qh is the mask of a masked add.
+LZ_FN LZ_INL __m256i LZ_SUF(q5_bytes)(const uint8_t *qs, const uint8_t *qh) {
+#if LZ_AVX512
+    uint32_t bits;
+    memcpy(&bits, qh, 4);
+    const __m256i nib = LZ_SUF(nibbles32)(qs);
+    return _mm256_mask_add_epi8(nib, _cvtu32_mask32(bits), nib, _mm256_set1_epi8(0x10));
+#else
+    return _mm256_or_si256(LZ_SUF(nibbles32)(qs), LZ_SUF(bit4_32)(qh));
+#endif
+}
 
-#define LZ_ROWS_OFFSET_Q8_0(NAME, BLOCK, LOADQ, OFF)                                                  \
-    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
-                                         const block_q8_0 *y, int64_t nb, float *out) {              \
-        __m256 acc[LZ_NR];                                                                            \
-        for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();                                    \
-        const __m256i off = _mm256_set1_epi8(OFF);                                                   \
-        for (int64_t i = 0; i < nb; i++) {                                                            \
-            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                          \
-            const __m256i neg = _mm256_sub_epi32(_mm256_setzero_si256(),                              \
-                                                 LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), off, yq));  \
-            const float dy = LZ_SUF(h2f)(y[i].d);                                                     \
-            for (int r = 0; r < nr; r++) {                                                            \
-                const BLOCK *x = (const BLOCK *)(w + (size_t)r * stride) + i;                         \
-                const __m256i q = LOADQ(x);                                                           \
-                const __m256i sumi = LZ_SUF(dot_u8s8)(neg, q, yq);                                    \
-                const __m256 d = _mm256_set1_ps(LZ_SUF(h2f)(x->d) * dy);                              \
-                acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);                        \
-            }                                                                                         \
-        }                                                                                             \
-        for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);                                \
+// --- 32-element blocks against Q8_0 / Q8_1 ---------------------------------------------------------
+// These kernels work one row at a time on activations prepared once per call: each block's scale
+// as f32 and, for Q4_0 / Q5_0, the integer correction -off * sum(y) (their unsigned q has value
+// q - off), which seeds the row's dot step; for Q8_1, (d, s) as two f32. A matvec prepares all of
+// its activation blocks once (up to LZ_PREP_MAX, else row by row like vec_dot); vec_dot prepares
+// LZ_CHUNK blocks at a time. Preparation gives identical values either way and the row's block
+// order never changes, so matvec and vec_dot give the same bits.
+
+#define LZ_CHUNK 64
+#define LZ_PREP_MAX 4096  // blocks of 32: rows up to 131072 elements
+
+typedef struct { float d; int32_t neg; } lz_prep_q8_0;  // scale of y, -off * sum(y)
+typedef struct { float d, s; } lz_prep_q8_1;            // scale of y, its s
+
+static inline void lz_prep_q8_0_blocks(const block_q8_0 *y, int64_t nb, int off, lz_prep_q8_0 *p) {
+    for (int64_t i = 0; i < nb; i++) {
+        int32_t sum = 0;
+        for (int j = 0; j < QK8_0; j++) sum += y[i].qs[j];
+        p[i].d = loza_half_to_float(y[i].d);
+        p[i].neg = -off * sum;
+    }
+}
+
+static inline void lz_prep_q8_1_blocks(const block_q8_1 *y, int64_t nb, int off, lz_prep_q8_1 *p) {
+    (void)off;
+    for (int64_t i = 0; i < nb; i++) {
+        p[i].d = loza_half_to_float(y[i].d);
+        p[i].s = loza_half_to_float(y[i].s);
+    }
+}
+
+// acc (lanes) += d * dy * (q.y - off * sum(y)) over blocks [0, nb); Q4_0 / Q5_0.
+#define LZ_STEP_OFFSET(NAME, BLOCK, LOADQ)                                                             \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_step)(const BLOCK *x, const block_q8_0 *y, const lz_prep_q8_0 *p,   \
+                                          int64_t nb, __m256 *acc, __m128 *macc) {                     \
+        (void)macc;                                                                                    \
+        for (int64_t i = 0; i < nb; i++) {                                                             \
+            const __m256i seed = _mm256_zextsi128_si256(_mm_cvtsi32_si128(p[i].neg));                 \
+            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                           \
+            const __m256i sumi = LZ_SUF(dot_u8s8)(seed, LOADQ(&x[i]), yq);                             \
+            const __m256 d = _mm256_mul_ps(LZ_SUF(h2f8)(x[i].d), _mm256_set1_ps(p[i].d));             \
+            *acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), *acc);                                 \
+        }                                                                                              \
     }
 
 #define LZ_LOADQ_Q4_0(x) LZ_SUF(nibbles32)((x)->qs)
-#define LZ_LOADQ_Q5_0(x) _mm256_or_si256(LZ_SUF(nibbles32)((x)->qs), LZ_SUF(bit4_32)((x)->qh))
-LZ_ROWS_OFFSET_Q8_0(q4_0, block_q4_0, LZ_LOADQ_Q4_0, 8)
-LZ_ROWS_OFFSET_Q8_0(q5_0, block_q5_0, LZ_LOADQ_Q5_0, 16)
+#define LZ_LOADQ_Q5_0(x) LZ_SUF(q5_bytes)((x)->qs, (x)->qh)
+LZ_STEP_OFFSET(q4_0, block_q4_0, LZ_LOADQ_Q4_0)
+LZ_STEP_OFFSET(q5_0, block_q5_0, LZ_LOADQ_Q5_0)
 
 // Q8_0 . Q8_0: signed x signed via |x| and sign(y, x).
-LZ_FN LZ_INL void LZ_SUF(q8_0_rows)(const int nr, const uint8_t *w, size_t stride,
-                                    const block_q8_0 *y, int64_t nb, float *out) {
-    __m256 acc[LZ_NR];
-    for (int r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+LZ_FN LZ_INL void LZ_SUF(q8_0_step)(const block_q8_0 *x, const block_q8_0 *y, const lz_prep_q8_0 *p,
+                                    int64_t nb, __m256 *acc, __m128 *macc) {
+    (void)macc;
     for (int64_t i = 0; i < nb; i++) {
+        const __m256i xq = _mm256_loadu_si256((const __m256i *)x[i].qs);
         const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const float dy = LZ_SUF(h2f)(y[i].d);
-        for (int r = 0; r < nr; r++) {
-            const block_q8_0 *x = (const block_q8_0 *)(w + (size_t)r * stride) + i;
-            const __m256i xq = _mm256_loadu_si256((const __m256i *)x->qs);
-            const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), _mm256_abs_epi8(xq),
-                                                  _mm256_sign_epi8(yq, xq));
-            const __m256 d = _mm256_set1_ps(LZ_SUF(h2f)(x->d) * dy);
-            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);
-        }
+        const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), _mm256_abs_epi8(xq),
+                                              _mm256_sign_epi8(yq, xq));
+        const __m256 d = _mm256_mul_ps(LZ_SUF(h2f8)(x[i].d), _mm256_set1_ps(p[i].d));
+        *acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), *acc);
     }
-    for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);
 }
 
-// --- 32-element blocks with a minimum, against Q8_1: d*dy*(q.y) + m*s ---------------------------------
-
-#define LZ_ROWS_MIN_Q8_1(NAME, BLOCK, LOADQ)                                                          \
-    LZ_FN LZ_INL void LZ_SUF(NAME##_rows)(const int nr, const uint8_t *w, size_t stride,              \
-                                         const block_q8_1 *y, int64_t nb, float *out) {              \
-        __m256 acc[LZ_NR];                                                                            \
-        float macc[LZ_NR];                                                                            \
-        for (int r = 0; r < nr; r++) { acc[r] = _mm256_setzero_ps(); macc[r] = 0.0f; }                \
-        for (int64_t i = 0; i < nb; i++) {                                                            \
-            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                          \
-            const float dy = LZ_SUF(h2f)(y[i].d), sy = LZ_SUF(h2f)(y[i].s);                           \
-            for (int r = 0; r < nr; r++) {                                                            \
-                const BLOCK *x = (const BLOCK *)(w + (size_t)r * stride) + i;                         \
-                const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), LOADQ(x), yq);          \
-                const __m256 d = _mm256_set1_ps(LZ_SUF(h2f)(x->d) * dy);                              \
-                acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);                        \
-                const float ms = LZ_SUF(h2f)(x->m) * sy;                                              \
-                macc[r] += ms;                                                                        \
-            }                                                                                         \
-        }                                                                                             \
-        for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]) + macc[r];                      \
+// Q4_1 / Q5_1 . Q8_1: acc += d * dy * (q.y); macc lane 1 += m * s (in block order).
+#define LZ_STEP_MIN(NAME, BLOCK, LOADQ)                                                                \
+    LZ_FN LZ_INL void LZ_SUF(NAME##_step)(const BLOCK *x, const block_q8_1 *y, const lz_prep_q8_1 *p,   \
+                                          int64_t nb, __m256 *acc, __m128 *macc) {                     \
+        for (int64_t i = 0; i < nb; i++) {                                                             \
+            const __m256i yq = _mm256_loadu_si256((const __m256i *)y[i].qs);                           \
+            const __m256i sumi = LZ_SUF(dot_u8s8)(_mm256_setzero_si256(), LOADQ(&x[i]), yq);           \
+            const __m128 ds = _mm_castpd_ps(_mm_load_sd((const double *)&p[i]));                       \
+            const __m128 pr = _mm_mul_ps(LZ_SUF(h2f_pair)(&x[i].d), ds); /* (d*dy, m*s) */             \
+            *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(pr), _mm256_cvtepi32_ps(sumi), *acc);         \
+            *macc = _mm_add_ps(*macc, pr);                                                             \
+        }                                                                                              \
     }
 
 #define LZ_LOADQ_Q4_1(x) LZ_SUF(nibbles32)((x)->qs)
-#define LZ_LOADQ_Q5_1(x) _mm256_or_si256(LZ_SUF(nibbles32)((x)->qs), LZ_SUF(bit4_32)((x)->qh))
-LZ_ROWS_MIN_Q8_1(q4_1, block_q4_1, LZ_LOADQ_Q4_1)
-LZ_ROWS_MIN_Q8_1(q5_1, block_q5_1, LZ_LOADQ_Q5_1)
+#define LZ_LOADQ_Q5_1(x) LZ_SUF(q5_bytes)((x)->qs, (x)->qh)
+LZ_STEP_MIN(q4_1, block_q4_1, LZ_LOADQ_Q4_1)
+LZ_STEP_MIN(q5_1, block_q5_1, LZ_LOADQ_Q5_1)
+
+// vec_dot and matvec of a 32-element type from its step kernel and activation preparation.
+#define LZ_ENTRY32(NAME, BLOCK, ACT, OFF)                                                              \
+    LZ_FN static float LZ_SUF(vec_dot_##NAME)(const void *row, const void *act, int64_t n) {          \
+        const BLOCK *x = row;                                                                          \
+        const block_##ACT *y = act;                                                                    \
+        const int64_t nb = n / 32;                                                                     \
+        lz_prep_##ACT p[LZ_CHUNK];                                                                     \
+        __m256 acc = _mm256_setzero_ps();                                                              \
+        __m128 macc = _mm_setzero_ps();                                                                \
+        for (int64_t i0 = 0; i0 < nb; i0 += LZ_CHUNK) {                                               \
+            const int64_t m = nb - i0 < LZ_CHUNK ? nb - i0 : LZ_CHUNK;                                 \
+            lz_prep_##ACT##_blocks(y + i0, m, OFF, p);                                                 \
+            LZ_SUF(NAME##_step)(x + i0, y + i0, p, m, &acc, &macc);                                    \
+        }                                                                                              \
+        return LZ_SUF(hsum_ps)(acc) + _mm_cvtss_f32(_mm_movehdup_ps(macc));                            \
+    }                                                                                                  \
+    LZ_FN static void LZ_SUF(matvec_##NAME)(const void *w, size_t stride, const void *act, float *out, \
+                                            int64_t nrows, int64_t n) {                                \
+        const int64_t nb = n / 32;                                                                     \
+        if (nb > LZ_PREP_MAX) {                                                                        \
+            for (int64_t r = 0; r < nrows; r++)                                                        \
+                out[r] = LZ_SUF(vec_dot_##NAME)((const uint8_t *)w + (size_t)r * stride, act, n);      \
+            return;                                                                                    \
+        }                                                                                              \
+        const block_##ACT *y = act;                                                                    \
+        lz_prep_##ACT p[LZ_PREP_MAX];                                                                  \
+        lz_prep_##ACT##_blocks(y, nb, OFF, p);                                                         \
+        for (int64_t r = 0; r < nrows; r++) {                                                          \
+            const BLOCK *x = (const BLOCK *)((const uint8_t *)w + (size_t)r * stride);                 \
+            __m256 acc = _mm256_setzero_ps();                                                          \
+            __m128 macc = _mm_setzero_ps();                                                            \
+            LZ_SUF(NAME##_step)(x, y, p, nb, &acc, &macc);                                             \
+            out[r] = LZ_SUF(hsum_ps)(acc) + _mm_cvtss_f32(_mm_movehdup_ps(macc));                      \
+        }                                                                                              \
+    }
+
+LZ_ENTRY32(q4_0, block_q4_0, q8_0, 8)
+LZ_ENTRY32(q5_0, block_q5_0, q8_0, 16)
+LZ_ENTRY32(q8_0, block_q8_0, q8_0, 0)
+LZ_ENTRY32(q4_1, block_q4_1, q8_1, 0)
+LZ_ENTRY32(q5_1, block_q5_1, q8_1, 0)
 
 // --- K-quants against Q8_K -------------------------------------------------------------------------
 
@@ -226,10 +298,10 @@ LZ_FN LZ_INL int32_t LZ_SUF(k4_summ)(__m128i mins_u8, __m128i bpair) {
                     sumi = LZ_SUF(dot_i16)(sumi, plo, LZ_SUF(bcast16)(sc16, 2 * c));                  \
                     sumi = LZ_SUF(dot_i16)(sumi, phi, LZ_SUF(bcast16)(sc16, 2 * c + 1));              \
                 }                                                                                     \
-                const float d = LZ_SUF(h2f)(x->d) * y[i].d;                                           \
-                const float dm = LZ_SUF(h2f)(x->dmin) * y[i].d;                                       \
-                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[r]);        \
-                const float mterm = dm * (float)summ;                                                 \
+                /* (d * yd, dmin * yd) */                                                             \
+                const __m128 dd = _mm_mul_ps(LZ_SUF(h2f_pair)(&x->d), _mm_set1_ps(y[i].d));           \
+                acc[r] = _mm256_fmadd_ps(_mm256_broadcastss_ps(dd), _mm256_cvtepi32_ps(sumi), acc[r]);\
+                const float mterm = _mm_cvtss_f32(_mm_movehdup_ps(dd)) * (float)summ;                 \
                 macc[r] += mterm;                                                                     \
             }                                                                                         \
         }                                                                                             \
@@ -287,8 +359,8 @@ LZ_FN LZ_INL void LZ_SUF(q6_K_rows)(const int nr, const uint8_t *w, size_t strid
                     sumi = LZ_SUF(dot_i16)(sumi, p, _mm256_shuffle_epi8(half, idx));
                 }
             }
-            const float d = LZ_SUF(h2f)(x->d) * y[i].d;
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[r]);
+            const __m256 d = _mm256_mul_ps(LZ_SUF(h2f8)(x->d), _mm256_set1_ps(y[i].d));
+            acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[r]);
         }
     }
     for (int r = 0; r < nr; r++) out[r] = LZ_SUF(hsum_ps)(acc[r]);
@@ -335,7 +407,7 @@ LZ_ROWS_FLOAT(f32, float, LZ_SUF(load_f32), LZ_SCALAR_F32)
 LZ_ROWS_FLOAT(f16, uint16_t, LZ_SUF(load_f16), loza_half_to_float)
 LZ_ROWS_FLOAT(bf16, uint16_t, LZ_SUF(load_bf16), loza_bf16_bits_to_float)
 
-// --- entry points: vec_dot (one row) and matvec (LZ_NR rows at a time) ---------------------------
+// --- K-quant and float entry points: vec_dot (one row) and matvec (LZ_NR rows at a time) ----------
 
 #define LZ_ENTRY(NAME, ACT, QK)                                                                       \
     LZ_FN static float LZ_SUF(vec_dot_##NAME)(const void *row, const void *act, int64_t n) {         \
@@ -353,11 +425,6 @@ LZ_ROWS_FLOAT(bf16, uint16_t, LZ_SUF(load_bf16), loza_bf16_bits_to_float)
             LZ_SUF(NAME##_rows)(1, p + (size_t)r * stride, stride, (const ACT *)act, n / (QK), y + r); \
     }
 
-LZ_ENTRY(q4_0, block_q8_0, QK4_0)
-LZ_ENTRY(q4_1, block_q8_1, QK4_1)
-LZ_ENTRY(q5_0, block_q8_0, QK5_0)
-LZ_ENTRY(q5_1, block_q8_1, QK5_1)
-LZ_ENTRY(q8_0, block_q8_0, QK8_0)
 LZ_ENTRY(q4_K, block_q8_K, QK_K)
 LZ_ENTRY(q5_K, block_q8_K, QK_K)
 LZ_ENTRY(q6_K, block_q8_K, QK_K)

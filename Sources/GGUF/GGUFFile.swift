@@ -19,10 +19,11 @@ public final class GGUFFile: Sendable {
     public let tensors: [GGUFTensor]
     private let tensorIndex: [String: Int]
     nonisolated(unsafe) private let base: UnsafeRawPointer
+    private let mapped: Bool  // mmap'ed file, or a heap copy (init(bytes:))
 
     /// Maps and parses the file. `allowUnsupportedTypes` lets tools list files whose tensors use types
     /// loza cannot run (the engine keeps the default and refuses them).
-    public init(path: String, allowUnsupportedTypes: Bool = false) throws(GGUFError) {
+    public convenience init(path: String, allowUnsupportedTypes: Bool = false) throws(GGUFError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw GGUFError(.io, "cannot open: \(String(cString: strerror(errno)))", path: path) }
         defer { close(fd) }
@@ -41,8 +42,29 @@ public final class GGUFFile: Sendable {
             munmap(p, size)
             throw error.with(path: path)
         }
+        self.init(path: path, base: UnsafeRawPointer(p), size: size, mapped: true, parsed: parsed)
+    }
+
+    /// Parses a GGUF image held in memory (copied; no file involved). `name` stands in for the path
+    /// in errors.
+    public convenience init(bytes: [UInt8], name: String = "<memory>", allowUnsupportedTypes: Bool = false) throws(GGUFError) {
+        guard !bytes.isEmpty else { throw GGUFError(.truncated, "truncated: the file is empty (0 bytes)", path: name) }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+        bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let parsed: GGUFParser.Parsed
+        do {
+            parsed = try GGUFParser.parse(base: UnsafeRawPointer(p), size: bytes.count, allowUnsupportedTypes: allowUnsupportedTypes)
+        } catch {
+            p.deallocate()
+            throw error.with(path: name)
+        }
+        self.init(path: name, base: UnsafeRawPointer(p), size: bytes.count, mapped: false, parsed: parsed)
+    }
+
+    private init(path: String, base: UnsafeRawPointer, size: Int, mapped: Bool, parsed: GGUFParser.Parsed) {
         self.path = path
-        self.base = UnsafeRawPointer(p)
+        self.base = base
+        self.mapped = mapped
         self.fileSize = size
         self.version = parsed.version
         self.alignment = parsed.alignment
@@ -57,7 +79,11 @@ public final class GGUFFile: Sendable {
     }
 
     deinit {
-        munmap(UnsafeMutableRawPointer(mutating: base), fileSize)
+        if mapped {
+            munmap(UnsafeMutableRawPointer(mutating: base), fileSize)
+        } else {
+            UnsafeMutableRawPointer(mutating: base).deallocate()
+        }
     }
 
     public func tensor(_ name: String) -> GGUFTensor? {

@@ -44,7 +44,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
     public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
-        let progress = PromptProgress.current?.report
+        let progress = PromptProgress.report
         return try lock.withLock {
             try generate(messages: messages, tools: tools, sampling: sampling, onText: onText, progress: progress)
         }
@@ -67,8 +67,6 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             seed: sampling.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15)
         let sampler = Sampler(parameters: parameters, vocabSize: model.config.vocabSize)
         let constraint = (constrainToolCalls && !tools.isEmpty) ? ToolCallConstraint(trie: vocabularyTrie(), tools: tools) : nil
-        let mask = constraint.map { _ in UnsafeMutableBufferPointer<Bool>.allocate(capacity: model.config.vocabSize) }
-        defer { mask?.deallocate() }
 
         var parser = ToolCallParser(tools: tools, turn: turn)
         var decoder = tokenizer.streamingDecoder(renderSpecial: true)
@@ -87,10 +85,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
         while generated.count < budget {
             let logits = session.logits
-            if let constraint, let mask, constraint.needsMask {
-                constraint.allowedTokens(into: mask)
-                for i in 0..<logits.count where !mask[i] { logits[i] = -.infinity }
-            }
+            constraint?.constrain(logits: logits)
             let token = sampler.sample(logits, history: session.tokens[...])
             if tokenizer.isEndOfGeneration(token) {
                 stop = .eos
@@ -124,15 +119,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// The vocabulary trie for constrained tool calls, built on first use and kept.
     private func vocabularyTrie() -> TokenTrie {
         if let trie { return trie }
-        let tok = tokenizer
-        let built = TokenTrie(count: tok.vocabularySize, bytes: { tok.tokenBytes(Int32($0)) }) { id in
-            let t = Int32(id)
-            if tok.isEndOfGeneration(t) { return .endOfGeneration }
-            switch tok.tokenType(t) {
-            case .normal?, .byte?, .userDefined?: return .text
-            default: return .excluded
-            }
-        }
+        let built = TokenTrie(tokenizer: tokenizer)
         trie = built
         return built
     }

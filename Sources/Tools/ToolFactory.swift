@@ -52,7 +52,7 @@ public enum ToolFactory {
         case .http(let spec):
             return [try HTTPTool(spec: spec, outputLimit: policy.settings.outputBytes)]
         case .mcp(let spec):
-            throw ToolSetupError("MCP servers are not supported yet (\(spec.command.joined(separator: " ")))")
+            return try await MCPClient.connect(spec, sandbox: Sandbox(policy: policy))
         }
     }
 

@@ -129,6 +129,31 @@ extension ToolCallConstraint {
         #expect(c.allowedTokenIDs().isEmpty)
     }
 
+    @Test func noToolsMeansNoConstraint() {
+        let c = ToolCallConstraint(trie: trie, tools: [])
+        #expect(c.inert && !c.needsMask && !c.failed)
+        c.advance(bytes: Array("{\"name\": \"anything\"".utf8))
+        #expect(!c.failed && !c.isInsideCall)
+        #expect(c.allowedTokenIDs().count == trie.vocabularySize)
+        c.reset()
+        #expect(c.inert && !c.needsMask)
+    }
+
+    @Test func constrainLogits() {
+        let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+        c.advance(bytes: Array("Sure".utf8))
+        #expect(!c.needsMask)
+        var logits = [Float](repeating: 1, count: trie.vocabularySize + 3)
+        logits.withUnsafeMutableBufferPointer { c.constrain(logits: $0) }
+        #expect(logits.allSatisfy { $0 == 1 })  // free text: untouched
+        c.advance(bytes: Array(" <tool_call>{\"name\": \"".utf8))
+        #expect(c.needsMask && c.isInsideCall)
+        logits.withUnsafeMutableBufferPointer { c.constrain(logits: $0) }
+        let allowed = Set(c.allowedTokenIDs())
+        for (i, l) in logits.enumerated() { #expect((l == 1) == allowed.contains(Int32(i))) }
+        #expect(allowed.map { testVocabulary[Int($0)] }.allSatisfy { $0.first.map { "slr".utf8.contains($0) } ?? false })
+    }
+
     /// The trie walk (with its subtree shortcuts) agrees with checking every token byte by byte.
     @Test func maskMatchesBruteForce() {
         let prefixes = [
@@ -140,6 +165,10 @@ extension ToolCallConstraint {
             "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"", "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"k\": [",
             "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}", "<tool_call>{\"name\": \"list_files\", \"arguments\": {}}</tool",
             "{", "{\"name\": \"say\", \"arguments\": {\"text\": \"", "{\"name\": \"list_files\", \"arguments\": {}}",
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a <", "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a </",
+            "<tool_call>{\"name\": \"shell\", \"arguments\": {\"command\": \"a <tool_cal", "{\"name\": \"shell\", \"arguments\": {\"command\": \"</tool_call",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"tags\": [\"x\", \"<",
+            "<tool_call>{\"name\": \"read_file\", \"arguments\": {\"extra\": {\"<t",
         ]
         for prefix in prefixes {
             var bytes = Array(prefix.utf8)

@@ -62,3 +62,36 @@ import Testing
         }
     }
 }
+
+extension FixtureTests {
+    struct RandomBlocks: Decodable { let type: String; let n: Int; let hex: String; let bits: [UInt32] }
+    struct RandomFixture: Decodable { let random_blocks: [RandomBlocks] }
+
+    /// Random bytes in every supported block layout dequantize to gguf-py's exact bits.
+    @Test func randomBlocksOfEveryTypeMatchPythonGGUF() throws {
+        let url = try #require(Bundle.module.url(forResource: "dequant", withExtension: "json", subdirectory: "Fixtures"))
+        let cases = try JSONDecoder().decode(RandomFixture.self, from: Data(contentsOf: url)).random_blocks
+        #expect(Set(cases.map(\.type)) == Set(GGMLType.supported.filter { $0 != .f32 }.map(\.name)))
+        for c in cases {
+            let t = try #require(GGMLType.allCases.first { $0.name == c.type })
+            let bytes = try #require(hexBytes(c.hex))
+            #expect(bytes.count == t.rowBytes(c.n))
+            var out = [Float](repeating: .nan, count: c.n)
+            loza_dequantize_row_ref(t.kernelType, bytes, &out, Int64(c.n))
+            let mismatches = zip(out.map(\.bitPattern), c.bits).filter { $0 != $1 }.count
+            #expect(mismatches == 0, "\(c.type): \(mismatches) of \(c.n) values differ")
+        }
+    }
+
+    func hexBytes(_ s: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count / 2)
+        var it = s.utf8.makeIterator()
+        while let hi = it.next() {
+            guard let lo = it.next(), let h = UInt8(String(UnicodeScalar(hi)), radix: 16),
+                  let l = UInt8(String(UnicodeScalar(lo)), radix: 16) else { return nil }
+            out.append(h << 4 | l)
+        }
+        return out
+    }
+}

@@ -58,6 +58,18 @@ import Testing
         #expect(f.tensor("nope") == nil)
     }
 
+    @Test func inMemoryImageParsesLikeTheFile() throws {
+        var w = GGUFWriter()
+        w.set("general.architecture", "mem")
+        try w.addTensor(name: "x", dims: [32, 2], type: .q4_0, floats: (0..<64).map { Float($0) / 8 })
+        let f = try GGUFFile(bytes: w.serialize(), name: "tiny")
+        #expect(f.architecture == "mem" && f.path == "tiny")
+        #expect(f.dequantizeRow(f.tensor("x")!, 1).count == 32)
+        #expect { try GGUFFile(bytes: Array(w.serialize().prefix(30)), name: "tiny") } throws: { e in
+            (e as? GGUFError)?.description == "tiny: truncated: metadata count 1 at byte 16 needs at least 13 more bytes, but the file ends at byte 30"
+        }
+    }
+
     @Test func sha256OfAFile() throws {
         let path = tempPath("hash.bin")
         defer { removeFile(path) }

@@ -15,7 +15,7 @@ import Testing
     func vecDotMatchesReference(_ name: String, _ t: loza_type) {
         let type = ktype(t)
         var rng = TestRNG(seed: 0x5eed_0001 ^ UInt64(type))
-        for blocks in [1, 3, 7, 19] {
+        for blocks in [1, 3, 7, 19, 131] {  // 131: past the 64-block preparation chunks of vec_dot
             let n = oddLength(type, blocks: blocks)
             let rows = 3
             let w = quantizedRows(type, rows: rows, n: n, rng: &rng)
@@ -44,8 +44,34 @@ import Testing
     func matvecRowsEqualVecDotBitForBit(_ name: String, _ t: loza_type) {
         let type = ktype(t)
         var rng = TestRNG(seed: 0x5eed_0002 ^ UInt64(type))
-        let n = oddLength(type, blocks: 5)
-        let rows = 11
+        for blocks in [5, 67] {
+            Self.checkMatvecAgainstVecDot(name, type, n: oddLength(type, blocks: blocks), rows: 11, rng: &rng)
+        }
+    }
+
+    /// Rows longer than the kernels' activation preparation buffer (4096 blocks of 32) take the row-by-row
+    /// path of matvec; it must agree with vec_dot bit for bit and with the reference within tolerance.
+    @Test(arguments: weightTypes.filter { loza_block_elems(ktype($0.1)) == 32 })
+    func longRowsTakeTheRowByRowPath(_ name: String, _ t: loza_type) {
+        let type = ktype(t)
+        var rng = TestRNG(seed: 0x5eed_0007 ^ UInt64(type))
+        let n = 32 * 4099
+        Self.checkMatvecAgainstVecDot(name, type, n: n, rows: 2, rng: &rng)
+        let w = quantizedRows(type, rows: 1, n: n, rng: &rng)
+        let act = referenceActivations(type, rng.values(n))
+        w.withUnsafeBytes { wb in
+            act.withUnsafeBytes { ab in
+                let ref = loza_vec_dot_ref(type, wb.baseAddress!, ab.baseAddress!, Int64(n))
+                let bound = Self.relTolerance * absDotBound(type, row: wb.baseAddress!, act: act, n: n)
+                for isa in isaLevels {
+                    let got = withISA(isa) { loza_vec_dot(type, wb.baseAddress!, ab.baseAddress!, Int64(n)) }
+                    #expect(abs(Double(got) - Double(ref)) <= bound, "\(name) \(isaName(isa)) n=\(n)")
+                }
+            }
+        }
+    }
+
+    static func checkMatvecAgainstVecDot(_ name: String, _ type: Int32, n: Int, rows: Int, rng: inout TestRNG) {
         let w = quantizedRows(type, rows: rows, n: n, rng: &rng)
         let act = referenceActivations(type, rng.values(n))
         let rowBytes = Int(loza_row_bytes(type, Int64(n)))
@@ -56,12 +82,12 @@ import Testing
                         let single = (0..<rows).map {
                             loza_vec_dot(type, wb.baseAddress! + $0 * rowBytes, ab.baseAddress!, Int64(n)).bitPattern
                         }
-                        for (r0, r1) in [(0, rows), (1, rows), (0, 5), (3, 10), (10, 11)] {
+                        for (r0, r1) in [(0, rows), (1, rows), (0, rows / 2), (rows / 2, rows), (rows - 1, rows)] {
                             var y = [Float](repeating: .nan, count: rows)
                             for _ in 0..<2 {  // twice: run-to-run identity
                                 loza_matvec(type, wb.baseAddress!, rowBytes, ab.baseAddress!, &y, Int64(r0), Int64(r1), Int64(n))
                                 for r in r0..<r1 {
-                                    #expect(y[r].bitPattern == single[r], "\(name) \(isaName(isa)) rows \(r0)..<\(r1) row \(r)")
+                                    #expect(y[r].bitPattern == single[r], "\(name) \(isaName(isa)) n=\(n) rows \(r0)..<\(r1) row \(r)")
                                 }
                             }
                         }

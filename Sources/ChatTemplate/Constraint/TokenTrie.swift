@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The model's vocabulary as a byte trie, built once per model and shared by every constraint.
 ///
 /// Tokens are sorted by their bytes; each trie node covers a contiguous range of that order (the tokens
@@ -64,7 +70,19 @@ public final class TokenTrie: @unchecked Sendable {
         }
         tokenBytes = all
         endOfGeneration = eog
-        ids.sort { a, b in all[Int(a)].lexicographicallyPrecedes(all[Int(b)]) }
+        var flatBytes: [UInt8] = []
+        var offs: [Int32] = [0]
+        for t in all { flatBytes += t; offs.append(Int32(flatBytes.count)) }
+        flatBytes.withUnsafeBufferPointer { fb in
+            offs.withUnsafeBufferPointer { ob in
+                ids.sort { a, b in
+                    let a0 = Int(ob[Int(a)]), a1 = Int(ob[Int(a) + 1]), b0 = Int(ob[Int(b)]), b1 = Int(ob[Int(b) + 1])
+                    let n = min(a1 - a0, b1 - b0)
+                    let c = memcmp(fb.baseAddress! + a0, fb.baseAddress! + b0, n)
+                    return c != 0 ? c < 0 : a1 - a0 < b1 - b0
+                }
+            }
+        }
         maxTokenLength = ids.reduce(0) { max($0, all[Int($1)].count) }
 
         // Build: nodes are created in depth-first order, so parents precede children.
@@ -121,9 +139,6 @@ public final class TokenTrie: @unchecked Sendable {
         plain = buffer(plainBits)
         hasAngle = buffer(angle)
 
-        var flatBytes: [UInt8] = []
-        var offs: [Int32] = [0]
-        for t in all { flatBytes += t; offs.append(Int32(flatBytes.count)) }
         flat = buffer(flatBytes)
         offsets = buffer(offs)
         var inside: [UnsafeMutableBufferPointer<Bool>] = []
@@ -132,21 +147,26 @@ public final class TokenTrie: @unchecked Sendable {
             let m = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(count, 1))
             m.initialize(repeating: false)
             var c: [Int32] = []
-            let start = Self.stringAux(key: key)
-            let fb = flat.baseAddress!, ob = offsets.baseAddress!
-            for id in ids {
-                var esc: UInt32 = 0, aux = start
-                var outcome = StringOutcome.inside
-                for k in Int(ob[Int(id)])..<Int(ob[Int(id) + 1]) {
-                    outcome = stringStep(&esc, &aux, fb[k])
-                    if outcome != .inside { break }
+            // Walk the trie with the string automaton: a subtree is all inside (plain bytes below), all
+            // closing (the quote is on the edge into it), or rejected, as soon as its path says so.
+            func walk(_ node: Int, _ esc: UInt32, _ aux: UInt32) {
+                if esc == 0 && aux >> 24 == 0 && plainBits[node] & (1 << ((aux >> 16) & 0xFF)) != 0 {
+                    for k in Int(nLo[node])..<Int(nHi[node]) { m[Int(ids[k])] = true }
+                    return
                 }
-                switch outcome {
-                case .inside: m[Int(id)] = true
-                case .close: c.append(id)
-                case .fail: break
+                for k in Int(nLo[node])..<Int(nLo[node] + nEnds[node]) { m[Int(ids[k])] = true }
+                var child = Int(nFirst[node])
+                while child >= 0 {
+                    var e = esc, a = aux
+                    switch stringStep(&e, &a, nEdge[child]) {
+                    case .inside: walk(child, e, a)
+                    case .close: c += ids[Int(nLo[child])..<Int(nHi[child])]
+                    case .fail: break
+                    }
+                    child = Int(nNext[child])
                 }
             }
+            walk(0, 0, Self.stringAux(key: key))
             inside.append(m)
             closers.append(c.sorted())
         }

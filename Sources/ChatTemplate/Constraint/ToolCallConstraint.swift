@@ -22,17 +22,21 @@ public final class ToolCallConstraint {
     private let scratchFrames: UnsafeMutablePointer<Frame>
     private let depthLimit: Int
     private let isEOG: UnsafeMutableBufferPointer<Bool>
+    private let logitMask: UnsafeMutableBufferPointer<Bool>
 
     public init(trie: TokenTrie, tools: [ToolDeclaration]) {
         self.trie = trie
         machine = CallMachine(tools: tools)
+        inert = tools.isEmpty
         frames = .allocate(capacity: CallMachine.maxFrames)
         depthLimit = trie.maxTokenLength + 1
         scratchHeads = .allocate(capacity: depthLimit + 1)
         scratchFrames = .allocate(capacity: (depthLimit + 1) * CallMachine.maxFrames)
         isEOG = .allocate(capacity: max(trie.vocabularySize, 1))
         isEOG.initialize(repeating: false)
+        logitMask = .allocate(capacity: max(trie.vocabularySize, 1))
         for t in trie.endOfGeneration { isEOG[Int(t)] = true }
+        if inert { head.mode = .failed }
     }
 
     deinit {
@@ -40,11 +44,13 @@ public final class ToolCallConstraint {
         scratchHeads.deallocate()
         scratchFrames.deallocate()
         isEOG.deallocate()
+        logitMask.deallocate()
     }
 
     /// Starts a new reply.
     public func reset() {
         head = MachineHead()
+        if inert { head.mode = .failed }
         recordedBytes.removeAll(keepingCapacity: true)
     }
 
@@ -59,7 +65,9 @@ public final class ToolCallConstraint {
     public var mustEnd: Bool { head.mode == .call && head.count == 1 && frames[0].flag == 1 && frames[0].phase == 13 }
     /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
     /// the constraint then allows everything for the rest of the reply.
-    public var failed: Bool { head.mode == .failed }
+    public var failed: Bool { head.mode == .failed && !inert }
+    /// With no tools declared there is no call to constrain: every token is allowed.
+    public let inert: Bool
     /// Whether masking can change anything now: false in free text with no partial tag pending (then only
     /// control tokens and tokens that would open a call and break it within themselves are excluded).
     public var needsMask: Bool {
@@ -109,6 +117,16 @@ public final class ToolCallConstraint {
         scratchHeads[0] = head
         (scratchFrames).update(from: frames, count: Int(head.count))
         walk(node: 0, depth: 0, mask: mask.baseAddress!)
+    }
+
+    /// Sets the logits of disallowed tokens to -infinity (nothing to do when `needsMask` is false).
+    /// `logits` covers at least the vocabulary; entries past it (padding rows) are disallowed too.
+    public func constrain(logits: UnsafeMutableBufferPointer<Float>) {
+        guard needsMask else { return }
+        allowedTokens(into: logitMask)
+        let n = trie.vocabularySize
+        for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
+        if logits.count > n { for i in n..<logits.count { logits[i] = -.infinity } }
     }
 
     /// The allowed token ids, ascending.

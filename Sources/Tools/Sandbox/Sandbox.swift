@@ -116,6 +116,22 @@ struct Sandbox: Sendable {
         return run
     }
 
+    /// The launcher command line for a long-running server (an MCP server) in this sandbox: the gated
+    /// launcher, then bwrap, then the inner script (fd 4 = the server's stderr). No CPU-time limit: the
+    /// server lives for the whole run; per-request timeouts bound it instead.
+    func serverCommand(_ argv: [String], readOnly: [String], env: [String: String], network: Bool) -> [String] {
+        var out = ["/bin/sh", "-c", Sandbox.launcherScript, "loza-launch"]
+        if policy.settings.disabled { return out + argv }
+        out += [policy.bwrapPath] + policy.bwrapArguments(readOnly: readOnly, network: network, extraEnv: env)
+        return out + ["--", "/bin/sh", "-c", Sandbox.innerScript, "loza-mcp"] + argv
+    }
+
+    var serverLimits: Limits {
+        var l = limits
+        l.cpuSeconds = Int(Int32.max)
+        return l
+    }
+
     struct Limits: Sendable {
         var cpuSeconds: Int, memoryBytes: Int, fileSizeBytes: Int, openFiles: Int
     }

@@ -89,7 +89,8 @@ public struct AgentLoop: Sendable {
                 if turn.stop == .length && run.tokens >= limits.tokens {
                     return finish(.budget, "token limit reached (\(limits.tokens) tokens) in the middle of a reply")
                 }
-                return finish(.final, "the model gave a final answer", answer: turn.text)
+                let note = turn.stop == .length ? " (cut at max_tokens)" : ""
+                return finish(.final, "the model gave a final answer\(note)", answer: turn.text)
             }
 
             // Answer every call, in order: malformed ones and invalid ones get an error and no tool runs.

@@ -44,6 +44,19 @@ import Testing
         #expect(try String(contentsOfFile: sb.workdir + "/ok.txt", encoding: .utf8) == "inside\n")
     }
 
+    @Test func setuidFilesDoNotSurviveTheCall() async throws {
+        let sb = try TestSandbox()
+        defer { sb.cleanup() }
+        let r = await ShellTool(policy: sb.policy).call(["command": "mkdir -p d && cp /bin/true d/x && chmod 4755 d/x && cp /bin/true y && chmod 2755 y && ln -s d/x link"])
+        #expect(r.ok, "\(r)")
+        // Only loza running as root needs this (a setuid file of an ordinary user grants nothing new).
+        for f in ["/d/x", "/y"] where geteuid() == 0 {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: sb.workdir + f)[.posixPermissions] as? Int)
+            #expect(mode & 0o6000 == 0, "\(f): \(String(mode, radix: 8))")
+        }
+        if geteuid() == 0 { #expect(r.metadata["setuid_cleared"]?.contains("/d/x") == true, "\(r.metadata)") }
+    }
+
     @Test func symlinksOutOfTheWorkDirectoryLeadNowhere() async throws {
         let sb = try TestSandbox()
         defer { sb.cleanup() }

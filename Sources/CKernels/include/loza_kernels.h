@@ -43,6 +43,8 @@ size_t loza_row_bytes(int type, int64_t n);
 // --- CPU dispatch -----------------------------------------------------------------------------
 // The ISA the dispatching entry points use. Detected once (CPUID + XGETBV); can be lowered
 // (never raised above what the CPU has) for tests and benchmarks. Returns the level in force.
+// loza_isa_set and loza_isa_active act on the calling thread only (other threads keep theirs);
+// LOZA_ISA=scalar|avx2|avx512|avx512vnni in the environment lowers the level of the whole process.
 int loza_isa_detected(void);
 int loza_isa_active(void);
 int loza_isa_set(int isa);

@@ -89,6 +89,9 @@ public struct AgentLoop: Sendable {
                 if turn.stop == .length && run.tokens >= limits.tokens {
                     return finish(.budget, "token limit reached (\(limits.tokens) tokens) in the middle of a reply")
                 }
+                if turn.text.allSatisfy(\.isWhitespace) {
+                    return finish(.failed, "the model ended its turn with neither text nor a tool call")
+                }
                 let note = turn.stop == .length ? " (cut at max_tokens)" : ""
                 return finish(.final, "the model gave a final answer\(note)", answer: turn.text)
             }

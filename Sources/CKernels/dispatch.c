@@ -72,6 +72,8 @@ static void lz_init(void) {
     k.axpy_f32 = lz_axpy_f32_scalar;
     k.dot_f16_f32 = lz_dot_f16_f32_scalar;
     k.axpy_f16 = lz_axpy_f16_scalar;
+    k.dot_f16_f32_rows = lz_dot_f16_f32_rows_scalar;
+    k.axpy_f16_rows = lz_axpy_f16_rows_scalar;
     lz_tables[LOZA_ISA_SCALAR] = k;
 #if defined(__x86_64__) || defined(_M_X64)
     void (*install[LZ_NLEVELS])(struct lz_kernels *) = {
@@ -174,3 +176,13 @@ float loza_dot_f16_f32(const uint16_t *k, const float *q, int64_t n) {
 }
 
 void loza_axpy_f16(float a, const uint16_t *x, float *y, int64_t n) { lz_k()->axpy_f16(a, x, y, n); }
+
+void loza_dot_f16_f32_rows(const uint16_t *k, size_t stride, const float *q, float *scores,
+                           int64_t nkeys, int64_t n) {
+    lz_k()->dot_f16_f32_rows(k, stride, q, scores, nkeys, n);
+}
+
+void loza_axpy_f16_rows(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
+                        int64_t n) {
+    lz_k()->axpy_f16_rows(w, v, stride, y, nkeys, n);
+}

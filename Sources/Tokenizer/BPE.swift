@@ -25,7 +25,7 @@ extension Tables {
                 let ids = idsBuf.baseAddress!, ranks = rankBuf.baseAddress!
                 for i in 0..<n { ids[i] = byteToken[Int(word[i])] }
                 var m = n
-                for i in 0..<(m - 1) { ranks[i] = rank(ids[i], ids[i + 1]) }
+                for i in 0..<(m - 1) { ranks[i] = bytePairRank[Int(word[i]) << 8 | Int(word[i + 1])] }
                 while m > 1 {
                     // lowest rank, leftmost on ties
                     var best = Tables.noMerge
@@ -63,7 +63,7 @@ extension Tables {
         }
         // heap items: rank << 32 | position of the left symbol (lowest rank, then leftmost)
         for i in 0..<(n - 1) {
-            let r = rank(ids[i], ids[i + 1])
+            let r = bytePairRank[Int(word[i]) << 8 | Int(word[i + 1])]
             if r != Tables.noMerge { heap.push(UInt64(r) << 32 | UInt64(i)) }
         }
         let dead = Int32.min

@@ -31,6 +31,10 @@ final class Tables: @unchecked Sendable {
     let mergeMask: Int
     let mergeCount: Int
 
+    /// rank of the merge of the tokens of two bytes, by `first << 8 | second` (the first round of
+    /// every word, without hash probes)
+    let bytePairRank: UnsafeMutablePointer<UInt32>
+
     static let noMerge = UInt32.max
     private static let emptyEntry = UInt64.max
     static let maxVocabulary = (1 << 21) - 1
@@ -134,6 +138,7 @@ final class Tables: @unchecked Sendable {
         self.byteToken = byteToken
         self.mergeEntries = mergeEntries
         self.mergeResult = mergeResult
+        self.bytePairRank = .allocate(capacity: 65536)
         self.mergeMask = mergeMask
         self.mergeCount = merges.count
 
@@ -162,11 +167,15 @@ final class Tables: @unchecked Sendable {
                 throw TokenizerError("merge \(rank) '\(m)' is not two vocabulary tokens whose concatenation is a token")
             }
         }
+        for pair in 0..<65536 {
+            bytePairRank[pair] = rank(byteToken[pair >> 8], byteToken[pair & 0xFF])
+        }
     }
 
     deinit {
         text.deallocate(); textStart.deallocate(); piece.deallocate(); pieceStart.deallocate(); types.deallocate()
         slots.deallocate(); byteToken.deallocate(); mergeEntries.deallocate(); mergeResult.deallocate()
+        bytePairRank.deallocate()
     }
 
     // MARK: lookups

@@ -44,6 +44,39 @@ static double time_matvec(int type, const uint8_t *w, size_t mat_bytes, int ncop
     return t[RUNS / 2];
 }
 
+// Attention over an f16 KV cache: 16384 keys of head dim 64, rows 128 halves apart (2 KV heads),
+// per-key calls (loza_dot_f16_f32 / loza_axpy_f16) against one call for all keys (*_rows).
+static void bench_attention(void) {
+    const int64_t nkeys = 16384, n = 64;
+    const size_t stride = 128;
+    uint16_t *kv = malloc(sizeof(uint16_t) * stride * (size_t)nkeys);
+    for (size_t i = 0; i < stride * (size_t)nkeys; i++) kv[i] = loza_f32_to_f16(frand());
+    float q[64], y[64], *scores = malloc(sizeof(float) * (size_t)nkeys);
+    for (int i = 0; i < 64; i++) q[i] = frand();
+    printf("\n| attention, %lld keys x %lld (f16) | isa | per-key calls, ns/key | rows call, ns/key |\n|---|---|---|---|\n",
+           (long long)nkeys, (long long)n);
+    for (int isa = 0; isa <= loza_isa_detected(); isa++) {
+        loza_isa_set(isa);
+        double t[4][RUNS];
+        for (int run = 0; run < RUNS; run++) {
+            double t0 = now();
+            for (int64_t j = 0; j < nkeys; j++) scores[j] = loza_dot_f16_f32(kv + (size_t)j * stride, q, n);
+            double t1 = now();
+            loza_dot_f16_f32_rows(kv, stride, q, scores, nkeys, n);
+            double t2 = now();
+            for (int64_t j = 0; j < nkeys; j++) loza_axpy_f16(scores[j] * 1e-4f, kv + (size_t)j * stride, y, n);
+            double t3 = now();
+            loza_axpy_f16_rows(scores, kv, stride, y, nkeys, n);
+            double t4 = now();
+            t[0][run] = t1 - t0; t[1][run] = t2 - t1; t[2][run] = t3 - t2; t[3][run] = t4 - t3;
+        }
+        for (int k = 0; k < 4; k++) qsort(t[k], RUNS, sizeof(double), cmp_double);
+        printf("| dot | %s | %.2f | %.2f |\n", loza_isa_name(isa), t[0][RUNS / 2] / nkeys * 1e9, t[1][RUNS / 2] / nkeys * 1e9);
+        printf("| axpy | %s | %.2f | %.2f |\n", loza_isa_name(isa), t[2][RUNS / 2] / nkeys * 1e9, t[3][RUNS / 2] / nkeys * 1e9);
+    }
+    free(kv); free(scores);
+}
+
 int main(int argc, char **argv) {
     const struct { const char *name; int type; } types[] = {
         {"Q5_0", LOZA_TYPE_Q5_0}, {"Q8_0", LOZA_TYPE_Q8_0}, {"Q4_K", LOZA_TYPE_Q4_K}, {"Q6_K", LOZA_TYPE_Q6_K},
@@ -52,7 +85,12 @@ int main(int argc, char **argv) {
     };
     const struct { int64_t rows, n; } shapes[] = {{4864, 896}, {896, 4864}};
     if (getenv("BENCH_WALL")) bench_clock = CLOCK_MONOTONIC;
-    const char *only = argc > 1 ? argv[1] : NULL;  // optional: one type name
+    const char *only = argc > 1 ? argv[1] : NULL;  // optional: one type name, or "attention"
+    if (only && strcmp(only, "attention") == 0) {
+        printf("clock: %s\n", bench_clock == CLOCK_MONOTONIC ? "wall" : "thread CPU time");
+        bench_attention();
+        return 0;
+    }
     const int top = loza_isa_detected();
     const size_t pool_target = (size_t)160 << 20;
 

@@ -108,6 +108,46 @@ VARIANTS = [  # (name, base model file, tokenizer.ggml.pre)
 ]
 
 
+class SplitMix:
+    """SplitMix64, the generator TokenizerTests uses for its pseudo-word corpus."""
+    M = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = seed
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & self.M
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.M
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.M
+        return z ^ (z >> 31)
+
+
+POOLS = ["etaoinshrdlucmfwypvbgkqjxz", "ETAOINSHRDLU", "0123456789", ".,;:!?()[]{}<>=+-*/\"'",
+         "абвгдежзиклмнопрст", "的一是不了人我在有他这为之"]
+
+
+def pseudo_words(seed, size):
+    """Random words (mostly lowercase Latin, some capitals, digits, punctuation, Cyrillic, Chinese):
+    must stay identical to PerformanceTests.pseudoWords in Swift."""
+    rng = SplitMix(seed)
+    parts, n = [], 0
+    while n < size:
+        pool = POOLS[0 if rng.next() % 100 < 70 else rng.next() % len(POOLS)]
+        word = "".join(pool[rng.next() % len(pool)] for _ in range(1 + rng.next() % 9))
+        word += "\n" if rng.next() % 12 == 0 else " "
+        parts.append(word)
+        n += len(word.encode())
+    return "".join(parts)
+
+
+def fnv64(ids):
+    h = 0xCBF29CE484222325
+    for i in ids:
+        h = ((h ^ (i & 0xFFFFFFFF)) * 0x100000001B3) & SplitMix.M
+    return h
+
+
 def vocab_of(llm):
     return llama_cpp.llama_model_get_vocab(llm.model)
 
@@ -152,6 +192,10 @@ def describe(llm, texts, with_pieces):
             case["detokenized_hex"] = back.hex()
         out["cases"].append(case)
     if with_pieces:
+        # a bulk check: 1 MB of pseudo-words, compared by count and hash of the ids
+        text = pseudo_words(42, 1 << 20)
+        ids = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        out["bulk"] = {"seed": 42, "bytes": 1 << 20, "count": len(ids), "fnv64": f"{fnv64(ids):016x}"}
         # bytes of single tokens (llama_token_to_piece, special rendered): every non-normal token,
         # plus a spread of normal ones
         sample = sorted(set(list(range(0, n, 97)) + [i for i in range(n) if not

@@ -89,7 +89,11 @@ public struct AgentLoop: Sendable {
                 if turn.stop == .length && run.tokens >= limits.tokens {
                     return finish(.budget, "token limit reached (\(limits.tokens) tokens) in the middle of a reply")
                 }
-                return finish(.final, "the model gave a final answer", answer: turn.text)
+                if turn.text.allSatisfy(\.isWhitespace) {
+                    return finish(.failed, "the model ended its turn with neither text nor a tool call")
+                }
+                let note = turn.stop == .length ? " (cut at max_tokens)" : ""
+                return finish(.final, "the model gave a final answer\(note)", answer: turn.text)
             }
 
             // Answer every call, in order: malformed ones and invalid ones get an error and no tool runs.

@@ -1,11 +1,14 @@
 // Run-time CPU dispatch: detect the ISA once (CPUID + XGETBV), build one kernel table per level,
 // and route every unsuffixed entry point of loza_kernels.h through the active table.
+// The process-wide level is the detected one, or lower if LOZA_ISA names a lower level; a thread
+// can lower its own level with loza_isa_set (tests and benchmarks) without touching other threads.
 // AMX is never used: this machine's kernel does not enable AMX tile state (DESIGN.md section 6).
 #include "loza_kernels.h"
 #include "simd.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -41,8 +44,25 @@ static int lz_detect(void) { return LOZA_ISA_SCALAR; }
 #define LZ_NLEVELS 4
 static struct lz_kernels lz_tables[LZ_NLEVELS];
 static int lz_detected = LOZA_ISA_SCALAR;
-static _Atomic(const struct lz_kernels *) lz_active = NULL;
+static const struct lz_kernels *lz_process = NULL;         // written once, under lz_once
+static _Thread_local const struct lz_kernels *lz_thread = NULL;  // set by loza_isa_set
 static pthread_once_t lz_once = PTHREAD_ONCE_INIT;
+
+static int lz_clamp(int isa) {
+    if (isa < LOZA_ISA_SCALAR) return LOZA_ISA_SCALAR;
+    return isa > lz_detected ? lz_detected : isa;
+}
+
+// LOZA_ISA=scalar|avx2|avx512|avx512vnni lowers the process-wide level (never above the CPU's).
+static int lz_env_level(void) {
+    const char *v = getenv("LOZA_ISA");
+    if (v == NULL || *v == 0) return lz_detected;
+    for (int isa = LOZA_ISA_SCALAR; isa <= LOZA_ISA_AVX512VNNI; isa++)
+        if (strcmp(v, loza_isa_name(isa)) == 0) return lz_clamp(isa);
+    fprintf(stderr, "loza: LOZA_ISA=%s is not one of scalar, avx2, avx512, avx512vnni; using %s\n", v,
+            loza_isa_name(lz_detected));
+    return lz_detected;
+}
 
 static void lz_init(void) {
     lz_detected = lz_detect();
@@ -52,6 +72,8 @@ static void lz_init(void) {
     k.axpy_f32 = lz_axpy_f32_scalar;
     k.dot_f16_f32 = lz_dot_f16_f32_scalar;
     k.axpy_f16 = lz_axpy_f16_scalar;
+    k.dot_f16_f32_rows = lz_dot_f16_f32_rows_scalar;
+    k.axpy_f16_rows = lz_axpy_f16_rows_scalar;
     lz_tables[LOZA_ISA_SCALAR] = k;
 #if defined(__x86_64__) || defined(_M_X64)
     void (*install[LZ_NLEVELS])(struct lz_kernels *) = {
@@ -61,14 +83,14 @@ static void lz_init(void) {
         lz_tables[level] = k;
     }
 #endif
-    atomic_store(&lz_active, &lz_tables[lz_detected]);
+    lz_process = &lz_tables[lz_env_level()];
 }
 
 static inline const struct lz_kernels *lz_k(void) {
-    const struct lz_kernels *k = atomic_load_explicit(&lz_active, memory_order_acquire);
-    if (__builtin_expect(k == NULL, 0)) {
+    const struct lz_kernels *k = lz_thread;
+    if (__builtin_expect(k == NULL, 0)) {  // first call on this thread: take the process level
         pthread_once(&lz_once, lz_init);
-        k = atomic_load_explicit(&lz_active, memory_order_acquire);
+        k = lz_thread = lz_process;
     }
     return k;
 }
@@ -93,11 +115,9 @@ int loza_isa_active(void) {
 }
 
 int loza_isa_set(int isa) {
-    const int top = loza_isa_detected();
-    if (isa < LOZA_ISA_SCALAR) isa = LOZA_ISA_SCALAR;
-    if (isa > top) isa = top;
-    atomic_store(&lz_active, &lz_tables[isa]);
-    return isa;
+    pthread_once(&lz_once, lz_init);
+    lz_thread = &lz_tables[lz_clamp(isa)];
+    return (int)(lz_thread - lz_tables);
 }
 
 const char *loza_isa_name(int isa) {
@@ -156,3 +176,13 @@ float loza_dot_f16_f32(const uint16_t *k, const float *q, int64_t n) {
 }
 
 void loza_axpy_f16(float a, const uint16_t *x, float *y, int64_t n) { lz_k()->axpy_f16(a, x, y, n); }
+
+void loza_dot_f16_f32_rows(const uint16_t *k, size_t stride, const float *q, float *scores,
+                           int64_t nkeys, int64_t n) {
+    lz_k()->dot_f16_f32_rows(k, stride, q, scores, nkeys, n);
+}
+
+void loza_axpy_f16_rows(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
+                        int64_t n) {
+    lz_k()->axpy_f16_rows(w, v, stride, y, nkeys, n);
+}

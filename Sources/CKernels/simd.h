@@ -24,6 +24,10 @@ struct lz_kernels {
     void (*axpy_f32)(float a, const float *x, float *y, int64_t n);
     float (*dot_f16_f32)(const uint16_t *k, const float *q, int64_t n);
     void (*axpy_f16)(float a, const uint16_t *x, float *y, int64_t n);
+    void (*dot_f16_f32_rows)(const uint16_t *k, size_t stride, const float *q, float *scores,
+                             int64_t nkeys, int64_t n);
+    void (*axpy_f16_rows)(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
+                          int64_t n);
 };
 
 // Scalar f32 helpers (attention, norms): the reference the SIMD variants are checked against.
@@ -31,6 +35,10 @@ float lz_dot_f32_scalar(const float *a, const float *b, int64_t n);
 void lz_axpy_f32_scalar(float a, const float *x, float *y, int64_t n);
 float lz_dot_f16_f32_scalar(const uint16_t *k, const float *q, int64_t n);
 void lz_axpy_f16_scalar(float a, const uint16_t *x, float *y, int64_t n);
+void lz_dot_f16_f32_rows_scalar(const uint16_t *k, size_t stride, const float *q, float *scores,
+                                int64_t nkeys, int64_t n);
+void lz_axpy_f16_rows_scalar(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
+                             int64_t n);
 
 // Each installer overwrites the entries it has a faster variant for; levels are applied in order
 // (scalar <- AVX2 <- AVX-512 <- AVX-512 VNNI), so a level inherits what it does not override.

@@ -68,6 +68,54 @@ LZ_AVX2 static void axpy_f16_avx2(float a, const uint16_t *x, float *y, int64_t 
     for (; i < n; i++) y[i] += a * loza_f16_to_f32(x[i]);
 }
 
+// One dot per key, two accumulators over 16-element steps; the scalar tail in element order.
+LZ_AVX2 static void dot_f16_f32_rows_avx2(const uint16_t *k, size_t stride, const float *q, float *scores,
+                                          int64_t nkeys, int64_t n) {
+    for (int64_t j = 0; j < nkeys; j++) {
+        const uint16_t *kj = k + (size_t)j * stride;
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+        int64_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            s0 = _mm256_fmadd_ps(lz_load_f16x8(kj + i), _mm256_loadu_ps(q + i), s0);
+            s1 = _mm256_fmadd_ps(lz_load_f16x8(kj + i + 8), _mm256_loadu_ps(q + i + 8), s1);
+        }
+        for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(lz_load_f16x8(kj + i), _mm256_loadu_ps(q + i), s0);
+        float s = lz_hsum256(_mm256_add_ps(s0, s1));
+        for (; i < n; i++) s += loza_f16_to_f32(kj[i]) * q[i];
+        scores[j] = s;
+    }
+}
+
+// y is kept in registers 32 elements at a time while every key's row adds into it (key order).
+LZ_AVX2 static void axpy_f16_rows_avx2(const float *w, const uint16_t *v, size_t stride, float *y,
+                                       int64_t nkeys, int64_t n) {
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 y0 = _mm256_loadu_ps(y + i), y1 = _mm256_loadu_ps(y + i + 8);
+        __m256 y2 = _mm256_loadu_ps(y + i + 16), y3 = _mm256_loadu_ps(y + i + 24);
+        for (int64_t j = 0; j < nkeys; j++) {
+            const uint16_t *vj = v + (size_t)j * stride + i;
+            const __m256 a = _mm256_set1_ps(w[j]);
+            y0 = _mm256_fmadd_ps(a, lz_load_f16x8(vj), y0);
+            y1 = _mm256_fmadd_ps(a, lz_load_f16x8(vj + 8), y1);
+            y2 = _mm256_fmadd_ps(a, lz_load_f16x8(vj + 16), y2);
+            y3 = _mm256_fmadd_ps(a, lz_load_f16x8(vj + 24), y3);
+        }
+        _mm256_storeu_ps(y + i, y0);
+        _mm256_storeu_ps(y + i + 8, y1);
+        _mm256_storeu_ps(y + i + 16, y2);
+        _mm256_storeu_ps(y + i + 24, y3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 y0 = _mm256_loadu_ps(y + i);
+        for (int64_t j = 0; j < nkeys; j++)
+            y0 = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), lz_load_f16x8(v + (size_t)j * stride + i), y0);
+        _mm256_storeu_ps(y + i, y0);
+    }
+    for (; i < n; i++)
+        for (int64_t j = 0; j < nkeys; j++) y[i] += w[j] * loza_f16_to_f32(v[(size_t)j * stride + i]);
+}
+
 #define LZ_FN LZ_AVX2
 #define LZ_SUF(name) name##_avx2
 #define LZ_AVX512 0
@@ -81,5 +129,7 @@ void lz_install_avx2(struct lz_kernels *k) {
     k->axpy_f32 = axpy_f32_avx2;
     k->dot_f16_f32 = dot_f16_f32_avx2;
     k->axpy_f16 = axpy_f16_avx2;
+    k->dot_f16_f32_rows = dot_f16_f32_rows_avx2;
+    k->axpy_f16_rows = axpy_f16_rows_avx2;
 }
 #endif

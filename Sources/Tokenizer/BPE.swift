@@ -21,29 +21,29 @@ extension Tables {
 
     func bpeLinear(_ word: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int32]) {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: n) { idsBuf in
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: n) { pairBuf in
-                let ids = idsBuf.baseAddress!, pair = pairBuf.baseAddress!
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { rankBuf in
+                let ids = idsBuf.baseAddress!, ranks = rankBuf.baseAddress!
                 for i in 0..<n { ids[i] = byteToken[Int(word[i])] }
                 var m = n
-                for i in 0..<(m - 1) { pair[i] = merge(ids[i], ids[i + 1]) }
+                for i in 0..<(m - 1) { ranks[i] = bytePairRank[Int(word[i]) << 8 | Int(word[i + 1])] }
                 while m > 1 {
-                    // lowest rank, leftmost on ties (rank is the high half of the value)
-                    var bestRank: UInt64 = 0xFFFF_FFFF
+                    // lowest rank, leftmost on ties
+                    var best = Tables.noMerge
                     var at = -1
-                    for i in 0..<(m - 1) {
-                        let r = pair[i] >> 32
-                        if r < bestRank { bestRank = r; at = i }
+                    for i in 0..<(m - 1) where ranks[i] < best {
+                        best = ranks[i]
+                        at = i
                     }
                     if at < 0 { break }
-                    ids[at] = Int32(truncatingIfNeeded: pair[at] & 0xFFFF_FFFF)
-                    // drop symbol at+1 and pair at
+                    ids[at] = mergeResult[Int(best)]
+                    // drop symbol at+1 and the pair (at, at+1)
                     var k = at + 1
                     while k < m - 1 { ids[k] = ids[k + 1]; k += 1 }
                     k = at
-                    while k < m - 2 { pair[k] = pair[k + 1]; k += 1 }
+                    while k < m - 2 { ranks[k] = ranks[k + 1]; k += 1 }
                     m -= 1
-                    if at > 0 { pair[at - 1] = merge(ids[at - 1], ids[at]) }
-                    if at < m - 1 { pair[at] = merge(ids[at], ids[at + 1]) }
+                    if at > 0 { ranks[at - 1] = rank(ids[at - 1], ids[at]) }
+                    if at < m - 1 { ranks[at] = rank(ids[at], ids[at + 1]) }
                 }
                 for i in 0..<m where ids[i] >= 0 { out.append(ids[i]) }
             }
@@ -61,32 +61,31 @@ extension Tables {
             prev[i] = Int32(i - 1)
             next[i] = i + 1 < n ? Int32(i + 1) : -1
         }
+        // heap items: rank << 32 | position of the left symbol (lowest rank, then leftmost)
         for i in 0..<(n - 1) {
-            let v = merge(ids[i], ids[i + 1])
-            if v != Tables.noMerge { heap.push(v & 0xFFFF_FFFF_0000_0000 | UInt64(i)) }
+            let r = bytePairRank[Int(word[i]) << 8 | Int(word[i + 1])]
+            if r != Tables.noMerge { heap.push(UInt64(r) << 32 | UInt64(i)) }
         }
         let dead = Int32.min
         while let top = heap.pop() {
-            let rank = top >> 32
+            let r = UInt32(top >> 32)
             let left = Int(top & 0xFFFF_FFFF)
             if ids[left] == dead { continue }
             let right = Int(next[left])
-            if right < 0 { continue }
-            let v = merge(ids[left], ids[right])
-            if v == Tables.noMerge || v >> 32 != rank { continue }  // stale entry
-            ids[left] = Int32(truncatingIfNeeded: v & 0xFFFF_FFFF)
+            if right < 0 || rank(ids[left], ids[right]) != r { continue }  // stale entry
+            ids[left] = mergeResult[Int(r)]
             ids[right] = dead
             let after = next[right]
             next[left] = after
             if after >= 0 { prev[Int(after)] = Int32(left) }
             let before = prev[left]
             if before >= 0 {
-                let w = merge(ids[Int(before)], ids[left])
-                if w != Tables.noMerge { heap.push(w & 0xFFFF_FFFF_0000_0000 | UInt64(before)) }
+                let w = rank(ids[Int(before)], ids[left])
+                if w != Tables.noMerge { heap.push(UInt64(w) << 32 | UInt64(before)) }
             }
             if after >= 0 {
-                let w = merge(ids[left], ids[Int(after)])
-                if w != Tables.noMerge { heap.push(w & 0xFFFF_FFFF_0000_0000 | UInt64(left)) }
+                let w = rank(ids[left], ids[Int(after)])
+                if w != Tables.noMerge { heap.push(UInt64(w) << 32 | UInt64(left)) }
             }
         }
         var i: Int32 = 0

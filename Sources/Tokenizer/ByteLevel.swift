@@ -33,18 +33,25 @@ enum ByteLevel {
 
     /// Maps text written in the byte-level alphabet back to bytes. Scalars outside the alphabet
     /// (which a well-formed vocabulary never holds) are kept as their own UTF-8.
-    static func decode(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    /// Writes to `out` (room for `text.count` bytes); returns the number of bytes written.
+    static func decode(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var i = 0
+        var w = 0
         let n = text.count
-        while i < n {
-            let (scalar, length) = UTF8Scan.decode(text, at: i)
-            if scalar < 324, case let b = scalarToByte[Int(scalar)], b >= 0 {
-                out.append(UInt8(b))
-            } else {
-                out.append(contentsOf: text[i..<(i + length)])
+        scalarToByte.withUnsafeBufferPointer { table in
+            while i < n {
+                let (scalar, length) = UTF8Scan.decode(text, at: i)
+                if scalar < 324, case let b = table[Int(scalar)], b >= 0 {
+                    out[w] = UInt8(b)
+                    w += 1
+                } else {
+                    for k in 0..<length { out[w + k] = text[i + k] }
+                    w += length
+                }
+                i += length
             }
-            i += length
         }
+        return w
     }
 
     /// Maps bytes to text in the byte-level alphabet.

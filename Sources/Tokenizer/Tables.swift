@@ -24,13 +24,21 @@ final class Tables: @unchecked Sendable {
     /// token of each single byte (its byte-level character), -1 when the vocabulary lacks it
     let byteToken: UnsafeMutablePointer<Int32>
 
-    /// merges: key = left << 32 | right (token ids), value = rank << 32 | merged token id
-    let mergeKeys: UnsafeMutablePointer<UInt64>
-    let mergeValues: UnsafeMutablePointer<UInt64>
+    /// merges, open addressing over 8-byte entries (left id << 43 | right id << 22 | rank) so the
+    /// table stays small enough to live mostly in cache; `mergeResult[rank]` is the merged token
+    let mergeEntries: UnsafeMutablePointer<UInt64>
+    let mergeResult: UnsafeMutablePointer<Int32>
     let mergeMask: Int
     let mergeCount: Int
 
-    static let noMerge = UInt64.max
+    /// rank of the merge of the tokens of two bytes, by `first << 8 | second` (the first round of
+    /// every word, without hash probes)
+    let bytePairRank: UnsafeMutablePointer<UInt32>
+
+    static let noMerge = UInt32.max
+    private static let emptyEntry = UInt64.max
+    static let maxVocabulary = (1 << 21) - 1
+    static let maxMerges = (1 << 22) - 1
 
     init(tokens: [String], types tokenTypes: [TokenType], merges: [String]) throws {
         let count = tokens.count
@@ -72,27 +80,31 @@ final class Tables: @unchecked Sendable {
             slots[s] = Int32(i)  // a repeated text maps to its last id, as in llama.cpp
         }
 
-        // decoded pieces
-        var pieces = [UInt8]()
-        pieces.reserveCapacity(textBytes)
+        // decoded pieces (never longer than the texts: every scalar becomes at most its own bytes)
+        let piece = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, textBytes))
         let pieceStart = UnsafeMutablePointer<Int>.allocate(capacity: count + 1)
+        var written = 0
         for i in 0..<count {
-            pieceStart[i] = pieces.count
+            pieceStart[i] = written
             let raw = UnsafeBufferPointer(start: text + textStart[i], count: textStart[i + 1] - textStart[i])
             switch TokenType(rawValue: types[i]) ?? .undefined {
             case .normal:
-                ByteLevel.decode(raw, into: &pieces)
+                written += ByteLevel.decode(raw, into: piece + written)
             case .control, .userDefined, .unknown:
-                pieces.append(contentsOf: raw)
+                if let b = raw.baseAddress { (piece + written).update(from: b, count: raw.count) }
+                written += raw.count
             case .byte:
-                if let b = Tables.hexByte(raw) { pieces.append(b) } else { ByteLevel.decode(raw, into: &pieces) }
+                if let b = Tables.hexByte(raw) {
+                    piece[written] = b
+                    written += 1
+                } else {
+                    written += ByteLevel.decode(raw, into: piece + written)
+                }
             case .unused, .undefined:
                 break  // llama.cpp renders nothing for these
             }
         }
-        pieceStart[count] = pieces.count
-        let piece = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, pieces.count))
-        pieces.withUnsafeBufferPointer { if let b = $0.baseAddress { piece.update(from: b, count: $0.count) } }
+        pieceStart[count] = written
 
         // single bytes
         let byteToken = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
@@ -104,13 +116,16 @@ final class Tables: @unchecked Sendable {
         }
 
         // merges
+        guard count <= Tables.maxVocabulary, merges.count <= Tables.maxMerges else {
+            throw TokenizerError("\(count) tokens and \(merges.count) merges exceed the supported \(Tables.maxVocabulary) and \(Tables.maxMerges)")
+        }
         var mcap = 16
-        while mcap < merges.count * 2 { mcap <<= 1 }
+        while mcap < merges.count + merges.count / 2 { mcap <<= 1 }
         let mergeMask = mcap - 1
-        let mergeKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: mcap)
-        mergeKeys.initialize(repeating: Tables.noMerge, count: mcap)
-        let mergeValues = UnsafeMutablePointer<UInt64>.allocate(capacity: mcap)
-        mergeValues.initialize(repeating: Tables.noMerge, count: mcap)
+        let mergeEntries = UnsafeMutablePointer<UInt64>.allocate(capacity: mcap)
+        mergeEntries.initialize(repeating: Tables.emptyEntry, count: mcap)
+        let mergeResult = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, merges.count))
+        mergeResult.initialize(repeating: -1, count: max(1, merges.count))
 
         self.count = count
         self.text = text
@@ -121,8 +136,9 @@ final class Tables: @unchecked Sendable {
         self.slots = slots
         self.slotMask = slotMask
         self.byteToken = byteToken
-        self.mergeKeys = mergeKeys
-        self.mergeValues = mergeValues
+        self.mergeEntries = mergeEntries
+        self.mergeResult = mergeResult
+        self.bytePairRank = .allocate(capacity: 65536)
         self.mergeMask = mergeMask
         self.mergeCount = merges.count
 
@@ -137,25 +153,29 @@ final class Tables: @unchecked Sendable {
                 let r = Tables.find(text, textStart, slots, slotMask, base + sp + 1, u.count - sp - 1, nil, 0)
                 let res = Tables.find(text, textStart, slots, slotMask, base, sp, base + sp + 1, u.count - sp - 1)
                 guard l >= 0, r >= 0, res >= 0 else { return false }
-                let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
+                let key = UInt64(UInt32(l)) << 43 | UInt64(UInt32(r)) << 22
                 var s = Tables.mergeSlot(key, mergeMask)
-                while mergeKeys[s] != Tables.noMerge {
-                    if mergeKeys[s] == key { return true }  // first (lowest) rank wins, as in llama.cpp
+                while mergeEntries[s] != Tables.emptyEntry {
+                    if mergeEntries[s] & ~0x3F_FFFF == key { return true }  // first (lowest) rank wins, as in llama.cpp
                     s = (s + 1) & mergeMask
                 }
-                mergeKeys[s] = key
-                mergeValues[s] = UInt64(UInt32(rank)) << 32 | UInt64(UInt32(res))
+                mergeEntries[s] = key | UInt64(rank)
+                mergeResult[rank] = res
                 return true
             }
             if !ok {
                 throw TokenizerError("merge \(rank) '\(m)' is not two vocabulary tokens whose concatenation is a token")
             }
         }
+        for pair in 0..<65536 {
+            bytePairRank[pair] = rank(byteToken[pair >> 8], byteToken[pair & 0xFF])
+        }
     }
 
     deinit {
         text.deallocate(); textStart.deallocate(); piece.deallocate(); pieceStart.deallocate(); types.deallocate()
-        slots.deallocate(); byteToken.deallocate(); mergeKeys.deallocate(); mergeValues.deallocate()
+        slots.deallocate(); byteToken.deallocate(); mergeEntries.deallocate(); mergeResult.deallocate()
+        bytePairRank.deallocate()
     }
 
     // MARK: lookups
@@ -179,7 +199,10 @@ final class Tables: @unchecked Sendable {
 
     @inline(__always)
     static func mergeSlot(_ key: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        var h = key ^ (key >> 33)
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        return Int(truncatingIfNeeded: h) & mask
     }
 
     /// id of the token whose text is `a[0..<na] + b[0..<nb]`, or -1
@@ -208,16 +231,16 @@ final class Tables: @unchecked Sendable {
         return Tables.find(text, textStart, slots, slotMask, base, bytes.count, nil, 0)
     }
 
-    /// `rank << 32 | merged id` of the merge of tokens `left` and `right`, or `noMerge`
+    /// Rank of the merge of tokens `left` and `right` (lower merges first), or `noMerge`.
     @inline(__always)
-    func merge(_ left: Int32, _ right: Int32) -> UInt64 {
+    func rank(_ left: Int32, _ right: Int32) -> UInt32 {
         if left < 0 || right < 0 { return Tables.noMerge }
-        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+        let key = UInt64(UInt32(left)) << 43 | UInt64(UInt32(right)) << 22
         var s = Tables.mergeSlot(key, mergeMask)
         while true {
-            let k = mergeKeys[s]
-            if k == key { return mergeValues[s] }
-            if k == Tables.noMerge { return Tables.noMerge }
+            let e = mergeEntries[s]
+            if e & ~0x3F_FFFF == key { return UInt32(truncatingIfNeeded: e & 0x3F_FFFF) }
+            if e == Tables.emptyEntry { return Tables.noMerge }
             s = (s + 1) & mergeMask
         }
     }

@@ -19,6 +19,7 @@ public final class Tokenizer: Sendable {
     let specials: SpecialTokens
     /// a pre-token that is itself a token is not merged (Llama 3 style)
     let ignoreMerges: Bool
+    let cache = WordCache()
 
     public var vocabularySize: Int { tables.count }
 
@@ -132,17 +133,29 @@ public final class Tokenizer: Sendable {
 
     @inline(__always)
     private func encodeWord(_ word: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int32]) {
-        if ignoreMerges && n > 1 {
-            var encoded = [UInt8]()
-            encoded.reserveCapacity(2 * n)
-            for i in 0..<n { encoded.append(contentsOf: ByteLevel.utf8[Int(word[i])]) }
-            let id = encoded.withUnsafeBufferPointer { tables.find($0) }
-            if id >= 0 {
-                out.append(id)
-                return
-            }
+        if n == 1 {
+            tables.bpe(word, n, into: &out)
+            return
         }
-        tables.bpe(word, n, into: &out)
+        let cacheable = n <= WordCache.maxWordBytes
+        let hash = cacheable ? WordCache.hash(word, n) : 0
+        if cacheable && cache.lookup(word, n, hash: hash, into: &out) { return }
+        let start = out.count
+        if !(ignoreMerges && appendWholeWordToken(word, n, into: &out)) {
+            tables.bpe(word, n, into: &out)
+        }
+        if cacheable { cache.insert(word, n, hash: hash, tokens: out[start...]) }
+    }
+
+    /// Llama 3 style: a pre-token that is a vocabulary token as a whole is that token.
+    private func appendWholeWordToken(_ word: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int32]) -> Bool {
+        var encoded = [UInt8]()
+        encoded.reserveCapacity(2 * n)
+        for i in 0..<n { encoded.append(contentsOf: ByteLevel.utf8[Int(word[i])]) }
+        let id = encoded.withUnsafeBufferPointer { tables.find($0) }
+        guard id >= 0 else { return false }
+        out.append(id)
+        return true
     }
 
     // MARK: decoding

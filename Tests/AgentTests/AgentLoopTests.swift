@@ -138,6 +138,11 @@ import Testing
         #expect(outcome.wallSeconds < 30)  // the 60 s model call was cancelled, not waited for
     }
 
+    @Test func emptyReplyIsNotAnAnswer() async {
+        let (outcome, _, _) = await run([ScriptedModel.answer(" \n")], tools: [])
+        #expect(outcome.status == .failed && outcome.reason == "the model ended its turn with neither text nor a tool call")
+    }
+
     @Test func modelErrorFailsTheRun() async {
         let (outcome, events, _) = await run([.fail("out of memory")], tools: [])
         #expect(outcome.status == .failed && outcome.reason == "model error: out of memory")

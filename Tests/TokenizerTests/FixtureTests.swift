@@ -83,4 +83,22 @@ struct FixtureTests {
             #expect(tok.tokenBytes(id) == bytes, "token \(id) \(tok.tokenText(id) ?? "?")")
         }
     }
+
+    @Test("1 MB of pseudo-words: same ids as llama.cpp (count and hash)",
+          arguments: ["tokenizer-qwen2.5-coder-0.5b-instruct", "tokenizer-smollm2-135m-instruct"])
+    func bulk(_ name: String) throws {
+        let entry = try #require(Self.fixtures.first { $0.fixture == name })
+        let fixture = try TokenizerFixture.load(name)
+        let bulk = try #require(fixture.bulk)
+        let tok = try TestModels.tokenizer(entry.model, pre: entry.pre)
+        let ids = tok.encode(PerformanceTests.pseudoWords(seed: bulk.seed, size: bulk.bytes), addSpecial: false)
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for id in ids { h = (h ^ UInt64(UInt32(bitPattern: id))) &* 0x100_0000_01B3 }
+        #expect(ids.count == bulk.count)
+        #expect(String(h, radix: 16).leftPadded(to: 16) == bulk.fnv64)
+    }
+}
+
+extension String {
+    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

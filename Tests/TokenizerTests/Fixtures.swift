@@ -24,6 +24,15 @@ struct TokenizerFixture: Decodable, Sendable {
     let eog: [Int32]
     let cases: [Case]
     let pieces: [[FlexibleValue]]?
+    let bulk: Bulk?
+
+    /// count and FNV-1a-style hash of the ids of `PerformanceTests.pseudoWords(seed:size:)`
+    struct Bulk: Decodable, Sendable {
+        let seed: UInt64
+        let bytes: Int
+        let count: Int
+        let fnv64: String
+    }
 
     /// `[id, "hex"]` pairs
     var pieceTable: [(Int32, [UInt8])] {

@@ -44,6 +44,19 @@ import Testing
         #expect(try String(contentsOfFile: sb.workdir + "/ok.txt", encoding: .utf8) == "inside\n")
     }
 
+    @Test func setuidFilesDoNotSurviveTheCall() async throws {
+        let sb = try TestSandbox()
+        defer { sb.cleanup() }
+        let r = await ShellTool(policy: sb.policy).call(["command": "mkdir -p d && cp /bin/true d/x && chmod 4755 d/x && cp /bin/true y && chmod 2755 y && ln -s d/x link"])
+        #expect(r.ok, "\(r)")
+        // Only loza running as root needs this (a setuid file of an ordinary user grants nothing new).
+        for f in ["/d/x", "/y"] where geteuid() == 0 {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: sb.workdir + f)[.posixPermissions] as? Int)
+            #expect(mode & 0o6000 == 0, "\(f): \(String(mode, radix: 8))")
+        }
+        if geteuid() == 0 { #expect(r.metadata["setuid_cleared"]?.contains("/d/x") == true, "\(r.metadata)") }
+    }
+
     @Test func symlinksOutOfTheWorkDirectoryLeadNowhere() async throws {
         let sb = try TestSandbox()
         defer { sb.cleanup() }
@@ -97,8 +110,12 @@ import Testing
         }
         let r = await call.value
         #expect(!r.ok)
-        // Either the main shell itself cannot fork (exit 2) or the bomb runs into the timeout; both hit the limit.
-        #expect(r.error?.contains("(the process limit of 64 was hit") == true, "\(r.error ?? "")")
+        if sb.policy.processLimit == .cgroup {
+            // Either the main shell itself cannot fork (exit 2) or the bomb runs into the timeout; both hit the limit.
+            #expect(r.error?.contains("(the process limit of 64 was hit") == true, "\(r.error ?? "")")
+        } else {
+            #expect(r.error == "more than 64 processes (limit); all processes of the call killed", "\(r.error ?? "")")
+        }
         #expect(peak <= 64 + 2, "peak \(peak)")
         #expect(processes(containing: mark).isEmpty)
         let after = await shell.call(["command": "echo alive"])
@@ -120,7 +137,7 @@ import Testing
         let r = await ShellTool(policy: sb.policy).call(["command": "while :; do :; done"])
         #expect(!r.ok)
         #expect(r.error == "timed out after 2s; every process of the call was killed")
-        #expect(Date().timeIntervalSince(t0) < 5)
+        #expect(Date().timeIntervalSince(t0) < 8)
 
         let cpu = try TestSandbox { $0.timeoutSeconds = 20; $0.cpuSeconds = 1 }
         defer { cpu.cleanup() }
@@ -139,7 +156,7 @@ import Testing
             "sh -c 'sleep 1000; : \(mark)' & nohup setsid sh -c 'sleep 1000; : \(mark)' >/dev/null 2>&1 & echo started")])
         #expect(r.ok)
         #expect(r.output == "started\n")
-        #expect(Date().timeIntervalSince(t0) < 3)
+        #expect(Date().timeIntervalSince(t0) < 5)
         let left = processes(containing: mark)
         #expect(left.isEmpty, "\(left.map { describeProcess($0) })")
     }

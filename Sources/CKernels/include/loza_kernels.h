@@ -43,6 +43,8 @@ size_t loza_row_bytes(int type, int64_t n);
 // --- CPU dispatch -----------------------------------------------------------------------------
 // The ISA the dispatching entry points use. Detected once (CPUID + XGETBV); can be lowered
 // (never raised above what the CPU has) for tests and benchmarks. Returns the level in force.
+// loza_isa_set and loza_isa_active act on the calling thread only (other threads keep theirs);
+// LOZA_ISA=scalar|avx2|avx512|avx512vnni in the environment lowers the level of the whole process.
 int loza_isa_detected(void);
 int loza_isa_active(void);
 int loza_isa_set(int isa);
@@ -95,6 +97,13 @@ void loza_axpy_f32(float a, const float *x, float *y, int64_t n);
 float loza_dot_f16_f32(const uint16_t *k, const float *q, int64_t n);
 // y += a * f16 x
 void loza_axpy_f16(float a, const uint16_t *x, float *y, int64_t n);
+// The same over many f16 rows at once (attention over a KV cache, no call per key): rows are
+// `stride` elements apart. scores[j] = dot(row j of k, q) for j in [0, nkeys);
+// y += sum over j in [0, nkeys) of w[j] * (row j of v), accumulated in key order.
+void loza_dot_f16_f32_rows(const uint16_t *k, size_t stride, const float *q, float *scores,
+                           int64_t nkeys, int64_t n);
+void loza_axpy_f16_rows(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
+                        int64_t n);
 
 #ifdef __cplusplus
 }

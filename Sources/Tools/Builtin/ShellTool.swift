@@ -57,6 +57,9 @@ extension ToolResult {
         } else if let sig = p.signal {
             error = "killed by signal \(sig)\(signalHint(sig, policy))"
         }
+        if !run.setuidCleared.isEmpty {
+            metadata["setuid_cleared"] = run.setuidCleared.joined(separator: " ")
+        }
         var notes: [String] = []
         if run.processLimitHits > 0 { notes.append("the process limit of \(policy.settings.processes) was hit \(run.processLimitHits) times") }
         if run.oomKills > 0 { notes.append("the memory limit of \(policy.settings.memoryBytes >> 20) MiB killed \(run.oomKills) process(es)") }

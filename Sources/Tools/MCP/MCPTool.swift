@@ -36,7 +36,7 @@ enum MCPClient {
                     }
                     let description = t["description"]?.stringValue ?? t["title"]?.stringValue ?? name
                     tools.append(MCPTool(declaration: ToolDeclaration(name: name, description: description, parameters: schema),
-                                         server: server))
+                                         server: server, outputLimit: sandbox.policy.settings.outputBytes))
                 }
                 cursor = page["nextCursor"].flatMap { $0 == .null ? nil : $0 }
             } while cursor != nil && tools.count < 1000
@@ -56,6 +56,7 @@ enum MCPClient {
 public struct MCPTool: Tool {
     public let declaration: ToolDeclaration
     let server: MCPServer
+    let outputLimit: Int
 
     public func call(id: String, arguments: JSONValue) async -> ToolResult {
         let start = LibC.monotonicSeconds()
@@ -85,7 +86,7 @@ public struct MCPTool: Tool {
             if parts.isEmpty, let structured = result["structuredContent"] { parts.append(structured.serialized(.pretty)) }
             var text = parts.joined(separator: "\n")
             let isError = result["isError"]?.boolValue == true
-            var capture = OutputCapture(limit: 64 << 10)
+            var capture = OutputCapture(limit: outputLimit)
             capture.append(Array(text.utf8))
             if capture.truncated { text = capture.text }
             let firstLine = text.split(separator: "\n").first.map { String($0.prefix(300)) } ?? "the tool reported an error"

@@ -28,6 +28,8 @@ struct SandboxRun: Sendable {
     var timeout: Double? = nil
     /// Times a fork failed on the process limit, and processes the memory limit killed (cgroup mode).
     var processLimitHits = 0
+    /// Files of the writable paths whose setuid/setgid bits were cleared after the call (loza as root).
+    var setuidCleared: [String] = []
     var oomKills = 0
     /// False only for `sandbox: none`.
     var sandboxed: Bool
@@ -110,6 +112,9 @@ struct Sandbox: Sendable {
                 ?? outcome.stderr.text.split(separator: "\n").first
             let what = diag.map(String.init) ?? "bubblewrap exited with status \(outcome.exitCode.map(String.init) ?? "?") before running the tool"
             run.failure = "sandbox setup failed: \(what) (nothing was run unsandboxed)"
+        }
+        if sandboxed && SetuidScrub.needed {
+            run.setuidCleared = SetuidScrub.scrub([policy.workdir] + policy.writable)
         }
         run.processLimitHits = events.processLimitHits
         run.oomKills = events.oomKills

@@ -7,12 +7,13 @@
 
 #define LZ_AVX2 __attribute__((target("avx2,fma,f16c")))
 
-LZ_AVX2 static inline float lz_hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+// The quantized dot products (x86_dot_impl.h) at this level; its helpers serve the f32 code below.
+#define LZ_FN LZ_AVX2
+#define LZ_SUF(name) name##_avx2
+#define LZ_AVX512 0
+#define LZ_VNNI 0
+#include "x86_dot_impl.h"
+
 
 // --- f32 / f16 helpers --------------------------------------------------------------------------
 
@@ -27,7 +28,7 @@ LZ_AVX2 static float dot_f32_avx2(const float *a, const float *b, int64_t n) {
         s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
     }
     for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    float s = lz_hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    float s = hsum_ps_avx2(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
@@ -40,22 +41,18 @@ LZ_AVX2 static void axpy_f32_avx2(float a, const float *x, float *y, int64_t n) 
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-LZ_AVX2 static inline __m256 lz_load_f16x8(const uint16_t *p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-}
-
 LZ_AVX2 static float dot_f16_f32_avx2(const uint16_t *k, const float *q, int64_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        s0 = _mm256_fmadd_ps(lz_load_f16x8(k + i), _mm256_loadu_ps(q + i), s0);
-        s1 = _mm256_fmadd_ps(lz_load_f16x8(k + i + 8), _mm256_loadu_ps(q + i + 8), s1);
-        s2 = _mm256_fmadd_ps(lz_load_f16x8(k + i + 16), _mm256_loadu_ps(q + i + 16), s2);
-        s3 = _mm256_fmadd_ps(lz_load_f16x8(k + i + 24), _mm256_loadu_ps(q + i + 24), s3);
+        s0 = _mm256_fmadd_ps(load_f16_avx2(k + i), _mm256_loadu_ps(q + i), s0);
+        s1 = _mm256_fmadd_ps(load_f16_avx2(k + i + 8), _mm256_loadu_ps(q + i + 8), s1);
+        s2 = _mm256_fmadd_ps(load_f16_avx2(k + i + 16), _mm256_loadu_ps(q + i + 16), s2);
+        s3 = _mm256_fmadd_ps(load_f16_avx2(k + i + 24), _mm256_loadu_ps(q + i + 24), s3);
     }
-    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(lz_load_f16x8(k + i), _mm256_loadu_ps(q + i), s0);
-    float s = lz_hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(load_f16_avx2(k + i), _mm256_loadu_ps(q + i), s0);
+    float s = hsum_ps_avx2(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
     for (; i < n; i++) s += loza_f16_to_f32(k[i]) * q[i];
     return s;
 }
@@ -64,7 +61,7 @@ LZ_AVX2 static void axpy_f16_avx2(float a, const uint16_t *x, float *y, int64_t 
     const __m256 va = _mm256_set1_ps(a);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, lz_load_f16x8(x + i), _mm256_loadu_ps(y + i)));
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load_f16_avx2(x + i), _mm256_loadu_ps(y + i)));
     for (; i < n; i++) y[i] += a * loza_f16_to_f32(x[i]);
 }
 
@@ -76,11 +73,11 @@ LZ_AVX2 static void dot_f16_f32_rows_avx2(const uint16_t *k, size_t stride, cons
         __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
         int64_t i = 0;
         for (; i + 16 <= n; i += 16) {
-            s0 = _mm256_fmadd_ps(lz_load_f16x8(kj + i), _mm256_loadu_ps(q + i), s0);
-            s1 = _mm256_fmadd_ps(lz_load_f16x8(kj + i + 8), _mm256_loadu_ps(q + i + 8), s1);
+            s0 = _mm256_fmadd_ps(load_f16_avx2(kj + i), _mm256_loadu_ps(q + i), s0);
+            s1 = _mm256_fmadd_ps(load_f16_avx2(kj + i + 8), _mm256_loadu_ps(q + i + 8), s1);
         }
-        for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(lz_load_f16x8(kj + i), _mm256_loadu_ps(q + i), s0);
-        float s = lz_hsum256(_mm256_add_ps(s0, s1));
+        for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(load_f16_avx2(kj + i), _mm256_loadu_ps(q + i), s0);
+        float s = hsum_ps_avx2(_mm256_add_ps(s0, s1));
         for (; i < n; i++) s += loza_f16_to_f32(kj[i]) * q[i];
         scores[j] = s;
     }
@@ -96,10 +93,10 @@ LZ_AVX2 static void axpy_f16_rows_avx2(const float *w, const uint16_t *v, size_t
         for (int64_t j = 0; j < nkeys; j++) {
             const uint16_t *vj = v + (size_t)j * stride + i;
             const __m256 a = _mm256_set1_ps(w[j]);
-            y0 = _mm256_fmadd_ps(a, lz_load_f16x8(vj), y0);
-            y1 = _mm256_fmadd_ps(a, lz_load_f16x8(vj + 8), y1);
-            y2 = _mm256_fmadd_ps(a, lz_load_f16x8(vj + 16), y2);
-            y3 = _mm256_fmadd_ps(a, lz_load_f16x8(vj + 24), y3);
+            y0 = _mm256_fmadd_ps(a, load_f16_avx2(vj), y0);
+            y1 = _mm256_fmadd_ps(a, load_f16_avx2(vj + 8), y1);
+            y2 = _mm256_fmadd_ps(a, load_f16_avx2(vj + 16), y2);
+            y3 = _mm256_fmadd_ps(a, load_f16_avx2(vj + 24), y3);
         }
         _mm256_storeu_ps(y + i, y0);
         _mm256_storeu_ps(y + i + 8, y1);
@@ -109,18 +106,12 @@ LZ_AVX2 static void axpy_f16_rows_avx2(const float *w, const uint16_t *v, size_t
     for (; i + 8 <= n; i += 8) {
         __m256 y0 = _mm256_loadu_ps(y + i);
         for (int64_t j = 0; j < nkeys; j++)
-            y0 = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), lz_load_f16x8(v + (size_t)j * stride + i), y0);
+            y0 = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), load_f16_avx2(v + (size_t)j * stride + i), y0);
         _mm256_storeu_ps(y + i, y0);
     }
     for (; i < n; i++)
         for (int64_t j = 0; j < nkeys; j++) y[i] += w[j] * loza_f16_to_f32(v[(size_t)j * stride + i]);
 }
-
-#define LZ_FN LZ_AVX2
-#define LZ_SUF(name) name##_avx2
-#define LZ_AVX512 0
-#define LZ_VNNI 0
-#include "x86_dot_impl.h"
 
 void lz_install_avx2(struct lz_kernels *k) {
     install_dot_avx2(k);

@@ -41,12 +41,13 @@ extension Tokenizer {
         // llama.cpp turns BOS on for the Llama 3 family unless the file says otherwise
         let defaultBOS = PreTokenizer(ggufName: pre) == .llama3
         let extra = try ["eom_token_id", "fim_pad_token_id", "fim_rep_token_id", "fim_sep_token_id"].compactMap(id)
+        let bos = try id("bos_token_id"), eos = try id("eos_token_id"), eot = try id("eot_token_id")
+        let pad = try id("padding_token_id")
+        let addBOS = try flag("add_bos_token", default: defaultBOS)
+        let addEOS = try flag("add_eos_token", default: false)
         do {
-            try self.init(tokens: tokens, merges: merges, types: types, pre: pre,
-                          bos: id("bos_token_id"), eos: id("eos_token_id"), eot: id("eot_token_id"),
-                          addBOS: flag("add_bos_token", default: defaultBOS),
-                          addEOS: flag("add_eos_token", default: false),
-                          pad: id("padding_token_id"), extraEndOfGeneration: extra)
+            try self.init(tokens: tokens, merges: merges, types: types, pre: pre, bos: bos, eos: eos, eot: eot,
+                          addBOS: addBOS, addEOS: addEOS, pad: pad, extraEndOfGeneration: extra)
         } catch let e as TokenizerError {
             throw fail(e.message)
         }

@@ -19,16 +19,16 @@ def bench_llamacpp(llm, n_vocab, pp, tg, seed):
     rnd = random.Random(seed)
     prompt = [rnd.randrange(n_vocab) for _ in range(pp)]
     llm.reset()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     llm.eval(prompt)
-    t_pp = time.perf_counter() - t0
+    t_pp, c_pp = time.perf_counter() - t0, time.process_time() - c0
     tok = prompt[-1]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(tg):
         llm.eval([tok])
         tok = (tok * 31 + 7) % n_vocab
-    t_tg = time.perf_counter() - t0
-    return pp / t_pp, tg / t_tg
+    t_tg, c_tg = time.perf_counter() - t0, time.process_time() - c0
+    return pp / t_pp, tg / t_tg, pp / c_pp, tg / c_tg
 
 
 def bench_loza(binary, model, threads, pp, tg):
@@ -36,7 +36,8 @@ def bench_loza(binary, model, threads, pp, tg):
                           "--gen-tokens", str(tg), "--repeats", "1", "--json"],
                          check=True, capture_output=True, text=True).stdout
     j = json.loads(out)
-    return j["prefill_tokens_per_s"], j["decode_tokens_per_s"]
+    return (j["prefill_tokens_per_s"], j["decode_tokens_per_s"], pp / max(j["prefill_cpu_s"][0], 1e-9),
+            tg / max(j["decode_cpu_s"][0], 1e-9))
 
 
 def main():
@@ -57,22 +58,23 @@ def main():
                                   n_threads=threads, n_threads_batch=threads, flash_attn=False, verbose=False)
             n_vocab = llm.n_vocab()
             bench_llamacpp(llm, n_vocab, 16, 4, 0)  # warm-up
-            lz_pp, lz_tg, lc_pp, lc_tg = [], [], [], []
+            lz, lc = [], []
             for r in range(args.runs):
-                a, b = bench_loza(args.loza, path, threads, args.pp, args.tg)
-                lz_pp.append(a); lz_tg.append(b)
-                a, b = bench_llamacpp(llm, n_vocab, args.pp, args.tg, r)
-                lc_pp.append(a); lc_tg.append(b)
-                print(f"{alias} t={threads} run {r + 1}: loza pp {lz_pp[-1]:.1f} tg {lz_tg[-1]:.1f} | "
-                      f"llama.cpp pp {lc_pp[-1]:.1f} tg {lc_tg[-1]:.1f}", file=sys.stderr)
+                lz.append(bench_loza(args.loza, path, threads, args.pp, args.tg))
+                lc.append(bench_llamacpp(llm, n_vocab, args.pp, args.tg, r))
+                print(f"{alias} t={threads} run {r + 1}: loza pp {lz[-1][0]:.1f} tg {lz[-1][1]:.1f} | "
+                      f"llama.cpp pp {lc[-1][0]:.1f} tg {lc[-1][1]:.1f}", file=sys.stderr)
             del llm
-            med = statistics.median
-            rows.append((alias, threads, med(lz_pp), med(lc_pp), med(lz_tg), med(lc_tg)))
-    print(f"| model | threads | pp{args.pp} loza | pp{args.pp} llama.cpp | ratio | tg{args.tg} loza | tg{args.tg} llama.cpp | ratio |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for alias, t, a, b, c, d in rows:
-        print(f"| {alias} | {t} | {a:.1f} | {b:.1f} | {a / b:.2f} | {c:.1f} | {d:.1f} | {c / d:.2f} |")
-    print(f"\n(tokens/s, median of {args.runs} alternating runs; llama-cpp-python {llama_cpp.__version__})")
+            med = lambda runs, i: statistics.median(x[i] for x in runs)
+            rows.append((alias, threads, [med(lz, i) for i in range(4)], [med(lc, i) for i in range(4)]))
+    print(f"| model | threads | pp{args.pp} loza | pp{args.pp} llama.cpp | ratio | tg{args.tg} loza | tg{args.tg} llama.cpp | ratio |"
+          f" pp per CPU-s loza / llama.cpp | tg per CPU-s loza / llama.cpp |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for alias, t, a, b in rows:
+        print(f"| {alias} | {t} | {a[0]:.1f} | {b[0]:.1f} | {a[0] / b[0]:.2f} | {a[1]:.1f} | {b[1]:.1f} | {a[1] / b[1]:.2f} |"
+              f" {a[2]:.1f} / {b[2]:.1f} | {a[3]:.1f} / {b[3]:.1f} |")
+    print(f"\n(tokens/s of wall time, median of {args.runs} alternating runs; 'per CPU-s' = tokens per second of process"
+          f" CPU time, which does not depend on machine load but counts spinning threads; llama-cpp-python {llama_cpp.__version__})")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ import Foundation
 public struct BenchmarkResult: Sendable {
     public var prefillSeconds: [Double] = []
     public var decodeSeconds: [Double] = []
+    /// CPU time of the process (all threads) during each phase: on a loaded machine, tokens per CPU
+    /// second at one thread is a load-independent speed figure.
+    public var prefillCPUSeconds: [Double] = []
+    public var decodeCPUSeconds: [Double] = []
     public let promptTokens: Int
     public let genTokens: Int
 
@@ -20,6 +24,13 @@ public struct BenchmarkResult: Sendable {
 }
 
 public enum Benchmark {
+    /// CPU seconds used by this process so far (user + system, all threads).
+    public static func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     /// Run `repeats` times (after one untimed warm-up of a few tokens).
     public static func run(session: Session, promptTokens: Int, genTokens: Int, repeats: Int,
                            onRun: ((Int) -> Void)? = nil) throws(EngineError) -> BenchmarkResult {
@@ -34,19 +45,21 @@ public enum Benchmark {
             onRun?(r)
             session.reset()
             if promptTokens > 0 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()
                 try session.append(Array(prompt[..<promptTokens]))
                 result.prefillSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                result.prefillCPUSeconds.append(processCPUSeconds() - c0)
             } else {
                 try session.append([prompt[0]])
             }
             if genTokens > 0 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()
                 for _ in 0..<genTokens {
                     let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
                     try session.decode(next)
                 }
                 result.decodeSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                result.decodeCPUSeconds.append(processCPUSeconds() - c0)
             }
         }
         return result

@@ -49,6 +49,8 @@ struct BenchCommand: AsyncParsableCommand {
                     JSONMember("decode_tokens_per_s", .double(EngineCLI.round3(tg))),
                     JSONMember("prefill_runs", .array(r.prefillTokensPerSecond.map { .double(EngineCLI.round3($0)) })),
                     JSONMember("decode_runs", .array(r.decodeTokensPerSecond.map { .double(EngineCLI.round3($0)) })),
+                    JSONMember("prefill_cpu_s", .array(r.prefillCPUSeconds.map { .double(EngineCLI.round3($0)) })),
+                    JSONMember("decode_cpu_s", .array(r.decodeCPUSeconds.map { .double(EngineCLI.round3($0)) })),
                 ]).serialized(.compact) + "\n")
             } else {
                 let name = (path as NSString).lastPathComponent

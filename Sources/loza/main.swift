@@ -12,6 +12,8 @@ struct Loza: AsyncParsableCommand {
             ReplayCommand.self,
             ToolsCommand.self,
             ModelsCommand.self,
+            GenerateCommand.self,
+            TokenizeCommand.self,
             BenchCommand.self,
         ])
 }

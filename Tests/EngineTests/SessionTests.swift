@@ -30,13 +30,13 @@ struct SessionTests {
         try s.append(Array(tokens[64...]))
         #expect(Array(s.logits) == reference, "rewind + re-append differs from a fresh prefill")
 
-        // Other batch boundaries: equal within f32 rounding.
+        // Other boundaries, ending with a single-token decode step (8-bit activations): close, not equal.
         let t = Session(model: model, threads: 2, batchSize: 32)
         try t.append(Array(tokens[..<50]))
         try t.append(Array(tokens[50..<79]))
         try t.append([tokens[79]])
         let err = relativeError(UnsafeBufferPointer(t.logits), reference)
-        #expect(err < 0.01, "pieces 50+29+1 vs one prefill: relative error \(err)")
+        #expect(err < 0.05, "pieces 50+29+1 vs one prefill: relative error \(err)")
     }
 
     @Test func syncReusesThePrefix() throws {

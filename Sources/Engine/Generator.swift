@@ -2,7 +2,7 @@ import Foundation
 import Tokenizer
 
 /// Why generation ended.
-public enum StopReason: String, Sendable, Codable {
+public enum GenerationStop: String, Sendable, Codable {
     case eos      // the model produced an end-of-generation token
     case length   // max tokens reached
     case stop     // a stop string appeared
@@ -27,7 +27,7 @@ public struct GenerationResult: Sendable, Equatable {
     public var promptTokens: Int
     /// Prompt tokens taken from the session's cache instead of being computed.
     public var reusedTokens: Int
-    public var stop: StopReason
+    public var stop: GenerationStop
     public var timings: GenerationTimings
 }
 
@@ -57,7 +57,7 @@ public final class Generator {
         var out: [Int32] = []
         var text = ""
         var emitted = text.startIndex
-        var stop = StopReason.length
+        var stop = GenerationStop.length
         var decoder = StreamingDecoder(tokenizer: tokenizer)
         let stops = stopStrings.filter { !$0.isEmpty }
         let decodeStart = Date()

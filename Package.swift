@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentCore", "AgentTesting", "TranscriptIO", "SpecParser"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "AgentCore", "Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentCore"]),
+        .testTarget(name: "RemoteModelTests", dependencies: ["RemoteModel", "AgentCore"], resources: [.copy("Resources")]),
         .testTarget(name: "CLITests", dependencies: ["loza", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools"]),
     ],
     swiftLanguageModes: [.v6]

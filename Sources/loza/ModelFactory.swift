@@ -1,6 +1,7 @@
 import AgentCore
 import Foundation
 import LocalModel
+import RemoteModel
 
 /// Builds the language model a spec names. The seam between the commands and the model modules.
 enum ModelFactory {
@@ -19,7 +20,7 @@ enum ModelFactory {
                 throw CLIError.input("model \(reference): \(error)")
             }
         case .remote(let settings):
-            throw CLIError.input("model \(settings.url): remote models are not wired into this build yet")
+            return RemoteChatModel(settings: settings)
         }
     }
 }

@@ -1,1 +1,0 @@
-// Module RemoteModel: see DESIGN.md section 1.

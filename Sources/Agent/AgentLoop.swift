@@ -107,8 +107,19 @@ public struct AgentLoop: Sendable {
                     rejected += 1
                     if firstRejection.isEmpty { firstRejection = result.error ?? "" }
                 }
+                var calledThisStep: [CallKey] = []
                 for call in turn.toolCalls {
                     try emit(.toolCall(step: step, call: call))
+                    let key = CallKey(name: call.name, arguments: call.arguments)
+                    if spec.rejectRepeatedCalls, run.previousCalls.contains(key) {
+                        calledThisStep.append(key)
+                        var result = ToolResult.failure(callID: call.id, name: call.name, error: Self.repeatedCallError(call.name))
+                        result.metadata["repeated_call"] = "not run: identical to a call of the previous step"
+                        try answer(result, dispatched: false, step: step, into: &messages)
+                        rejected += 1
+                        if firstRejection.isEmpty { firstRejection = result.error ?? "" }
+                        continue
+                    }
                     if let problem = rejection(of: call) {
                         let result = ToolResult.failure(callID: call.id, name: call.name, error: problem)
                         try answer(result, dispatched: false, step: step, into: &messages)
@@ -117,9 +128,11 @@ public struct AgentLoop: Sendable {
                         continue
                     }
                     let tool = tools.first { $0.declaration.name == call.name }!
+                    calledThisStep.append(key)
                     let result = await tool.call(id: call.id, arguments: call.arguments)
-                    try answer(result, dispatched: true, step: step, into: &messages)
+                    try answer(result, dispatched: true, step: step, into: &messages, hint: spec.toolResultHint)
                 }
+                run.previousCalls = calledThisStep
             } catch {
                 return finish(.failed, "transcript: \(error)")
             }
@@ -170,9 +183,32 @@ public struct AgentLoop: Sendable {
         return nil
     }
 
-    func answer(_ result: ToolResult, dispatched: Bool, step: Int, into messages: inout [Message]) throws {
+    /// Record `result` and add it to the conversation. A `hint` (the spec's `tool_result_hint`) is appended
+    /// after a blank line to what the model sees, and the transcript's result says so in its metadata
+    /// (`tool_result_hint`), so the record shows exactly what the model was given.
+    func answer(_ result: ToolResult, dispatched: Bool, step: Int, into messages: inout [Message], hint: String? = nil) throws {
+        var result = result
+        if let hint, !hint.isEmpty { result.metadata["tool_result_hint"] = hint }
         try emit(.toolResult(step: step, result: result, dispatched: dispatched))
-        messages.append(.tool(result))
+        messages.append(Self.message(for: result))
+    }
+
+    /// The tool message the model sees for a recorded result: its text, plus the hint recorded with it.
+    public static func message(for result: ToolResult) -> Message {
+        var message = Message.tool(result)
+        if let hint = result.metadata["tool_result_hint"] { message.content += "\n\n" + hint }
+        return message
+    }
+
+    static func repeatedCallError(_ name: String) -> String {
+        "repeated call: \(name) was already called with these same arguments in the previous step and its result is above; "
+            + "it was not run again. Use that result, or answer the user in plain text"
+    }
+
+    /// A tool call's identity for the repeated-call guard: same tool, same arguments.
+    struct CallKey: Hashable {
+        var name: String
+        var arguments: JSONValue
     }
 
     func emit(_ event: TranscriptEvent) throws {
@@ -188,5 +224,7 @@ public struct AgentLoop: Sendable {
         var steps = 0
         var tokens = 0
         var consecutiveFailures = 0
+        /// The calls of the previous step that ran or were refused as repeats (for `reject_repeated_calls`).
+        var previousCalls: [CallKey] = []
     }
 }

@@ -17,6 +17,12 @@ public struct TaskSpec: Sendable, Hashable {
     public var constrainToolCalls: Bool
     /// Directory of the spec file; relative paths in the spec resolve against it.
     public var baseDirectory: String
+    /// Text appended (after a blank line) to every tool result the model sees; nil = none.
+    /// A lever for weak models that keep calling tools after they have the answer.
+    public var toolResultHint: String? = nil
+    /// Answer a tool call identical (same tool, same arguments) to one of the previous step with an error
+    /// result, without running the tool.
+    public var rejectRepeatedCalls: Bool = false
 
     public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
                 system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],

@@ -6,7 +6,7 @@ import Yams
 public enum SpecParser {
     public static let topLevelKeys = [
         "name", "model", "attention", "sampling", "system", "prompt", "parameters", "tools", "sandbox", "limits",
-        "transcript", "constrain_tool_calls",
+        "transcript", "constrain_tool_calls", "tool_result_hint", "reject_repeated_calls",
     ]
     /// The model used when a spec names none.
     public static let defaultModel = "qwen2.5-coder-0.5b-instruct"
@@ -62,6 +62,8 @@ public enum SpecParser {
         if let node = topFields["limits"] { spec.limits = try limits(node, context) }
         spec.transcript = try topFields.string("transcript").map { context.path($0) }
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
+        spec.toolResultHint = try topFields.string("tool_result_hint")
+        spec.rejectRepeatedCalls = try topFields.bool("reject_repeated_calls") ?? false
 
         let parameters = try Parameters(topFields["parameters"], context: context, overrides: overrides)
         spec.parameters = parameters.values

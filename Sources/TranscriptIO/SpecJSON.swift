@@ -29,6 +29,9 @@ public enum SpecJSON {
             JSONMember("constrain_tool_calls", .bool(spec.constrainToolCalls)),
             JSONMember("base_directory", .string(spec.baseDirectory)),
         ]
+        // Written only when set, so transcripts of specs without them keep their shape.
+        if let hint = spec.toolResultHint { members.append(JSONMember("tool_result_hint", .string(hint))) }
+        if spec.rejectRepeatedCalls { members.append(JSONMember("reject_repeated_calls", .bool(true))) }
         return .object(members)
     }
 
@@ -128,6 +131,8 @@ public enum SpecJSON {
         spec.transcript = try f.optionalString("transcript")
         spec.constrainToolCalls = try f.bool("constrain_tool_calls")
         spec.baseDirectory = try f.string("base_directory")
+        if f.has("tool_result_hint") { spec.toolResultHint = try f.string("tool_result_hint") }
+        if f.has("reject_repeated_calls") { spec.rejectRepeatedCalls = try f.bool("reject_repeated_calls") }
         return spec
     }
 

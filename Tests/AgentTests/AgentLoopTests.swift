@@ -13,12 +13,15 @@ import Testing
                          sampling: SamplingOptions(), tools: tools.map(\.declaration))
     }
 
-    func run(_ script: [ScriptedModel.Step], tools: [any Tool], limits: Limits = Limits())
+    func run(_ script: [ScriptedModel.Step], tools: [any Tool], limits: Limits = Limits(),
+             configure: (inout TaskSpec) -> Void = { _ in })
         async -> (RunOutcome, [TranscriptEvent], ScriptedModel)
     {
         let model = ScriptedModel(script)
         let sink = MemorySink()
-        let outcome = await AgentLoop(model: model, tools: tools, sink: sink).run(spec(limits), header: header(tools))
+        var taskSpec = spec(limits)
+        configure(&taskSpec)
+        let outcome = await AgentLoop(model: model, tools: tools, sink: sink).run(taskSpec, header: header(tools))
         return (outcome, sink.events, model)
     }
 
@@ -169,6 +172,55 @@ import Testing
         _ = await loop.run(spec(system: nil), header: header([]))
         #expect(seen.items == ["header", "message", "start:1", "prompt:1:1/1", "text:hello", "model_turn", "final"])
     }
+
+    @Test func toolResultHintIsAppendedToRanResultsAndRecorded() async {
+        let add = FakeTool.add()
+        let hint = "The tool has answered. Reply in plain text."
+        let (outcome, events, model) = await run([
+            ScriptedModel.call("add", ["a": "x"], id: "c1"),
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c2"),
+            ScriptedModel.answer("5"),
+        ], tools: [add], configure: { $0.toolResultHint = hint })
+        #expect(outcome.status == .final && outcome.answer == "5")
+        let third = model.conversations[2]
+        // The rejected call's error has no hint; the result of the call that ran has it after a blank line.
+        #expect(third[3].content.hasPrefix("error: invalid arguments") && !third[3].content.contains(hint))
+        #expect(third[5].content == "5\n\n" + hint)
+        let recorded = results(events)
+        #expect(recorded.count == 2)
+        #expect(recorded[0].0.metadata["tool_result_hint"] == nil)
+        #expect(recorded[1].0.output == "5" && recorded[1].0.metadata["tool_result_hint"] == hint)
+        #expect(AgentLoop.message(for: recorded[1].0).content == third[5].content)
+    }
+
+    @Test func repeatedCallsAreRefusedWithoutRunningTheTool() async {
+        let add = FakeTool.add()
+        let (outcome, events, model) = await run([
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c1"),
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c2"),
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c3"),
+            ScriptedModel.call("add", ["a": 2, "b": 4], id: "c4"),
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c5"),
+            ScriptedModel.answer("5"),
+        ], tools: [add], configure: { $0.rejectRepeatedCalls = true })
+        #expect(outcome.status == .final && outcome.answer == "5")
+        // c2 and c3 repeat the previous step's call and do not run; c4 differs; c5 differs from c4, so it runs.
+        #expect(add.calls.map(\.arguments) == [["a": 2, "b": 3], ["a": 2, "b": 4], ["a": 2, "b": 3]])
+        let recorded = results(events)
+        #expect(recorded.map(\.1) == [true, false, false, true, true])
+        #expect(recorded[1].0.error?.hasPrefix("repeated call: add was already called") == true)
+        #expect(recorded[1].0.metadata["repeated_call"] != nil && recorded[3].0.metadata["repeated_call"] == nil)
+        #expect(model.conversations[2].last?.content.hasPrefix("error: repeated call") == true)
+    }
+
+    @Test func repeatedCallsCountAsFailedStepsAndRunWhenTheGuardIsOff() async {
+        let script: [ScriptedModel.Step] = (1...4).map { ScriptedModel.call("add", ["a": 1, "b": 1], id: "c\($0)") } + [ScriptedModel.answer("2")]
+        let (guarded, _, _) = await run(script, tools: [FakeTool.add()], configure: { $0.rejectRepeatedCalls = true })
+        #expect(guarded.status == .failed && guarded.reason.contains("3 consecutive steps") && guarded.reason.contains("repeated call"))
+        let add = FakeTool.add()
+        let (plain, _, _) = await run(script, tools: [add])
+        #expect(plain.status == .final && add.calls.count == 4)
+    }
 }
 
 final class Collected: @unchecked Sendable {
@@ -182,4 +234,5 @@ import Foundation
 final class NSLockish: @unchecked Sendable {
     let lock = NSLock()
     func run<T>(_ body: () -> T) -> T { lock.lock(); defer { lock.unlock() }; return body() }
+
 }

@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, parameters, tools, sandbox, limits, transcript, constrain_tool_calls)"),
+        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, tool_result_hint, reject_repeated_calls)"),
         ("name: t\nprompt: hi\nsampling:\n  temprature: 1\n", "task.yaml:4:3: unknown key 'temprature' in sampling (did you mean 'temperature'?)"),
         ("name: t\nprompt: hi\nsampling: {temperature: hot}\n", "task.yaml:3:25: sampling.temperature: expected a number, got string \"hot\""),
         ("name: t\nprompt: hi\nsampling: {top_p: 1.5}\n", "task.yaml:3:19: sampling.top_p: must be between 0 and 1, got 1.5"),
@@ -114,6 +114,8 @@ import Testing
         ("name: t\nprompt: hi\n  bad: indent\n", "task.yaml:3:6: invalid YAML: mapping values are not allowed in this context"),
         ("", "task.yaml:1:1: empty spec; expected a mapping with at least 'name' and 'prompt'"),
         ("- a\n", "task.yaml:1:1: task: expected a mapping, got a list"),
+        ("name: t\nprompt: hi\ntool_result_hint: [a]\n", "task.yaml:3:19: tool_result_hint: expected a string, got a list"),
+        ("name: t\nprompt: hi\nreject_repeated_calls: maybe\n", "task.yaml:3:24: reject_repeated_calls: expected true or false, got string \"maybe\""),
     ])
     func errorsVerbatim(yaml: String, expected: String) {
         #expect(failure(yaml) == expected)
@@ -147,6 +149,13 @@ import Testing
 /// The shipped examples and the documented reference spec parse.
 @Suite struct ShippedSpecTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func weakModelOptions() throws {
+        let plain = try SpecParser.parse(yaml: "name: t\nprompt: hi\n", file: "task.yaml", baseDirectory: "/")
+        #expect(plain.toolResultHint == nil && plain.rejectRepeatedCalls == false)
+        let spec = try SpecParser.parse(yaml: "name: t\nprompt: hi\ntool_result_hint: Now answer.\nreject_repeated_calls: true\n", file: "task.yaml", baseDirectory: "/")
+        #expect(spec.toolResultHint == "Now answer." && spec.rejectRepeatedCalls)
+    }
 
     @Test func examplesParse() throws {
         let dir = Self.repository.appendingPathComponent("Examples")

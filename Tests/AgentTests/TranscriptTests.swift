@@ -50,6 +50,15 @@ let sumScript: [ScriptedModel.Step] = [
         #expect(spec.tools == [.builtin("add"), .exec(path: "/x/echo")])
     }
 
+    @Test func weakModelOptionsSurviveTheHeader() throws {
+        var spec = TaskSpec(name: "t", model: .local("m"), prompt: "p")
+        #expect(SpecJSON.encode(spec)["tool_result_hint"] == nil)
+        #expect(try SpecJSON.decode(SpecJSON.encode(spec)) == spec)
+        spec.toolResultHint = "Answer now."
+        spec.rejectRepeatedCalls = true
+        #expect(try SpecJSON.decode(SpecJSON.encode(spec)) == spec)
+    }
+
     @Test func lineFormat() async throws {
         let (path, _) = try await recordTranscript(sumScript, tools: [FakeTool.add(), FakeTool.echo()])
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)

@@ -108,7 +108,8 @@ struct ResponseAccumulator {
                     var call = calls[index] ?? { callOrder.append(index); return PartialCall() }()
                     if let id = d["id"]?.stringValue, !id.isEmpty { call.id = id }
                     if let f = d["function"] {
-                        if let n = f["name"]?.stringValue { call.name += n }
+                        // OpenAI sends the name once; llama-cpp-python repeats it in every fragment.
+                        if let n = f["name"]?.stringValue, n != call.name { call.name += n }
                         switch f["arguments"] {
                         case .string(let a)?: call.arguments += a
                         case .object(let o)?: call.argumentsObject = .object(o)

@@ -96,6 +96,15 @@ import Testing
         #expect(turn.assistantMessage.toolCalls.count == 2)
     }
 
+    @Test func toolCallNameRepeatedInEveryFragment() async throws {
+        let server = try ScriptedServer()
+        let turn = try await model(server, "repeated_name").respond(to: [.user("x")], tools: tools, sampling: SamplingOptions()) { _ in }
+        #expect(turn.toolCalls == [ToolCall(id: "call__0_calc", name: "calc", arguments: ["expression": "12*34"])])
+        #expect(turn.malformedCalls.isEmpty)
+        #expect(turn.text == "")
+        #expect(turn.stop == .toolCall)
+    }
+
     @Test func acceptsANonStreamingResponse() async throws {
         let server = try ScriptedServer()
         let sink = TextSink()

@@ -140,6 +140,13 @@ class H(http.server.BaseHTTPRequestHandler):
             self.stream_head()
             self.wfile.write(sse(chunk({"content": "partial"})))
             self.wfile.write(b"data: {\"error\": {\"message\": \"engine crashed\"}}\n\n")
+        elif scenario == "repeated_name":
+            # llama-cpp-python's shape: name and id repeated in every fragment, legacy function_call alongside.
+            frags = ["{", "\"expression\": ", "\"12*34\"", "}", ""]
+            self.stream([chunk({"role": None, "content": None, "function_call": {"name": "calc", "arguments": a},
+                                "tool_calls": [{"index": 0, "id": "call__0_calc", "type": "function",
+                                                "function": {"name": "calc", "arguments": a}}]})
+                         for a in frags] + [chunk({}, "tool_calls")])
         elif scenario == "reasoning":
             self.stream([chunk({"reasoning_content": "think"}), chunk({"content": "answer"}), chunk({}, "stop")])
         else:

@@ -1,0 +1,83 @@
+import AgentCore
+import Foundation
+import Testing
+import TranscriptIO
+
+/// End to end through the binary with a real model: `loza run`, then `loza replay --mode verify`
+/// must reproduce every token. Needs the model files (set $LOZA_MODELS; default ~/.cache/loza/models).
+@Suite(.serialized) struct ModelRunTests {
+    static var modelDirectory: String {
+        ProcessInfo.processInfo.environment["LOZA_MODELS"] ?? (NSHomeDirectory() + "/.cache/loza/models")
+    }
+
+    func requireModel(_ file: String) throws {
+        let path = Self.modelDirectory + "/" + file
+        guard FileManager.default.fileExists(atPath: path) else {
+            Issue.record("model file missing: \(path) (run `loza models pull`, or set LOZA_MODELS)")
+            throw CLIError()
+        }
+    }
+
+    struct CLIError: Error {}
+
+    @Test func smolRunThenVerify() throws {
+        try requireModel("smollm2-135m-instruct.gguf")
+        let dir = try CLI.tempDirectory()
+        try """
+            name: smol-e2e
+            model: smollm2-135m-instruct
+            sampling: {temperature: 0.7, top_k: 40, seed: 7, max_tokens: 48}
+            system: You can call tools. Use the calculator for arithmetic.
+            prompt: What is 17 * 23?
+            tools:
+              - exec: \(CLI.repository)/Tools/calculator
+            limits: {steps: 3, tokens: 400, wall: 5m}
+            """.write(toFile: dir + "/smol.yaml", atomically: true, encoding: .utf8)
+        let run = try CLI.run(["run", "smol.yaml", "--json", "--threads", "2", "--transcript", "run.jsonl"], in: dir)
+        let result = try JSONValue.parse(run.out)
+        #expect(run.code == (result["status"] == "final" ? 0 : 1), "\(run.err)")
+        #expect(result["transcript"] == "run.jsonl" && (result["tokens"]?.intValue ?? 0) > 0)
+
+        let transcript = try Transcript.read(path: dir + "/run.jsonl")
+        let header = try #require(transcript.header)
+        #expect(header.model.fileSHA256?.count == 64 && header.threads == 2)
+        #expect(transcript.outcome != nil)
+
+        let verify = try CLI.run(["replay", "run.jsonl", "--mode", "verify"], in: dir)
+        #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+        #expect(verify.out.contains("✓ verified"))
+
+        // A changed seed changes the tokens: verify must name the divergence.
+        let text = try String(contentsOfFile: dir + "/run.jsonl", encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        var changed = lines
+        changed[0] = lines[0].replacingOccurrences(of: "\"seed\":7", with: "\"seed\":8")
+        try (changed.joined(separator: "\n") + "\n").write(toFile: dir + "/changed.jsonl", atomically: true, encoding: .utf8)
+        let diverged = try CLI.run(["replay", "changed.jsonl", "--mode", "verify"], in: dir)
+        #expect(diverged.code == 1)
+        #expect(diverged.out.contains("✗ diverged at event "), "\(diverged.out)\(diverged.err)")
+    }
+}
+
+extension ModelRunTests {
+    /// The default model on a shipped example: the run is recorded, then reproduced token for token.
+    @Test func defaultModelExampleRunThenVerify() throws {
+        try requireModel("qwen2.5-coder-0.5b-instruct.gguf")
+        let dir = try CLI.tempDirectory()
+        let spec = CLI.repository + "/Examples/calculator.yaml"
+        let run = try CLI.run(["run", spec, "--json", "--threads", "2", "--transcript", "calc.jsonl"], in: dir)
+        let result = try JSONValue.parse(run.out)
+        #expect([0, 1].contains(run.code), "\(run.err)")
+        let transcript = try Transcript.read(path: dir + "/calc.jsonl")
+        let stats = TranscriptStats(transcript)
+        #expect(stats.steps >= 1 && stats.toolCalls >= 1, "the model made no tool call: \(result)")
+        // Later turns reuse the cache: only the new suffix is prefilled.
+        let later = transcript.events.compactMap { e -> ModelTurn? in
+            if case .modelTurn(let step, let t) = e.event, step > 1 { return t } else { return nil }
+        }
+        for t in later { #expect(t.reusedTokens > t.promptTokens) }
+
+        let verify = try CLI.run(["replay", "calc.jsonl", "--mode", "verify"], in: dir)
+        #expect(verify.code == 0, "\(verify.out)\(verify.err)")
+    }
+}

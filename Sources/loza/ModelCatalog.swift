@@ -1,3 +1,5 @@
+import Engine
+
 /// The models loza knows by alias, and where they come from (see shared/models.txt).
 struct CatalogModel: Sendable {
     /// One PyPI package of the model and the path, inside its wheel, of the part it holds.
@@ -35,7 +37,7 @@ enum ModelCatalog {
             sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
     ]
 
-    static let defaultAlias = "qwen2.5-coder-0.5b-instruct"
+    static let defaultAlias = ModelStore.defaultAlias
 
     static func find(_ alias: String) -> CatalogModel? { models.first { $0.alias == alias } }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 
 struct ModelsCommand: ParsableCommand {
@@ -63,9 +64,6 @@ struct ModelsCommand: ParsableCommand {
 }
 
 enum ModelDirectory {
-    /// `$LOZA_MODELS`, else `~/.cache/loza/models`.
-    static var path: String {
-        if let env = ProcessInfo.processInfo.environment["LOZA_MODELS"], !env.isEmpty { return env }
-        return (NSHomeDirectory() as NSString).appendingPathComponent(".cache/loza/models")
-    }
+    /// `$LOZA_MODELS`, else `~/.cache/loza/models` (the engine's `ModelStore` decides).
+    static var path: String { ModelStore().directory }
 }

@@ -84,6 +84,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         }
 
         while generated.count < budget {
+            // The loop's wall-time limit cancels the task: stop between tokens.
+            if Task.isCancelled { throw CancellationError() }
             let logits = session.logits
             constraint?.constrain(logits: logits)
             let token = sampler.sample(logits, history: session.tokens[...])

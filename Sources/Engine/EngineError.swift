@@ -14,6 +14,7 @@ public enum EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidToken(id: Int32, vocabSize: Int)
     case emptyInput(String)
     case rewindPastEviction(position: Int)
+    case badPlan(source: String, message: String)
 
     public var description: String {
         switch self {
@@ -43,6 +44,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(what) is empty"
         case let .rewindPastEviction(position):
             return "cannot rewind to \(position): positions before it were evicted from a sparse layer; re-prefill needed"
+        case let .badPlan(source, message):
+            return "attention plan \(source): \(message)"
         }
     }
 }

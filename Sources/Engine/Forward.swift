@@ -43,6 +43,11 @@ final class Forward {
     /// Logits of the last processed position.
     private(set) var logits: FloatBuffer
 
+    /// Scoring hook (LoZA calibration and eval): when set, prefill also computes the logits of every
+    /// row at position >= `rowLogitsFrom` and hands them over, (position, logits).
+    var rowLogits: ((Int, UnsafePointer<Float>) -> Void)?
+    var rowLogitsFrom = Int.max
+
     init(model: Model, pool: ThreadPool, maxBatch: Int) {
         self.model = model
         config = model.config
@@ -241,6 +246,12 @@ final class Forward {
             }
             gemm(L.wDown, input: G, output: P, rows: T)
             addRows(X, P, rows: T)
+        }
+        if let hook = rowLogits {
+            for i in 0..<T where position + i >= rowLogitsFrom {
+                outputHead(hidden: X + i * d)
+                hook(position + i, logits.pointer)
+            }
         }
         if wantLogits { outputHead(hidden: X + (T - 1) * d) }
     }

@@ -47,7 +47,9 @@ final class KVCache {
             let need = layouts[i].slotsNeeded(forLength: newLength)
             let old = layers[i]
             guard need > old.capacity else { continue }
-            let cap = max(need, old.capacity * 2)
+            // Double (amortized growth), but never past what the layout can ever need (a sparse
+            // layer's sink + ring), so its bytes stay constant once the ring is full.
+            let cap = max(need, layouts[i].slotsNeeded(forLength: old.capacity * 2))
             let n = kvHeads * cap * headDim
             let k = UnsafeMutablePointer<UInt16>.allocate(capacity: n)
             let v = UnsafeMutablePointer<UInt16>.allocate(capacity: n)

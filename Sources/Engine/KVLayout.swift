@@ -87,6 +87,7 @@ extension AttentionPlan.Mode {
     func makeLayout() -> any KVLayout {
         switch self {
         case .full: FullKVLayout()
+        case let .sparse(b, s, l): SparseKVLayout(blockSize: b, sinkBlocks: s, localBlocks: l)
         }
     }
 }

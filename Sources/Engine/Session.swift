@@ -47,6 +47,13 @@ public final class Session {
         UnsafeMutableBufferPointer(start: forward.logits.pointer, count: model.config.vocabSize)
     }
 
+    /// Bytes of K/V the timeline occupies: each layer's slots for `count` positions (a sparse layer
+    /// stops growing at its sink + ring), whatever the storage has allocated ahead.
+    public var kvBytesUsed: Int {
+        let perSlot = 2 * 2 * model.config.kvHeadCount * model.config.headDim
+        return cache.layouts.reduce(0) { $0 + $1.slotsNeeded(forLength: count) * perSlot }
+    }
+
     /// Bytes held by the KV cache.
     public var kvBytes: Int { cache.bytes }
 
@@ -107,6 +114,33 @@ public final class Session {
         hasLogits = false
     }
 
+    /// Cut the timeline back to its first `n` tokens; when a sparse layer already evicted keys that
+    /// the continuation needs, start over and prefill those `n` tokens again. Returns true when it had
+    /// to re-prefill (the caller should say so: it costs a full prefill of `n` tokens).
+    @discardableResult
+    public func rewindOrReprefill(to n: Int, progress: ((Int, Int) -> Void)? = nil) throws(EngineError) -> Bool {
+        let n = max(0, n)
+        guard n < tokens.count else { return false }
+        do {
+            try rewind(to: n)
+            return false
+        } catch .rewindPastEviction {
+            let keep = Array(tokens[..<n])
+            reset()
+            reprefillCount += 1
+            lastReprefillTokens = n
+            try append(keep, progress: progress)
+            return true
+        }
+    }
+
+    /// How many times a rewind into evicted positions forced a re-prefill from the start (by `sync`
+    /// or `rewindOrReprefill`), and how many tokens the last one prefilled again.
+    public private(set) var reprefillCount = 0
+    public private(set) var lastReprefillTokens = 0
+    /// True when the last `sync` had to re-prefill from the start because of evicted positions.
+    public private(set) var lastSyncReprefilled = false
+
     /// Length of the longest common prefix of the timeline and `other`.
     public func commonPrefix(with other: [Int32]) -> Int {
         var i = 0
@@ -122,17 +156,28 @@ public final class Session {
     public func sync(to prompt: [Int32], progress: ((Int, Int) -> Void)? = nil) throws(EngineError) -> Int {
         guard !prompt.isEmpty else { throw .emptyInput("prompt") }
         var keep = commonPrefix(with: prompt)
+        lastSyncReprefilled = false
         if keep == prompt.count && keep == tokens.count && hasLogits { return keep }
         if keep == prompt.count { keep -= 1 }
         do {
             try rewind(to: keep)
         } catch {
-            // The layout cannot keep that prefix exactly: start over.
+            // A sparse layer evicted keys the continuation needs: start over (and say so).
             reset()
+            reprefillCount += 1
+            lastReprefillTokens = keep
+            lastSyncReprefilled = keep > 0
             keep = 0
         }
         try append(Array(prompt[keep...]), progress: progress)
         return keep
+    }
+
+    /// Take over `t` as the timeline whose K/V the cache already holds (see `adoptTimeline`).
+    func adoptTokens(_ t: [Int32]) {
+        tokens = t
+        cache.setLength(t.count)
+        hasLogits = false
     }
 
     /// Start over with an empty timeline (the storage is kept).

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 
 /// `loza bench --model M [--threads N] [--prompt-tokens N] [--gen-tokens N] [--repeats N] [--json]`
+/// `loza bench --model M --depths 1024,4096,... [--attention full|loza] [--plan P] [--json]`
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -15,6 +16,18 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Tokens decoded one at a time after the prompt.") var genTokens = 128
     @Option(help: "Timed runs.") var repeats = 3
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var attention: AttentionOptions
+    @Option(help: "Context depths (comma-separated): prefill time, decode ms/token after a prompt of each depth, KV bytes.")
+    var depths: String?
+
+    func parsedDepths() throws -> [Int]? {
+        guard let depths else { return nil }
+        let ds = depths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ds.isEmpty, ds.allSatisfy({ ($0 ?? 0) >= 2 }) else {
+            throw CLIError.input("--depths: comma-separated token counts >= 2, got '\(depths)'")
+        }
+        return ds.map { $0! }
+    }
 
     func validate() throws {
         if promptTokens < 0 || genTokens < 0 { throw ValidationError("token counts must be >= 0") }
@@ -30,7 +43,12 @@ struct BenchCommand: AsyncParsableCommand {
             let m: Model
             do { m = try Model(path: path) } catch { throw CLIError.failed("\(error)") }
             let n = threads ?? ThreadPool.defaultThreadCount
-            let session = Session(model: m, threads: n, maxLength: promptTokens + genTokens + 16)
+            let choice = try attention.resolve(m)
+            Console.err(choice.summary + "\n")
+            if let ds = try parsedDepths() {
+                return try runDepths(m, path: path, threads: n, choice: choice, depths: ds, progress: progress)
+            }
+            let session = Session(model: m, threads: n, plan: choice.plan, maxLength: promptTokens + genTokens + 16)
             let r: BenchmarkResult
             do {
                 r = try Benchmark.run(session: session, promptTokens: promptTokens, genTokens: genTokens,
@@ -63,5 +81,49 @@ struct BenchCommand: AsyncParsableCommand {
             return 0
         }
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// The depth table (DepthBenchmark): one row per depth for the attention chosen.
+    func runDepths(_ m: Model, path: String, threads n: Int, choice: AttentionChoice, depths ds: [Int],
+                   progress: ProgressLine) throws -> Int32 {
+        let deepest = ds.max()!
+        let session = Session(model: m, threads: n, plan: choice.plan, maxLength: deepest + genTokens + 16,
+                              initialCapacity: deepest + genTokens + 16)
+        let rows: [DepthResult]
+        do {
+            rows = try DepthBenchmark.run(session: session, depths: ds, genTokens: genTokens, repeats: repeats,
+                                          onProgress: { progress.show($0) })
+        } catch { throw CLIError.failed("\(error)") }
+        progress.clear()
+        if json {
+            Console.out(JSONValue.object([
+                JSONMember("model", .string(path)),
+                JSONMember("threads", .int(Int64(n))),
+                JSONMember("gen_tokens", .int(Int64(genTokens))),
+                JSONMember("attention", .string(choice.mode)),
+                JSONMember("plan", .string(choice.plan.planString)),
+                JSONMember("plan_source", .string(choice.source)),
+                JSONMember("depths", .array(rows.map { r in
+                    .object([
+                        JSONMember("depth", .int(Int64(r.depth))),
+                        JSONMember("attention", .string(choice.mode)),
+                        JSONMember("prefill_s", .double(EngineCLI.round3(r.prefillSeconds))),
+                        JSONMember("decode_ms_per_token", .double(EngineCLI.round3(r.decodeMsPerToken))),
+                        JSONMember("decode_ms_runs", .array(r.decodeRuns.map { .double(EngineCLI.round3($0)) })),
+                        JSONMember("kv_bytes", .int(Int64(r.kvBytes))),
+                        JSONMember("prefill_cpu_s", .double(EngineCLI.round3(r.prefillCPUSeconds))),
+                        JSONMember("decode_cpu_ms_per_token", .double(EngineCLI.round3(r.decodeCPUMsPerToken))),
+                    ])
+                })),
+            ]).serialized(.compact) + "\n")
+        } else {
+            Console.out("\((path as NSString).lastPathComponent)  threads \(n)  attention \(choice.mode) \(choice.plan.planString)\n")
+            for r in rows {
+                Console.out(String(format: "  depth %6d: prefill %8.2f s  decode %7.2f ms/token (%.1f tok/s)  KV %.1f MiB\n",
+                                   r.depth, r.prefillSeconds, r.decodeMsPerToken, 1000 / r.decodeMsPerToken,
+                                   Double(r.kvBytes) / 1_048_576))
+            }
+        }
+        return 0
     }
 }

@@ -28,6 +28,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Seed of the sampler's random generator.") var seed: UInt64 = 0
     @Option(help: "Threads (default: the number of cores).") var threads: Int?
     @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).") var stopStrings: [String] = []
+    @OptionGroup var attention: AttentionOptions
     @Flag(help: "Wrap the prompt as a user message in the model's chat template.") var chat = false
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false
 
@@ -51,7 +52,9 @@ struct GenerateCommand: AsyncParsableCommand {
             do { m = try Model(path: path) } catch { throw CLIError.input("\(error)") }
             let tokenizer: Tokenizer
             do { tokenizer = try Tokenizer(gguf: m.file) } catch { throw CLIError.input("\(path): \(error)") }
-            let session = Session(model: m, threads: threads ?? ThreadPool.defaultThreadCount)
+            let choice = try attention.resolve(m)
+            Console.err(choice.summary + "\n")
+            let session = Session(model: m, threads: threads ?? ThreadPool.defaultThreadCount, plan: choice.plan)
             let loadSeconds = Date().timeIntervalSince(loadStart)
             progress.clear()
 

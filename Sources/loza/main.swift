@@ -15,6 +15,8 @@ struct Loza: AsyncParsableCommand {
             GenerateCommand.self,
             TokenizeCommand.self,
             BenchCommand.self,
+            CalibrateCommand.self,
+            EvalCommand.self,
         ])
 }
 

@@ -1,0 +1,79 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Decode speed and KV size as the context grows: the timeline is prefilled incrementally to each
+/// depth (in increasing order; `prefillSeconds` of a depth is the total prefill time from 0 to it),
+/// then `genTokens` tokens are decoded `repeats` times (rewinding in between) and the median
+/// milliseconds per token is kept. Token ids come from a fixed generator.
+public struct DepthResult: Sendable {
+    public var depth: Int
+    public var prefillSeconds: Double
+    public var decodeMsPerToken: Double
+    public var decodeRuns: [Double]
+    /// K/V bytes the timeline occupies at depth + genTokens (what each layer's layout needs).
+    public var kvBytes: Int
+    /// Process CPU time (user + system, all threads) for the same work: robust on a shared machine.
+    public var prefillCPUSeconds: Double
+    public var decodeCPUMsPerToken: Double
+}
+
+public enum DepthBenchmark {
+    public static func run(session: Session, depths: [Int], genTokens: Int, repeats: Int,
+                           onProgress: ((String) -> Void)? = nil) throws(EngineError) -> [DepthResult] {
+        let sorted = depths.sorted()
+        guard let deepest = sorted.last else { return [] }
+        var rng = Xoshiro256(seed: 1234)
+        let vocab = UInt64(session.model.config.vocabSize)
+        let prompt = (0..<deepest).map { _ in Int32(truncatingIfNeeded: rng.next() % vocab) }
+        session.reset()
+        var prefill = 0.0, prefillCPU = 0.0
+        var results: [DepthResult] = []
+        for d in sorted {
+            if d > session.count {
+                onProgress?("prefill \(session.count) -> \(d)")
+                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
+                try session.append(Array(prompt[session.count..<d]))
+                prefill += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                prefillCPU += cpuSeconds() - c0
+            }
+            var runs: [Double] = [], cpuRuns: [Double] = []
+            for r in 0..<repeats {
+                onProgress?("depth \(d): decode run \(r + 1)/\(repeats)")
+                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
+                for _ in 0..<genTokens {
+                    let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
+                    try session.decode(next)
+                }
+                runs.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(max(genTokens, 1)))
+                cpuRuns.append((cpuSeconds() - c0) * 1000 / Double(max(genTokens, 1)))
+                let kv = session.kvBytesUsed
+                if r == repeats - 1 {
+                    results.append(DepthResult(depth: d, prefillSeconds: prefill, decodeMsPerToken: BenchmarkMedian.of(runs),
+                                               decodeRuns: runs, kvBytes: kv, prefillCPUSeconds: prefillCPU,
+                                               decodeCPUMsPerToken: BenchmarkMedian.of(cpuRuns)))
+                }
+                // Back to depth d (a short rewind: within every ring), re-running its last token for logits.
+                try session.rewindOrReprefill(to: d - 1)
+                try session.append([prompt[d - 1]])
+            }
+        }
+        return results
+    }
+}
+
+/// User + system CPU time of the process so far.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+enum BenchmarkMedian {
+    static func of(_ xs: [Double]) -> Double {
+        guard !xs.isEmpty else { return 0 }
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// A LoZA layer plan with the calibration figures that chose it: the JSON sidecar of DESIGN.md
+/// section 2, `{"model_sha256", "plan": "FSFS...", "block_size", "sink_blocks", "local_blocks",
+/// "ratio", "calibration": {...}}`.
+public struct LoZAPlanFile: Codable, Sendable, Equatable {
+    /// Per-layer figures of one calibration round.
+    public struct LayerScore: Codable, Sendable, Equatable {
+        public var layer: Int
+        /// Increase of the mean NLL of tokens past position 1024 when this layer is (also) sparse.
+        public var delta_nll: Double
+        /// Same, on the planted passkey answers only.
+        public var delta_nll_passkey: Double?
+        public init(layer: Int, delta_nll: Double, delta_nll_passkey: Double? = nil) {
+            self.layer = layer; self.delta_nll = delta_nll; self.delta_nll_passkey = delta_nll_passkey
+        }
+    }
+
+    public struct Calibration: Codable, Sendable, Equatable {
+        public var method: String
+        public var context: Int
+        public var scored_from: Int
+        public var tokens_scored: Int
+        public var corpus: [String]
+        public var baseline_nll: Double
+        public var final_nll: Double
+        /// First-round scores: each layer alone sparse.
+        public var single_layer: [LayerScore]
+        /// Order in which layers were made sparse, with the score each had when chosen.
+        public var greedy_order: [LayerScore]
+        public var rescore_every: Int
+        public var evaluations: Int
+        public var seconds: Double
+        public var threads: Int
+
+        public init(method: String, context: Int, scored_from: Int, tokens_scored: Int, corpus: [String],
+                    baseline_nll: Double, final_nll: Double, single_layer: [LayerScore], greedy_order: [LayerScore],
+                    rescore_every: Int, evaluations: Int, seconds: Double, threads: Int) {
+            self.method = method; self.context = context; self.scored_from = scored_from
+            self.tokens_scored = tokens_scored; self.corpus = corpus; self.baseline_nll = baseline_nll
+            self.final_nll = final_nll; self.single_layer = single_layer; self.greedy_order = greedy_order
+            self.rescore_every = rescore_every; self.evaluations = evaluations; self.seconds = seconds
+            self.threads = threads
+        }
+    }
+
+    public var model: String?
+    public var model_sha256: String
+    public var plan: String
+    public var block_size: Int
+    public var sink_blocks: Int
+    public var local_blocks: Int
+    public var ratio: Double
+    public var calibration: Calibration?
+
+    public init(model: String?, model_sha256: String, plan: String, block_size: Int = 128, sink_blocks: Int = 1,
+                local_blocks: Int = 7, ratio: Double, calibration: Calibration?) {
+        self.model = model; self.model_sha256 = model_sha256; self.plan = plan; self.block_size = block_size
+        self.sink_blocks = sink_blocks; self.local_blocks = local_blocks; self.ratio = ratio; self.calibration = calibration
+    }
+
+    /// The attention plan (nil when the string has a character other than F/S or bad B/S/L).
+    public var attentionPlan: AttentionPlan? {
+        AttentionPlan(planString: plan, blockSize: block_size, sinkBlocks: sink_blocks, localBlocks: local_blocks)
+    }
+
+    public static func decode(_ data: Data, source: String) throws(EngineError) -> LoZAPlanFile {
+        do {
+            return try JSONDecoder().decode(LoZAPlanFile.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw .badPlan(source: source, message: "missing key '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw .badPlan(source: source, message: "wrong type at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))'")
+        } catch {
+            throw .badPlan(source: source, message: "not a plan file (JSON with model_sha256, plan, block_size, sink_blocks, local_blocks, ratio)")
+        }
+    }
+
+    public static func load(path: String) throws(EngineError) -> LoZAPlanFile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .fileNotFound(path: path) }
+        return try decode(data, source: path)
+    }
+
+    public func encoded() -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return (try? enc.encode(self)) ?? Data()
+    }
+}

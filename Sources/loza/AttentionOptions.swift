@@ -1,0 +1,20 @@
+import ArgumentParser
+import Engine
+
+extension AttentionChoice.Requested: ExpressibleByArgument {}
+
+/// `--attention full|loza` and `--plan FILE|STRING`, shared by the commands that run the model.
+struct AttentionOptions: ParsableArguments {
+    @Option(help: "Attention: full or loza (default: loza when a LoZA plan exists for the model, else full).")
+    var attention: AttentionChoice.Requested?
+
+    @Option(help: "LoZA plan: a plan JSON file, or one character per layer (F full, S sparse; B 128, S 1, L 7).")
+    var plan: String?
+
+    /// The attention to run; bad plans are input errors (exit 2).
+    func resolve(_ model: Model) throws -> AttentionChoice {
+        do { return try AttentionChoice.resolve(model: model, requested: attention, plan: plan) } catch {
+            throw CLIError.input("\(error)")
+        }
+    }
+}

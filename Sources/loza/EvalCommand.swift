@@ -1,0 +1,121 @@
+import AgentCore
+import ArgumentParser
+import Engine
+import Foundation
+import Tokenizer
+
+/// `loza eval passkey|nll --model M --context N [--attention ...] [--plan ...] [--json]`
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Long-context quality: passkey retrieval accuracy, or NLL of the tokens past position 1024.")
+
+    enum Task: String, ExpressibleByArgument, CaseIterable { case passkey, nll }
+
+    @Argument(help: "passkey or nll") var task: Task
+    @Option(help: "A .gguf file or a model alias.") var model: String
+    @Option(help: "Context length in tokens.") var context = 4096
+    @OptionGroup var attention: AttentionOptions
+    @Option(help: "nll: the text to score (default: the built-in corpus).") var textFile: String?
+    @Option(help: "passkey: documents (each holds one key per depth).") var docs = 2
+    @Option(help: "passkey: insertion depths, comma-separated fractions.") var depths = "0.1,0.3,0.5,0.7,0.9"
+    @Option(help: "Seed of the keys and corpus offset.") var seed: UInt64 = 7
+    @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        if context < 256 { throw ValidationError("--context must be at least 256") }
+        if task == .nll && context < 1100 { throw ValidationError("--context must exceed 1100 for nll (scored past 1024)") }
+        if docs < 1 { throw ValidationError("--docs must be >= 1") }
+        if threads < 1 { throw ValidationError("--threads must be >= 1") }
+    }
+
+    func parsedDepths() throws -> [Double] {
+        let ds = depths.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ds.isEmpty, ds.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
+            throw CLIError.input("--depths: comma-separated fractions in 0...1, got '\(depths)'")
+        }
+        return ds.map { $0! }
+    }
+
+    func run() async throws {
+        let code = await runCLI {
+            let path = try EngineCLI.modelPath(model)
+            let ds = task == .passkey ? try parsedDepths() : []
+            var text: String?
+            if let textFile {
+                guard let d = FileManager.default.contents(atPath: textFile), let s = String(data: d, encoding: .utf8) else {
+                    throw CLIError.input("\(textFile): cannot read text file (UTF-8)")
+                }
+                text = s
+            }
+            let m: Model
+            do { m = try Model(path: path) } catch { throw CLIError.failed("\(error)") }
+            let choice = try attention.resolve(m)
+            Console.err(choice.summary + "\n")
+            let tok: Tokenizer
+            do { tok = try Tokenizer(gguf: m.file) } catch { throw CLIError.failed("\(error)") }
+            let texts = LoZATexts(tokenizer: tok)
+            let t0 = Date()
+            var fields: [JSONMember] = [
+                JSONMember("task", .string(task.rawValue)),
+                JSONMember("model", .string((path as NSString).lastPathComponent)),
+                JSONMember("context", .int(Int64(context))),
+                JSONMember("attention", .string(choice.mode)),
+                JSONMember("plan", .string(choice.plan.planString)),
+            ]
+            do {
+                switch task {
+                case .nll:
+                    let tokens = texts.naturalTokens(count: context, corpus: text.map { [$0] } ?? [], offset: Int(seed) * 7919)
+                    let s = Session(model: m, threads: threads, plan: choice.plan, maxLength: context, initialCapacity: context)
+                    let nll = try s.appendScoringNLL(tokens, from: 1024) { done, total in
+                        if !json && Console.stderrIsTTY { Console.err("\r\u{1B}[Kprefill \(done)/\(total)") }
+                    }
+                    if !json && Console.stderrIsTTY { Console.err("\r\u{1B}[K") }
+                    let mean = nll.reduce(0, +) / Double(max(nll.count, 1))
+                    fields += [JSONMember("nll", .double((mean * 10000).rounded() / 10000)),
+                               JSONMember("tokens", .int(Int64(nll.count)))]
+                    if !json { Console.out(String(format: "NLL past 1024: %.4f over %d tokens (ppl %.2f)\n", mean, nll.count, exp(mean))) }
+                case .passkey:
+                    var correct = 0, trials = 0
+                    var byDepth: [Double: (Int, Int)] = [:]
+                    for d in 0..<docs {
+                        let doc = texts.passkeyDocument(context: context, depths: ds, seed: seed &+ UInt64(d) &* 31)
+                        let s = Session(model: m, threads: threads, plan: choice.plan, maxLength: context + 64,
+                                        initialCapacity: context + 64)
+                        for q in doc.questions {
+                            try s.sync(to: doc.tokens + q.prompt)
+                            var out: [Int32] = []
+                            for _ in 0..<8 {
+                                let next = Sampler.argmax(UnsafeBufferPointer(s.logits))
+                                out.append(next)
+                                if out.count < 8 { try s.decode(next) }
+                            }
+                            let answer = tok.decode(out)
+                            let digits = answer.drop { !$0.isNumber }.prefix { $0.isNumber }
+                            let ok = String(digits) == q.key
+                            trials += 1
+                            if ok { correct += 1 }
+                            var e = byDepth[q.depth] ?? (0, 0); e.1 += 1; if ok { e.0 += 1 }; byDepth[q.depth] = e
+                            if !json {
+                                Console.err("doc \(d + 1) depth \(q.depth): key \(q.key), answer \(answer.debugDescription) \(ok ? "ok" : "WRONG")\n")
+                            }
+                        }
+                    }
+                    let acc = Double(correct) / Double(max(trials, 1))
+                    fields += [JSONMember("accuracy", .double((acc * 10000).rounded() / 10000)),
+                               JSONMember("trials", .int(Int64(trials))),
+                               JSONMember("by_depth", .object(byDepth.keys.sorted().map {
+                                   JSONMember(String($0), .double(Double(byDepth[$0]!.0) / Double(byDepth[$0]!.1)))
+                               }))]
+                    if !json { Console.out(String(format: "passkey accuracy %.1f%% (%d/%d) at context %d\n", 100 * acc, correct, trials, context)) }
+                }
+            } catch let e as EngineError { throw CLIError.failed(e.description) }
+            fields.append(JSONMember("seconds", .double((Date().timeIntervalSince(t0) * 10).rounded() / 10)))
+            if json { Console.out(JSONValue.object(fields).serialized(.compact) + "\n") }
+            return 0
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}

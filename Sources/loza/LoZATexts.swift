@@ -1,0 +1,94 @@
+import Engine
+import Tokenizer
+
+/// Long texts for LoZA calibration and evaluation, built deterministically from a seed: the built-in
+/// natural corpus (or given files) and passkey documents (keys planted at chosen depths of filler text).
+struct LoZATexts {
+    let tokenizer: Tokenizer
+
+    static let labels = ["red door", "blue box", "green gate", "silver chest", "golden ring", "black car",
+                         "white boat", "orange tent"]
+
+    /// `count` tokens of natural text: the given corpus files (or the built-in corpus) from `offset`
+    /// characters on, wrapping around.
+    func naturalTokens(count: Int, corpus: [String], offset: Int = 0) -> [Int32] {
+        let text = corpus.isEmpty ? LoZACorpus.text : corpus.joined(separator: "\n\n")
+        let chars = Array(text.unicodeScalars)
+        var out: [Int32] = []
+        var start = offset % max(chars.count, 1)
+        while out.count < count {
+            let end = min(chars.count, start + 4 * (count - out.count) + 64)
+            var s = String.UnicodeScalarView(); s.append(contentsOf: chars[start..<end])
+            out += tokenizer.encode(String(s), addSpecial: false, parseSpecial: false)
+            start = end == chars.count ? 0 : end
+        }
+        return Array(out.prefix(count))
+    }
+
+    func encode(_ s: String) -> [Int32] { tokenizer.encode(s, addSpecial: false, parseSpecial: false) }
+
+    /// A 5-digit key from the generator.
+    static func key(_ rng: inout Xoshiro256) -> String { String(10_000 + Int(rng.next() % 90_000)) }
+
+    /// Calibration sequence of `context` tokens: natural text with key sentences planted in the first
+    /// `plantBefore` tokens and recalled (key sentence repeated) at positions after `recallAfter`; the
+    /// digits of the recalls are the answer tokens.
+    func calibrationSequence(context: Int, corpus: [String], seed: UInt64, plantBefore: Int, recallAfter: Int) -> LoZACalibrator.Sequence {
+        var rng = Xoshiro256(seed: seed)
+        var tokens = naturalTokens(count: context, corpus: corpus, offset: Int(rng.next() % 100_000))
+        var answers = Set<Int>()
+        let n = 6
+        var planted: [(String, String)] = []
+        for i in 0..<n {
+            let label = Self.labels[(Int(seed) + i) % Self.labels.count], k = Self.key(&rng)
+            planted.append((label, k))
+            let sentence = encode(" The pass key for the \(label) is \(k). Remember it. ")
+            let at = 64 + (plantBefore - 128) * i / n
+            tokens.replaceSubrange(at..<at + sentence.count, with: sentence)
+        }
+        let span = context - recallAfter - 64
+        for i in 0..<n {
+            let (label, k) = planted[(i * 5 + 3) % n]
+            let head = encode(" Recall: the pass key for the \(label) is")
+            let digits = encode(" \(k).")
+            let at = recallAfter + span * i / n
+            tokens.replaceSubrange(at..<at + head.count + digits.count, with: head + digits)
+            for j in 0..<digits.count - 1 { answers.insert(at + head.count + j) }
+        }
+        return LoZACalibrator.Sequence(tokens: Array(tokens.prefix(context)), answerTokens: answers)
+    }
+
+    struct PasskeyDocument {
+        var tokens: [Int32]
+        var questions: [(label: String, key: String, depth: Double, prompt: [Int32])]
+    }
+
+    static let filler = " The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
+
+    /// A passkey document of about `context` tokens (the classic filler), with one key per depth.
+    func passkeyDocument(context: Int, depths: [Double], seed: UInt64) -> PasskeyDocument {
+        var rng = Xoshiro256(seed: seed)
+        let intro = encode("There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there.")
+        let fill = encode(Self.filler)
+        var keys: [(String, String, Double, [Int32])] = []
+        for (i, d) in depths.enumerated() {
+            let label = Self.labels[(i + Int(seed)) % Self.labels.count]
+            let k = Self.key(&rng)
+            keys.append((label, k, d, encode(" The pass key for the \(label) is \(k). Remember it. \(k) is the pass key for the \(label).")))
+        }
+        let questionRoom = 40
+        let body = context - intro.count - questionRoom - keys.reduce(0) { $0 + $1.3.count }
+        var tokens = intro
+        var placed = 0
+        for (_, _, d, sentence) in keys.sorted(by: { $0.2 < $1.2 }) {
+            let until = Int(Double(body) * d)
+            while placed + fill.count <= until { tokens += fill; placed += fill.count }
+            tokens += sentence
+        }
+        while placed + fill.count <= body { tokens += fill; placed += fill.count }
+        let qs = keys.map { (label, k, d, _) in
+            (label: label, key: k, depth: d, prompt: encode("\nWhat is the pass key for the \(label)? The pass key for the \(label) is"))
+        }
+        return PasskeyDocument(tokens: tokens, questions: qs)
+    }
+}

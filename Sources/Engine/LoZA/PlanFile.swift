@@ -23,7 +23,8 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
         public var tokens_scored: Int
         public var corpus: [String]
         public var baseline_nll: Double
-        public var final_nll: Double
+        /// NLL of the chosen plan (nil when the run ended before re-evaluating it).
+        public var final_nll: Double?
         /// First-round scores: each layer alone sparse.
         public var single_layer: [LayerScore]
         /// Order in which layers were made sparse, with the score each had when chosen.
@@ -34,7 +35,7 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
         public var threads: Int
 
         public init(method: String, context: Int, scored_from: Int, tokens_scored: Int, corpus: [String],
-                    baseline_nll: Double, final_nll: Double, single_layer: [LayerScore], greedy_order: [LayerScore],
+                    baseline_nll: Double, final_nll: Double?, single_layer: [LayerScore], greedy_order: [LayerScore],
                     rescore_every: Int, evaluations: Int, seconds: Double, threads: Int) {
             self.method = method; self.context = context; self.scored_from = scored_from
             self.tokens_scored = tokens_scored; self.corpus = corpus; self.baseline_nll = baseline_nll

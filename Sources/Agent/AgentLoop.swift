@@ -107,15 +107,16 @@ public struct AgentLoop: Sendable {
                     rejected += 1
                     if firstRejection.isEmpty { firstRejection = result.error ?? "" }
                 }
-                var calledThisStep: [CallKey] = []
+                var calledThisStep: [CallKey: String] = [:]
                 for call in turn.toolCalls {
                     try emit(.toolCall(step: step, call: call))
                     let key = CallKey(name: call.name, arguments: call.arguments)
-                    if spec.rejectRepeatedCalls, run.previousCalls.contains(key) {
-                        calledThisStep.append(key)
-                        var result = ToolResult.failure(callID: call.id, name: call.name, error: Self.repeatedCallError(call.name))
+                    if spec.rejectRepeatedCalls, let earlier = run.previousCalls[key] {
+                        calledThisStep[key] = earlier
+                        var result = ToolResult.failure(callID: call.id, name: call.name, error: Self.repeatedCallError(call.name),
+                                                        output: earlier)
                         result.metadata["repeated_call"] = "not run: identical to a call of the previous step"
-                        try answer(result, dispatched: false, step: step, into: &messages)
+                        try answer(result, dispatched: false, step: step, into: &messages, hint: spec.toolResultHint)
                         rejected += 1
                         if firstRejection.isEmpty { firstRejection = result.error ?? "" }
                         continue
@@ -128,11 +129,11 @@ public struct AgentLoop: Sendable {
                         continue
                     }
                     let tool = tools.first { $0.declaration.name == call.name }!
-                    calledThisStep.append(key)
                     let result = await tool.call(id: call.id, arguments: call.arguments)
+                    calledThisStep[key] = result.modelText
                     try answer(result, dispatched: true, step: step, into: &messages, hint: spec.toolResultHint)
                 }
-                run.previousCalls = calledThisStep
+                run.previousCalls.merge(calledThisStep) { _, new in new }
             } catch {
                 return finish(.failed, "transcript: \(error)")
             }
@@ -201,8 +202,8 @@ public struct AgentLoop: Sendable {
     }
 
     static func repeatedCallError(_ name: String) -> String {
-        "repeated call: \(name) was already called with these same arguments in the previous step and its result is above; "
-            + "it was not run again. Use that result, or answer the user in plain text"
+        "repeated call: \(name) was already called with these same arguments in an earlier step, so it was not run again. "
+            + "Its result was the text below. The tool has answered: reply to the user in plain text, without calling a tool"
     }
 
     /// A tool call's identity for the repeated-call guard: same tool, same arguments.
@@ -224,7 +225,7 @@ public struct AgentLoop: Sendable {
         var steps = 0
         var tokens = 0
         var consecutiveFailures = 0
-        /// The calls of the previous step that ran or were refused as repeats (for `reject_repeated_calls`).
-        var previousCalls: [CallKey] = []
+        /// The calls of earlier steps that ran or were refused as repeats, with the result text the model saw.
+        var previousCalls: [CallKey: String] = [:]
     }
 }

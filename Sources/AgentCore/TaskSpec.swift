@@ -20,8 +20,8 @@ public struct TaskSpec: Sendable, Hashable {
     /// Text appended (after a blank line) to every tool result the model sees; nil = none.
     /// A lever for weak models that keep calling tools after they have the answer.
     public var toolResultHint: String? = nil
-    /// Answer a tool call identical (same tool, same arguments) to one of the previous step with an error
-    /// result, without running the tool.
+    /// Answer a tool call identical (same tool, same arguments) to one made in an earlier step of the run with
+    /// an error result that repeats the earlier result, without running the tool.
     public var rejectRepeatedCalls: Bool = false
 
     public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),

@@ -204,12 +204,15 @@ import Testing
             ScriptedModel.answer("5"),
         ], tools: [add], configure: { $0.rejectRepeatedCalls = true })
         #expect(outcome.status == .final && outcome.answer == "5")
-        // c2 and c3 repeat the previous step's call and do not run; c4 differs; c5 differs from c4, so it runs.
-        #expect(add.calls.map(\.arguments) == [["a": 2, "b": 3], ["a": 2, "b": 4], ["a": 2, "b": 3]])
+        // c2 and c3 repeat c1 and do not run; c4 differs and runs; c5 repeats c1 again (steps earlier): not run.
+        #expect(add.calls.map(\.arguments) == [["a": 2, "b": 3], ["a": 2, "b": 4]])
         let recorded = results(events)
-        #expect(recorded.map(\.1) == [true, false, false, true, true])
+        #expect(recorded.map(\.1) == [true, false, false, true, false])
         #expect(recorded[1].0.error?.hasPrefix("repeated call: add was already called") == true)
+        #expect(recorded[4].0.output == "5")
         #expect(recorded[1].0.metadata["repeated_call"] != nil && recorded[3].0.metadata["repeated_call"] == nil)
+        // The refusal carries the earlier result, also when the previous step was itself a refusal.
+        #expect(recorded[1].0.output == "5" && recorded[2].0.output == "5")
         #expect(model.conversations[2].last?.content.hasPrefix("error: repeated call") == true)
     }
 

@@ -20,7 +20,7 @@ for spec in "${specs[@]}"; do
     rm -f "$out"
     echo "== $spec -> $out"
     if ! "$loza" run "$spec" --threads "$threads" --transcript "$out" --json; then
-        echo "!! $spec: the run did not end with a final answer" >&2; failed=1; continue
+        echo "!! $spec: the run did not end with a final answer" >&2; failed=1
     fi
     if ! "$loza" replay "$out" --mode verify >/dev/null; then
         echo "!! $out: replay --mode verify failed" >&2; failed=1

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// Every transcript in Transcripts/ (recorded from Examples/ with scripts/record-transcripts.sh) replays
+/// token for token with the real default model: `loza replay FILE --mode verify` exits 0.
+/// (Not every example ends with a final answer yet: the 0.5B default model loops on the multi-step ones.)
+/// Needs the release build (the model runs) and the default model; fails naming the file when it is missing.
+@Suite(.serialized) struct ExampleTranscriptTests {
+    static var transcripts: [String] {
+        let dir = CLI.repository + "/Transcripts"
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return files.filter { $0.hasSuffix(".jsonl") }.sorted()
+    }
+
+    @Test func everyExampleHasATranscript() throws {
+        let examples = try FileManager.default.contentsOfDirectory(atPath: CLI.repository + "/Examples")
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+        #expect(examples.count >= 3)
+        #expect(Self.transcripts.map { String($0.dropLast(6)) } == examples,
+                "re-record with scripts/record-transcripts.sh")
+    }
+
+    @Test(arguments: transcripts)
+    func replayVerifies(_ file: String) throws {
+        #if DEBUG
+        // The model is far too slow unoptimized; CI runs this suite in release.
+        return
+        #else
+        let models = ProcessInfo.processInfo.environment["LOZA_MODELS"]
+            ?? NSHomeDirectory() + "/.cache/loza/models"
+        let model = models + "/qwen2.5-coder-0.5b-instruct.gguf"
+        try #require(FileManager.default.fileExists(atPath: model), "missing model file \(model) (set LOZA_MODELS)")
+        let path = CLI.repository + "/Transcripts/" + file
+        let run = try CLI.run(["replay", path, "--mode", "verify", "--threads", "2"], in: NSTemporaryDirectory())
+        #expect(run.code == 0, "\(file): \(run.out)\(run.err)")
+        // The recorded run is complete (it has its closing event).
+        let last = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.contains("\"type\":\"final\""), "\(file): \(last)")
+        #endif
+    }
+}

@@ -22,9 +22,6 @@ import Testing
         let tokens = try #require(f.stringArray("tokenizer.ggml.tokens"))
         let merges = try #require(f.stringArray("tokenizer.ggml.merges"))
         let elapsed = Date().timeIntervalSince(start)
-        #if !DEBUG
-        #expect(elapsed < 1.0, "open + token/merge arrays took \(elapsed) s")
-        #endif
         print("qwen: open + tokens + merges in \(String(format: "%.3f", elapsed)) s")
         #expect(f.version == 3)
         #expect(f.architecture == "qwen2")

@@ -112,7 +112,8 @@ for line in sys.stdin:
         case "hang": #expect(r.error?.hasSuffix("did not answer tools/call within 2s") == true, "\(r)")
         default: #expect(r.error == "acted" && r.output == "acted", "\(r)")
         }
-        #expect(Date().timeIntervalSince(t0) < 8)
+        // Well under the hang itself (loose: CI runs suites in parallel on 2 cores).
+        #expect(Date().timeIntervalSince(t0) < 30)
         // A second call gets a clear answer too (the crashed server stays down).
         let again = await tool.call([:])
         if mode == "crash" { #expect(again.error?.contains("exited with status 3") == true, "\(again)") }

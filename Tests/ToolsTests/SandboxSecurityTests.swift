@@ -137,7 +137,8 @@ import Testing
         let r = await ShellTool(policy: sb.policy).call(["command": "while :; do :; done"])
         #expect(!r.ok)
         #expect(r.error == "timed out after 2s; every process of the call was killed")
-        #expect(Date().timeIntervalSince(t0) < 8)
+        // The loop never ends by itself; the bound is loose because CI runs suites in parallel on 2 cores.
+        #expect(Date().timeIntervalSince(t0) < 30)
 
         let cpu = try TestSandbox { $0.timeoutSeconds = 20; $0.cpuSeconds = 1 }
         defer { cpu.cleanup() }
@@ -156,7 +157,8 @@ import Testing
             "sh -c 'sleep 1000; : \(mark)' & nohup setsid sh -c 'sleep 1000; : \(mark)' >/dev/null 2>&1 & echo started")])
         #expect(r.ok)
         #expect(r.output == "started\n")
-        #expect(Date().timeIntervalSince(t0) < 5)
+        // The children sleep 1000 s; returning long before shows the call did not wait for them.
+        #expect(Date().timeIntervalSince(t0) < 60)
         let left = processes(containing: mark)
         #expect(left.isEmpty, "\(left.map { describeProcess($0) })")
     }

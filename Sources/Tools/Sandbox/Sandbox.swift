@@ -48,7 +48,21 @@ struct Sandbox: Sendable {
     /// Inside the sandbox: fd 4 is the tool's stderr (bwrap's own diagnostics stay on fd 2, apart).
     static let innerScript = "exec 2>&4 4>&- 3>&-; exec \"$@\""
 
+    /// Runs the command in the sandbox. A setup failure that the kernel calls temporary (EAGAIN when bwrap
+    /// forks the sandbox's init, seen when many processes start at once on the machine) is retried twice
+    /// after a short pause: nothing of the tool ran, so trying again is safe.
     func run(_ command: SandboxCommand) async -> SandboxRun {
+        var attempt = 0
+        while true {
+            let run = await runOnce(command)
+            attempt += 1
+            guard attempt < 3, let failure = run.failure, failure.hasSuffix("(nothing was run unsandboxed)"),
+                  failure.contains("Resource temporarily unavailable") else { return run }
+            try? await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)
+        }
+    }
+
+    private func runOnce(_ command: SandboxCommand) async -> SandboxRun {
         let s = policy.settings
         let sandboxed = !s.disabled
         if sandboxed {

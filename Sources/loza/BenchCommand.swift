@@ -54,9 +54,13 @@ struct BenchCommand: AsyncParsableCommand {
                 r = try Benchmark.run(session: session, promptTokens: promptTokens, genTokens: genTokens,
                                       repeats: repeats, onRun: { i in progress.show("run \(i + 1)/\(repeats)") })
             } catch { throw CLIError.failed("\(error)") }
+            progress.show("measuring memory read bandwidth")
+            let bandwidth = MemoryBandwidth.measure(pool: session.pool)
             progress.clear()
             let pp = BenchmarkResult.median(r.prefillTokensPerSecond)
             let tg = BenchmarkResult.median(r.decodeTokensPerSecond)
+            let bytesPerToken = session.meanDecodeBytesRead(from: max(promptTokens, 1), count: genTokens)
+            let fraction = tg * bytesPerToken / bandwidth
             if json {
                 Console.out(JSONValue.object([
                     JSONMember("model", .string(path)),
@@ -65,6 +69,9 @@ struct BenchCommand: AsyncParsableCommand {
                     JSONMember("gen_tokens", .int(Int64(genTokens))),
                     JSONMember("prefill_tokens_per_s", .double(EngineCLI.round3(pp))),
                     JSONMember("decode_tokens_per_s", .double(EngineCLI.round3(tg))),
+                    JSONMember("decode_bytes_per_token", .int(Int64(bytesPerToken.rounded()))),
+                    JSONMember("memory_bandwidth_bytes_per_s", .int(Int64(bandwidth.rounded()))),
+                    JSONMember("decode_bandwidth_fraction", .double(EngineCLI.round3(fraction))),
                     JSONMember("prefill_runs", .array(r.prefillTokensPerSecond.map { .double(EngineCLI.round3($0)) })),
                     JSONMember("decode_runs", .array(r.decodeTokensPerSecond.map { .double(EngineCLI.round3($0)) })),
                     JSONMember("prefill_cpu_s", .array(r.prefillCPUSeconds.map { .double(EngineCLI.round3($0)) })),
@@ -77,6 +84,8 @@ struct BenchCommand: AsyncParsableCommand {
                                    r.prefillTokensPerSecond.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
                 Console.out(String(format: "  decode %d tokens: %.1f tok/s (runs: %@)\n", genTokens, tg,
                                    r.decodeTokensPerSecond.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
+                Console.out(String(format: "  decode reads %.1f MB/token; memory read bandwidth %.1f GB/s (%d threads): %.0f%% of it used\n",
+                                   bytesPerToken / 1e6, bandwidth / 1e9, n, fraction * 100))
             }
             return 0
         }
@@ -94,16 +103,20 @@ struct BenchCommand: AsyncParsableCommand {
             rows = try DepthBenchmark.run(session: session, depths: ds, genTokens: genTokens, repeats: repeats,
                                           onProgress: { progress.show($0) })
         } catch { throw CLIError.failed("\(error)") }
+        progress.show("measuring memory read bandwidth")
+        let bandwidth = MemoryBandwidth.measure(pool: session.pool)
         progress.clear()
+        let bytes = rows.map { session.meanDecodeBytesRead(from: $0.depth, count: genTokens) }
         if json {
             Console.out(JSONValue.object([
                 JSONMember("model", .string(path)),
                 JSONMember("threads", .int(Int64(n))),
                 JSONMember("gen_tokens", .int(Int64(genTokens))),
+                JSONMember("memory_bandwidth_bytes_per_s", .int(Int64(bandwidth.rounded()))),
                 JSONMember("attention", .string(choice.mode)),
                 JSONMember("plan", .string(choice.plan.planString)),
                 JSONMember("plan_source", .string(choice.source)),
-                JSONMember("depths", .array(rows.map { r in
+                JSONMember("depths", .array(zip(rows, bytes).map { r, b in
                     .object([
                         JSONMember("depth", .int(Int64(r.depth))),
                         JSONMember("attention", .string(choice.mode)),
@@ -111,6 +124,8 @@ struct BenchCommand: AsyncParsableCommand {
                         JSONMember("decode_ms_per_token", .double(EngineCLI.round3(r.decodeMsPerToken))),
                         JSONMember("decode_ms_runs", .array(r.decodeRuns.map { .double(EngineCLI.round3($0)) })),
                         JSONMember("kv_bytes", .int(Int64(r.kvBytes))),
+                        JSONMember("decode_bytes_per_token", .int(Int64(b.rounded()))),
+                        JSONMember("decode_bandwidth_fraction", .double(EngineCLI.round3(b / (r.decodeMsPerToken / 1000) / bandwidth))),
                         JSONMember("prefill_cpu_s", .double(EngineCLI.round3(r.prefillCPUSeconds))),
                         JSONMember("decode_cpu_ms_per_token", .double(EngineCLI.round3(r.decodeCPUMsPerToken))),
                     ])
@@ -118,11 +133,12 @@ struct BenchCommand: AsyncParsableCommand {
             ]).serialized(.compact) + "\n")
         } else {
             Console.out("\((path as NSString).lastPathComponent)  threads \(n)  attention \(choice.mode) \(choice.plan.planString)\n")
-            for r in rows {
-                Console.out(String(format: "  depth %6d: prefill %8.2f s  decode %7.2f ms/token (%.1f tok/s)  KV %.1f MiB\n",
+            for (r, b) in zip(rows, bytes) {
+                Console.out(String(format: "  depth %6d: prefill %8.2f s  decode %7.2f ms/token (%.1f tok/s)  KV %.1f MiB  reads %.0f MB/token (%.0f%% of bandwidth)\n",
                                    r.depth, r.prefillSeconds, r.decodeMsPerToken, 1000 / r.decodeMsPerToken,
-                                   Double(r.kvBytes) / 1_048_576))
+                                   Double(r.kvBytes) / 1_048_576, b / 1e6, b / (r.decodeMsPerToken / 1000) / bandwidth * 100))
             }
+            Console.out(String(format: "  memory read bandwidth %.1f GB/s (%d threads)\n", bandwidth / 1e9, n))
         }
         return 0
     }

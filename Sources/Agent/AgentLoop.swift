@@ -77,7 +77,7 @@ public struct AgentLoop: Sendable {
                 try? emit(.error(step: step, message: "model: \(error)"))
                 return finish(.failed, "model error: \(error)")
             }
-            run.tokens += turn.tokens.count
+            run.tokens += turn.generatedTokenCount
             messages.append(turn.assistantMessage)
             do { try emit(.modelTurn(step: step, turn: turn)) } catch { return finish(.failed, "transcript: \(error)") }
             let hasCalls = !(turn.toolCalls.isEmpty && turn.malformedCalls.isEmpty)

@@ -39,6 +39,9 @@ public struct ModelTurn: Sendable, Hashable {
     public var text: String
     /// Token ids generated (empty for remote models that do not expose them).
     public var tokens: [Int32]
+    /// Tokens generated as a model counted them without giving ids (a remote server's
+    /// `usage.completion_tokens`, or its count of streamed deltas when it reports no usage).
+    public var reportedTokenCount: Int?
     public var toolCalls: [ToolCall]
     public var malformedCalls: [MalformedToolCall]
     /// The text outside tool-call markup (the content of the assistant message that carries `toolCalls`,
@@ -54,8 +57,9 @@ public struct ModelTurn: Sendable, Hashable {
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
                 content: String? = nil, stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0,
-                prefillSeconds: Double = 0, decodeSeconds: Double = 0) {
+                prefillSeconds: Double = 0, decodeSeconds: Double = 0, reportedTokenCount: Int? = nil) {
         self.text = text
+        self.reportedTokenCount = reportedTokenCount
         self.content = content
         self.tokens = tokens
         self.toolCalls = toolCalls
@@ -66,6 +70,9 @@ public struct ModelTurn: Sendable, Hashable {
         self.prefillSeconds = prefillSeconds
         self.decodeSeconds = decodeSeconds
     }
+
+    /// Tokens this turn generated, for budgets: the ids when there are any, else the reported count.
+    public var generatedTokenCount: Int { tokens.isEmpty ? (reportedTokenCount ?? 0) : tokens.count }
 
     /// The assistant message for the conversation: `content` with the parsed calls; the whole `text` when
     /// no call parsed (a final answer, or only malformed calls, which the model should see as it wrote them).

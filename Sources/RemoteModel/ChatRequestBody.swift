@@ -20,6 +20,10 @@ enum ChatRequestBody {
             members.append(JSONMember("stop", .array(sampling.stop.map { .string($0) })))
         }
         members.append(JSONMember("stream", .bool(stream)))
+        if stream {
+            // Ask for a final usage event (OpenAI, vLLM, SGLang, llama.cpp's server): token budgets need it.
+            members.append(JSONMember("stream_options", .object([JSONMember("include_usage", .bool(true))])))
+        }
         return .object(members)
     }
 

@@ -11,6 +11,9 @@ struct ResponseAccumulator {
     private(set) var done = false
     private(set) var promptTokens = 0
     private(set) var completionTokens = 0
+    /// Stream events that carried output: about one token each on vLLM, SGLang and llama.cpp's server,
+    /// the count used when the server reports no usage.
+    private(set) var outputEvents = 0
     /// Something (text or a tool-call fragment) has been received: the request must not be retried any more.
     private(set) var receivedOutput = false
 
@@ -90,6 +93,7 @@ struct ResponseAccumulator {
         readUsage(value)
         guard let choice = value["choices"]?.arrayValue?.first else { return }
         if let delta = choice["delta"] {
+            if Self.carriesOutput(delta) { outputEvents += 1 }
             if let r = delta["reasoning_content"]?.stringValue ?? delta["reasoning"]?.stringValue, !r.isEmpty {
                 if reasoning.isEmpty && content.isEmpty { emit("<think>\n") }
                 reasoning += r
@@ -122,6 +126,12 @@ struct ResponseAccumulator {
             }
         }
         if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
+    }
+
+    private static func carriesOutput(_ delta: JSONValue) -> Bool {
+        if let c = delta["content"]?.stringValue, !c.isEmpty { return true }
+        if let r = delta["reasoning_content"]?.stringValue ?? delta["reasoning"]?.stringValue, !r.isEmpty { return true }
+        return !(delta["tool_calls"]?.arrayValue?.isEmpty ?? true)
     }
 
     /// A non-streaming `chat.completion` object.
@@ -210,8 +220,9 @@ struct ResponseAccumulator {
         default: stop = (good.isEmpty && bad.isEmpty) ? .eos : .toolCall
         }
         let text = reasoning.isEmpty ? content : "<think>\n" + reasoning + "\n</think>\n" + content
+        let counted = completionTokens > 0 ? completionTokens : (outputEvents > 0 ? outputEvents : nil)
         return ModelTurn(text: text, toolCalls: good, malformedCalls: bad, content: content, stop: stop,
-                         promptTokens: promptTokens)
+                         promptTokens: promptTokens, reportedTokenCount: counted)
     }
 
     static func errorText(_ err: JSONValue) -> String {

@@ -132,6 +132,18 @@ import Testing
         #expect(outcome.reason == "token limit reached (70 tokens) in the middle of a reply")
     }
 
+    /// A remote model gives no token ids, only a count: the budget still holds.
+    @Test func tokenBudgetCountsReportedTokensOfRemoteTurns() async {
+        let call = ModelTurn(text: "", toolCalls: [ToolCall(id: "c1", name: "echo", arguments: ["text": "a"])],
+                             stop: .toolCall, reportedTokenCount: 60)
+        let (outcome, _, model) = await run([
+            .turn(call), ScriptedModel.answer("never reached"),
+        ], tools: [FakeTool.echo()], limits: Limits(tokens: 50))
+        #expect(outcome.status == .budget && outcome.tokens == 60)
+        #expect(outcome.reason == "token limit reached (50 tokens)")
+        #expect(model.samplingShown.count == 1)
+    }
+
     @Test func wallTimeBudget() async {
         let (outcome, _, _) = await run([
             .slow(seconds: 60, ModelTurn(text: "x", toolCalls: [ToolCall(id: "c1", name: "echo", arguments: ["text": "a"])], stop: .toolCall)),

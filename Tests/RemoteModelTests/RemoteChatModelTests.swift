@@ -44,6 +44,7 @@ import Testing
         let body = try JSONValue.parse(try #require(log[0]["body"]?.stringValue))
         #expect(body["model"] == "scripted")
         #expect(body["stream"] == true)
+        #expect(body["stream_options"] == ["include_usage": true])
         #expect(body["temperature"]?.doubleValue == 0.5)
         #expect(body["top_p"]?.doubleValue == 0.9)
         #expect(body["max_tokens"] == 33)
@@ -61,6 +62,20 @@ import Testing
         // An answer to a call the server never saw (a malformed one) goes as a user message.
         #expect(wire[4]["role"] == "user")
         #expect(wire[4]["content"]?.stringValue?.contains("bad_1") == true)
+    }
+
+    /// Token budgets of remote runs: the server's completion_tokens when it reports usage, else one token
+    /// per streamed output event.
+    @Test func generatedTokensAreCountedFromUsageOrEvents() async throws {
+        let server = try ScriptedServer()
+        let withUsage = try await model(server, "usage").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+        #expect(withUsage.text == "Hello wörld")
+        #expect(withUsage.tokens.isEmpty && withUsage.reportedTokenCount == 9 && withUsage.generatedTokenCount == 9)
+        #expect(withUsage.promptTokens == 20)
+        let without = try await model(server, "text").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+        #expect(without.generatedTokenCount == 3)
+        let complete = try await model(server, "complete").respond(to: [.user("x")], tools: tools, sampling: SamplingOptions()) { _ in }
+        #expect(complete.generatedTokenCount == 5)
     }
 
     @Test func eventsSplitAcrossWritesWithCRLFAndComments() async throws {

@@ -100,6 +100,10 @@ class H(http.server.BaseHTTPRequestHandler):
     def answer(self, scenario, attempt):
         if scenario == "text":
             self.stream(TEXT)
+        elif scenario == "usage":
+            # include_usage: a last chunk with no choices carries the counts (OpenAI, vLLM, SGLang).
+            self.stream(TEXT + [{"id": "chatcmpl-test", "object": "chat.completion.chunk", "model": "scripted", "choices": [],
+                                 "usage": {"prompt_tokens": 20, "completion_tokens": 9, "total_tokens": 29}}])
         elif scenario == "split":
             # One event split across writes mid-line, CRLF line ends, a comment and an event field.
             self.stream_head()

@@ -1,5 +1,6 @@
 import AgentCore
 import ArgumentParser
+import ChatTemplate
 import Engine
 import Foundation
 import Tokenizer
@@ -58,7 +59,13 @@ struct GenerateCommand: AsyncParsableCommand {
             let loadSeconds = Date().timeIntervalSince(loadStart)
             progress.clear()
 
-            let rendered = chat ? ChatML.render(user: text, architecture: m.config.architecture) : text
+            var rendered = text
+            if chat {
+                // The model's own template (checked against jinja2 in the ChatTemplate tests).
+                let template = ChatTemplate(template: m.file.string("tokenizer.chat_template"))
+                if let warning = template.warning { Console.err("warning: \(warning)\n") }
+                rendered = template.render(messages: [.user(text)], tools: [], addGenerationPrompt: true)
+            }
             let ids = tokenizer.encode(rendered, addSpecial: true, parseSpecial: true)
             guard !ids.isEmpty else { throw CLIError.input("the prompt is empty") }
             guard ids.count < session.maxLength else {

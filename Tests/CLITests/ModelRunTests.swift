@@ -20,6 +20,20 @@ import TranscriptIO
 
     struct CLIError: Error {}
 
+    /// `generate --chat` renders the model's own template: Qwen's adds its default system message, and
+    /// the result equals generating from the hand-rendered ChatML text.
+    @Test func generateChatUsesTheModelsTemplate() throws {
+        try requireModel("qwen2.5-coder-0.5b-instruct.gguf")
+        let dir = try CLI.tempDirectory()
+        let common = ["generate", "--model", "qwen2.5-coder-0.5b-instruct", "--max-tokens", "6", "--threads", "2", "--json"]
+        let chat = try CLI.run(common + ["--prompt", "Say hi.", "--chat"], in: dir)
+        let raw = try CLI.run(common + ["--prompt", "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nSay hi.<|im_end|>\n<|im_start|>assistant\n"], in: dir)
+        #expect(chat.code == 0 && raw.code == 0, "\(chat.err)\(raw.err)")
+        let a = try JSONValue.parse(chat.out), b = try JSONValue.parse(raw.out)
+        #expect(a["prompt_tokens"] == b["prompt_tokens"] && a["tokens"] == b["tokens"])
+        #expect((a["prompt_tokens"]?.intValue ?? 0) > 20)
+    }
+
     @Test func smolRunThenVerify() throws {
         try requireModel("smollm2-135m-instruct.gguf")
         let dir = try CLI.tempDirectory()

@@ -80,6 +80,8 @@ static void lz_init(void) {
         NULL, lz_install_avx2, lz_install_avx512, lz_install_avx512vnni};
     for (int level = 1; level <= lz_detected; level++) {
         install[level](&k);
+        if (level == LOZA_ISA_AVX2) lz_install_attn_avx2(&k);
+        if (level == LOZA_ISA_AVX512) lz_install_attn_avx512(&k);  // inherited by the VNNI level
         lz_tables[level] = k;
     }
 #endif
@@ -185,4 +187,31 @@ void loza_dot_f16_f32_rows(const uint16_t *k, size_t stride, const float *q, flo
 void loza_axpy_f16_rows(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
                         int64_t n) {
     lz_k()->axpy_f16_rows(w, v, stride, y, nkeys, n);
+}
+
+// --- attention ---------------------------------------------------------------------------------
+
+int64_t loza_attn_partial_work(int64_t nq, int64_t hd, int64_t nkeys) {
+    // scores [nq][nkeys] + f32 K/V block + a padded tail row
+    return nq * nkeys + LOZA_ATTN_BLOCK * hd + 64;
+}
+
+void loza_attn_partial(const float *q, int64_t nq, int64_t hd, float scale, const loza_kv_span *spans,
+                       int64_t nspans, int64_t j0, int64_t j1, float *work, float *m, float *l, float *o) {
+    const struct lz_kernels *k = lz_k();
+    if (k->attn_partial) k->attn_partial(q, nq, hd, scale, spans, nspans, j0, j1, work, m, l, o);
+    else loza_attn_partial_ref(q, nq, hd, scale, spans, nspans, j0, j1, work, m, l, o);
+}
+
+void loza_attn_softmax_tile(float *S, int64_t rows, int64_t cols, int64_t lds, float *m, float *l, float *O,
+                            int64_t ldo, int64_t dv) {
+    const struct lz_kernels *k = lz_k();
+    if (k->attn_softmax_tile) k->attn_softmax_tile(S, rows, cols, lds, m, l, O, ldo, dv);
+    else loza_attn_softmax_tile_ref(S, rows, cols, lds, m, l, O, ldo, dv);
+}
+
+void loza_exp_f32(const float *x, float *y, int64_t n) {
+    const struct lz_kernels *k = lz_k();
+    if (k->exp_f32) k->exp_f32(x, y, n);
+    else loza_exp_f32_ref(x, y, n);
 }

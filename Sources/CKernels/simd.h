@@ -4,8 +4,10 @@
 // installers each SIMD file provides. A NULL entry means "use the scalar reference".
 #include <stddef.h>
 #include <stdint.h>
+#include "loza_kernels.h"
 
-#define LZ_NTYPES 31  // one past the largest loza_type (LOZA_TYPE_BF16 = 30)
+#define LZ_NTYPES 31
+#define LOZA_ATTN_BLOCK 32  // keys converted to f32 at a time by the attention kernels  // one past the largest loza_type (LOZA_TYPE_BF16 = 30)
 
 typedef void (*lz_dequant_fn)(const void *src, float *dst, int64_t n);
 typedef void (*lz_quant_act_fn)(const float *x, void *dst, int64_t n);
@@ -28,6 +30,12 @@ struct lz_kernels {
                              int64_t nkeys, int64_t n);
     void (*axpy_f16_rows)(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
                           int64_t n);
+    // Attention (ref_attention.c, x86_attn_impl.h); NULL = the reference.
+    void (*attn_partial)(const float *q, int64_t nq, int64_t hd, float scale, const loza_kv_span *spans,
+                         int64_t nspans, int64_t j0, int64_t j1, float *work, float *m, float *l, float *o);
+    void (*attn_softmax_tile)(float *S, int64_t rows, int64_t cols, int64_t lds, float *m, float *l, float *O,
+                              int64_t ldo, int64_t dv);
+    void (*exp_f32)(const float *x, float *y, int64_t n);
 };
 
 // Scalar f32 helpers (attention, norms): the reference the SIMD variants are checked against.
@@ -47,6 +55,8 @@ void lz_install_avx2(struct lz_kernels *k);
 void lz_install_avx2_quant(struct lz_kernels *k);  // activation quantizers, dequantizers
 void lz_install_avx512(struct lz_kernels *k);
 void lz_install_avx512vnni(struct lz_kernels *k);
+void lz_install_attn_avx2(struct lz_kernels *k);    // x86_avx2_attn.c
+void lz_install_attn_avx512(struct lz_kernels *k);  // x86_avx512_attn.c
 #endif
 
 #endif

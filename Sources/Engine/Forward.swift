@@ -30,8 +30,7 @@ final class Forward {
     private var ropeCos: FloatBuffer  // [maxBatch][n_rot / 2]
     private var ropeSin: FloatBuffer  // [maxBatch][n_rot / 2]
     private var acts: QuantizedActivations
-    private var scores: FloatBuffer   // [threads][key capacity] attention scores, one row per thread
-    private var scoreStride = 0
+    private let attention: Attention  // attention kernels and their scratch (Attention.swift)
 
     // Prefill scratch (a batch of up to maxBatch tokens), allocated on first use.
     private var bX = FloatBuffer(1), bXn = FloatBuffer(1), bQ = FloatBuffer(1), bK = FloatBuffer(1)
@@ -67,21 +66,19 @@ final class Forward {
         ropeCos = FloatBuffer(self.maxBatch * c.ropeDimensions / 2)
         ropeSin = FloatBuffer(self.maxBatch * c.ropeDimensions / 2)
         acts = QuantizedActivations(maxCols: max(c.embeddingLength, c.feedForwardLength, c.qDim))
-        scores = FloatBuffer(1)
+        attention = Attention(config: c, pool: pool, maxBatch: self.maxBatch)
         logits = FloatBuffer(c.vocabSize)
     }
 
     deinit {
-        for b in [x, xn, q, k, v, att, gate, up, proj, ropeCos, ropeSin, scores, logits,
+        for b in [x, xn, q, k, v, att, gate, up, proj, ropeCos, ropeSin, logits,
                   bX, bXn, bQ, bK, bV, bAtt, bGate, bUp, bProj, wF32] { b.free() }
         acts.free()
     }
 
     /// Make room for attention over `keys` keys per query (called when the cache grows).
     func reserveKeys(_ keys: Int) {
-        guard keys > scoreStride else { return }
-        scoreStride = max(keys, scoreStride * 2, 256)
-        scores.ensure(scoreStride * pool.count)
+        attention.reserve(keys: keys)
     }
 
     private func prepareBatchBuffers() {
@@ -176,22 +173,9 @@ final class Forward {
                     Int64(r.lowerBound), Int64(r.upperBound), Int64(m.cols))
     }
 
-    /// Attention of the one new query (in `q`) over the keys its layer's layout allows; heads split
-    /// across threads, output in `att`.
+    /// Attention of the one new query (in `q`) over the keys its layer's layout allows, output in `att`.
     private func attendDecode(layer: Int, position: Int, cache: KVCache) {
-        let c = config
-        let spans = cache.layouts[layer].keySpans(forQuery: position)
-        let q = self.q.pointer, att = self.att.pointer, scores = self.scores.pointer
-        let stride = scoreStride, parts = pool.count
-        let scale = 1 / sqrtf(Float(c.headDim))
-        pool.run { t in
-            let heads = ThreadPool.split(c.headCount, parts: parts, index: t)
-            for h in heads {
-                attendOne(query: q + h * c.headDim, out: att + h * c.headDim, layer: layer,
-                          kvHead: h / (c.headCount / c.kvHeadCount), spans: spans, cache: cache,
-                          scores: scores + t * stride, scale: scale)
-            }
-        }
+        attention.decode(q: q.pointer, out: att.pointer, layer: layer, position: position, cache: cache)
     }
 
     // MARK: - prefill
@@ -291,60 +275,8 @@ final class Forward {
     }
 
     /// Attention of a batch of queries (positions position ..< position+T, in bQ) over their visible
-    /// keys, one (query, head) pair at a time: scores are per query, never a T x T matrix.
+    /// keys, blocked (never a T x T matrix); output in bAtt.
     private func attendBatch(layer: Int, position: Int, count T: Int, cache: KVCache) {
-        let c = config
-        let Q = bQ.pointer, Att = bAtt.pointer, scores = self.scores.pointer
-        let stride = scoreStride, parts = pool.count
-        let scale = 1 / sqrtf(Float(c.headDim))
-        let layout = cache.layouts[layer]
-        let groups = c.headCount / c.kvHeadCount
-        pool.run { t in
-            for item in ThreadPool.split(T * c.headCount, parts: parts, index: t) {
-                let i = item / c.headCount, h = item % c.headCount
-                let spans = layout.keySpans(forQuery: position + i)
-                attendOne(query: Q + i * c.qDim + h * c.headDim, out: Att + i * c.qDim + h * c.headDim,
-                          layer: layer, kvHead: h / groups, spans: spans, cache: cache,
-                          scores: scores + t * stride, scale: scale)
-            }
-        }
+        attention.prefill(Q: bQ.pointer, out: bAtt.pointer, layer: layer, position: position, count: T, cache: cache)
     }
-}
-
-/// softmax(q . K^T * scale) . V for one head over the key spans, K/V in f16.
-@inline(__always)
-func attendOne(query q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, layer: Int, kvHead: Int,
-               spans: KeySpans, cache: KVCache, scores: UnsafeMutablePointer<Float>, scale: Float) {
-    let hd = cache.headDim
-    let n = Int64(hd)
-    var maxScore = -Float.infinity
-    var idx = 0
-    for si in 0..<spans.count {
-        let span = spans[si]
-        let kBase = cache.key(layer, head: kvHead, slot: span.slot)
-        for j in 0..<span.count {
-            let s = loza_dot_f16_f32(kBase + j * hd, q, n) * scale
-            scores[idx] = s
-            if s > maxScore { maxScore = s }
-            idx += 1
-        }
-    }
-    var sum: Float = 0
-    for j in 0..<idx {
-        let e = expf(scores[j] - maxScore)
-        scores[j] = e
-        sum += e
-    }
-    out.update(repeating: 0, count: hd)
-    idx = 0
-    for si in 0..<spans.count {
-        let span = spans[si]
-        let vBase = cache.value(layer, head: kvHead, slot: span.slot)
-        for j in 0..<span.count {
-            loza_axpy_f16(scores[idx], vBase + j * hd, out, n)
-            idx += 1
-        }
-    }
-    let inv = 1 / sum
-    for i in 0..<hd { out[i] *= inv }
 }

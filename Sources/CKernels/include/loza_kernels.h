@@ -105,6 +105,46 @@ void loza_dot_f16_f32_rows(const uint16_t *k, size_t stride, const float *q, flo
 void loza_axpy_f16_rows(const float *w, const uint16_t *v, size_t stride, float *y, int64_t nkeys,
                         int64_t n);
 
+
+// --- attention over an f16 KV cache --------------------------------------------------------------
+// One run of consecutive keys of one KV head: `count` K rows and V rows, head_dim elements each,
+// back to back (the cache layout [kv_head][slot][head_dim]).
+typedef struct loza_kv_span {
+    const uint16_t *k;
+    const uint16_t *v;
+    int64_t count;
+} loza_kv_span;
+
+// Floats of `work` loza_attn_partial needs for nq heads over nkeys keys.
+int64_t loza_attn_partial_work(int64_t nq, int64_t hd, int64_t nkeys);
+// Partial attention of nq query heads (q: [nq][hd], one GQA group sharing this KV head) over keys
+// [j0, j1) of the concatenation of `spans`, in one pass over K and one over V:
+//   m[g] = max_j s_gj with s_gj = scale * dot(q_g, k_j),  l[g] = sum_j exp(s_gj - m[g]),
+//   o[g][:] = sum_j exp(s_gj - m[g]) v_j   (unnormalized).
+// An empty range gives m = -inf, l = 0, o = 0. The bits of every output depend only on q, scale and
+// the keys j0..j1 in order, not on how they are cut into spans. SIMD levels use a polynomial exp
+// (see loza_exp_f32); the reference uses expf.
+void loza_attn_partial_ref(const float *q, int64_t nq, int64_t hd, float scale, const loza_kv_span *spans,
+                           int64_t nspans, int64_t j0, int64_t j1, float *work, float *m, float *l, float *o);
+void loza_attn_partial(const float *q, int64_t nq, int64_t hd, float scale, const loza_kv_span *spans,
+                       int64_t nspans, int64_t j0, int64_t j1, float *work, float *m, float *l, float *o);
+// Combine `nparts` partials (m, l: [nparts][nq], o: [nparts][nq][hd], in key order) into the
+// normalized attention output out[nq][hd]. Scalar, fixed order: the same bits at every ISA level.
+void loza_attn_merge(int64_t nq, int64_t hd, int64_t nparts, const float *m, const float *l, const float *o,
+                     float *out);
+// Online-softmax step of blocked attention (prefill): for each of `rows` score rows S[r][0..cols)
+// (row stride lds, -inf = masked) with running max m[r], sum l[r] and output row O[r][0..dv)
+// (stride ldo): m' = max(m, max_j S), S <- exp(S - m'), l <- l*exp(m - m') + sum_j S, O <- O*exp(m - m').
+// A row with m' = -inf (all masked so far) becomes zeros and keeps m, l, O.
+void loza_attn_softmax_tile_ref(float *S, int64_t rows, int64_t cols, int64_t lds, float *m, float *l, float *O,
+                                int64_t ldo, int64_t dv);
+void loza_attn_softmax_tile(float *S, int64_t rows, int64_t cols, int64_t lds, float *m, float *l, float *O,
+                            int64_t ldo, int64_t dv);
+// y = exp(x) elementwise: expf in the reference; SIMD levels use a degree-6 polynomial after range
+// reduction (relative error within 4e-7 of expf for x in [-87, 88]; 0 below -87.3, +inf above 88.7).
+void loza_exp_f32_ref(const float *x, float *y, int64_t n);
+void loza_exp_f32(const float *x, float *y, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -215,3 +215,16 @@ void loza_exp_f32(const float *x, float *y, int64_t n) {
     if (k->exp_f32) k->exp_f32(x, y, n);
     else loza_exp_f32_ref(x, y, n);
 }
+
+// --- quantized GEMM (gemm_ref.c holds the layouts and the reference) ---------------------------------
+
+void lz_gemm_dispatch(void *fn, int type, const void *w, size_t row_stride, int64_t r0, int64_t r1, int64_t n,
+                      const void *act, size_t act_stride, int64_t ntok, float *y, int64_t ldy, void *scratch);
+
+int loza_gemm_fast(int type) { return loza_gemm_type_supported(type) && lz_k()->gemm_panel != NULL; }
+
+void loza_gemm(int type, const void *w, size_t row_stride, int64_t r0, int64_t r1, int64_t n,
+               const void *act, size_t act_stride, int64_t ntok, float *y, int64_t ldy, void *scratch) {
+    lz_gemm_dispatch((void *)lz_k()->gemm_panel, type, w, row_stride, r0, r1, n, act, act_stride, ntok, y, ldy,
+                     scratch);
+}

@@ -36,6 +36,9 @@ struct lz_kernels {
     void (*attn_softmax_tile)(float *S, int64_t rows, int64_t cols, int64_t lds, float *m, float *l, float *O,
                               int64_t ldo, int64_t dv);
     void (*exp_f32)(const float *x, float *y, int64_t n);
+    // Quantized GEMM over one panel of 16 unpacked rows (gemm.h); NULL = the scalar reference.
+    void (*gemm_panel)(const void *panel, int bw, int has_min, int off, int64_t n, const void *act,
+                       size_t act_stride, int64_t ntok, float *y, int64_t ldy, int nrows);
 };
 
 // Scalar f32 helpers (attention, norms): the reference the SIMD variants are checked against.

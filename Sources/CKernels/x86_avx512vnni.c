@@ -10,5 +10,10 @@
 #define LZ_VNNI 1
 #include "x86_dot_impl.h"
 
-void lz_install_avx512vnni(struct lz_kernels *k) { install_dot_avx512vnni(k); }
+void lz_install_gemm_vnni(struct lz_kernels *k);  // x86_gemm_vnni.c
+
+void lz_install_avx512vnni(struct lz_kernels *k) {
+    install_dot_avx512vnni(k);
+    lz_install_gemm_vnni(k);
+}
 #endif

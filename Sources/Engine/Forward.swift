@@ -37,6 +37,10 @@ final class Forward {
     private var bV = FloatBuffer(1), bAtt = FloatBuffer(1), bGate = FloatBuffer(1), bUp = FloatBuffer(1)
     private var bProj = FloatBuffer(1)
     private var wF32 = FloatBuffer(1)  // a dequantized weight matrix [rows][cols]
+    private var gemmActs: UnsafeMutableRawPointer?   // [maxBatch] packed activation rows (loza_gemm)
+    private var gemmScratch: UnsafeMutableRawPointer?  // [threads] loza_gemm scratch
+    private var gemmActStride = 0, gemmScratchStride = 0
+    private var gemmPacked = false  // gemmActs holds the input of the last gemm call
     private var batchReady = false
 
     /// Logits of the last processed position.
@@ -73,6 +77,8 @@ final class Forward {
     deinit {
         for b in [x, xn, q, k, v, att, gate, up, proj, ropeCos, ropeSin, logits,
                   bX, bXn, bQ, bK, bV, bAtt, bGate, bUp, bProj, wF32] { b.free() }
+        gemmActs?.deallocate()
+        gemmScratch?.deallocate()
         acts.free()
     }
 
@@ -91,6 +97,11 @@ final class Forward {
         var most = 0
         for l in weights.layers { for m in [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown] { most = max(most, m.rows * m.cols) } }
         wF32.ensure(most)
+        let widest = max(c.embeddingLength, c.feedForwardLength, c.qDim)
+        gemmActStride = loza_gemm_act_stride(Int64(widest))
+        gemmScratchStride = (loza_gemm_scratch_bytes(Int64(widest)) + 63) & ~63
+        gemmActs = .allocate(byteCount: gemmActStride * b, alignment: 64)
+        gemmScratch = .allocate(byteCount: gemmScratchStride * pool.count, alignment: 64)
         batchReady = true
     }
 
@@ -202,8 +213,8 @@ final class Forward {
         for (li, L) in w.layers.enumerated() {
             normRows(X, weight: L.attnNorm, out: Xn, rows: T)
             gemm(L.wq, input: Xn, output: Q, rows: T)
-            gemm(L.wk, input: Xn, output: K, rows: T)
-            gemm(L.wv, input: Xn, output: V, rows: T)
+            gemm(L.wk, input: Xn, output: K, rows: T, sameInput: true)
+            gemm(L.wv, input: Xn, output: V, rows: T, sameInput: true)
             pool.run { t in
                 for i in ThreadPool.split(T, parts: parts, index: t) {
                     let qi = Q + i * c.qDim, ki = K + i * c.kvDim, vi = V + i * c.kvDim
@@ -222,7 +233,7 @@ final class Forward {
             addRows(X, P, rows: T)
             normRows(X, weight: L.ffnNorm, out: Xn, rows: T)
             gemm(L.wGate, input: Xn, output: G, rows: T)
-            gemm(L.wUp, input: Xn, output: U, rows: T)
+            gemm(L.wUp, input: Xn, output: U, rows: T, sameInput: true)
             let ff = c.feedForwardLength
             pool.run { t in
                 let r = ThreadPool.split(T * ff, parts: parts, index: t, align: 64)
@@ -257,11 +268,44 @@ final class Forward {
         }
     }
 
-    /// Y[T][rows] = X[T][cols] * W^T. Each thread dequantizes its own slice of W's rows into the shared
-    /// f32 scratch and multiplies it with single-threaded SGEMM, so the pool (not OpenBLAS's threads)
-    /// does the splitting: deterministic for a thread count, and no two thread pools fighting for cores.
-    private func gemm(_ m: WeightMatrix, input X: UnsafePointer<Float>, output Y: UnsafeMutablePointer<Float>, rows T: Int) {
-        let W = wF32.pointer, parts = pool.count
+    /// Prefill matmul path: the quantized GEMM (integer dot products, loza_gemm) where the CPU has a
+    /// SIMD kernel for the weight type, else dequantization + SGEMM. LOZA_GEMM=sgemm forces the latter
+    /// (for measuring one against the other).
+    private static let quantizedGEMM: Bool = {
+        guard let v = getenv("LOZA_GEMM") else { return true }
+        return String(cString: v) != "sgemm"
+    }()
+
+    /// Y[T][rows] = X[T][cols] * W^T, each output computed by exactly one thread (rows split across the
+    /// pool). Quantized weights with a fast loza_gemm kernel: X is quantized once into packed 8-bit rows
+    /// (once for calls with `sameInput`: X is also the input of the previous gemm call), then each thread
+    /// multiplies its rows panel by panel. Otherwise each thread dequantizes its slice of W into the
+    /// shared f32 scratch and multiplies it with single-threaded SGEMM, so the pool (not OpenBLAS's
+    /// threads) does the splitting: deterministic for a thread count, no two thread pools fighting.
+    private func gemm(_ m: WeightMatrix, input X: UnsafePointer<Float>, output Y: UnsafeMutablePointer<Float>,
+                      rows T: Int, sameInput: Bool = false) {
+        let parts = pool.count
+        if !sameInput { gemmPacked = false }
+        if Forward.quantizedGEMM, loza_gemm_fast(m.type) != 0, let acts = gemmActs, let scratch = gemmScratch {
+            let astride = gemmActStride, sstride = gemmScratchStride
+            let cols = m.cols
+            if !gemmPacked {
+                gemmPacked = true
+                pool.run { t in
+                    for i in ThreadPool.split(T, parts: parts, index: t) {
+                        loza_gemm_quantize_act(X + i * cols, acts + i * astride, Int64(cols))
+                    }
+                }
+            }
+            pool.run { t in
+                let r = ThreadPool.split(m.rows, parts: parts, index: t, align: 16)
+                if r.isEmpty { return }
+                loza_gemm(m.type, m.data, m.rowBytes, Int64(r.lowerBound), Int64(r.upperBound), Int64(cols),
+                          acts, astride, Int64(T), Y, Int64(m.rows), scratch + t * sstride)
+            }
+            return
+        }
+        let W = wF32.pointer
         pool.run { t in
             let r = ThreadPool.split(m.rows, parts: parts, index: t, align: 16)
             if r.isEmpty { return }

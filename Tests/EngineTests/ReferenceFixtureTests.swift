@@ -4,22 +4,25 @@ import Testing
 
 /// Greedy continuations and top logits against llama.cpp on the same GGUF files.
 ///
-/// The two engines round differently: llama.cpp quantizes activations to 8 bits in prefill too and
-/// rounds Q and the attention weights to f16; loza prefills through f32 SGEMM. The fixture also holds
+/// The two engines round differently: both quantize activations to 8 bits in prefill (loza's quantized
+/// GEMM; on a CPU without AVX-512 VNNI loza prefills through f32 SGEMM instead), but with different
+/// block formats, and llama.cpp rounds Q and the attention weights to f16. The fixture also holds
 /// a float64 evaluation of the same weights, which shows how far llama.cpp itself sits from exact
 /// arithmetic (`llamacpp_f64_deviation`: up to ~0.3 on SmolLM2's Q4_1). So:
-/// - loza's prefill logits must be close to the float64 ones (`f64Tolerance`, measured up to 0.11 on
-///   logits around 30: f16 K/V and f32 sums): this catches any systematic error (RoPE pairing, bias,
-///   norm, attention) at once; a one-token prompt goes through the decode path (8-bit activations,
-///   like llama.cpp) and gets `f64DecodeTolerance` (measured up to 0.6; llama.cpp's own is 0.91);
+/// - loza's prefill logits must be close to the float64 ones (`f64Tolerance`): this catches any
+///   systematic error (RoPE pairing, bias, norm, attention) at once. With 8-bit activations prefill
+///   measured up to 0.17 (qwen2.5) and 0.58 (SmolLM2's Q4_1) on logits around 30 (with f32 SGEMM it
+///   was 0.11); the one-token prompt goes through the decode path (also 8-bit activations) and
+///   measured up to 0.6. Both get the same bound; llama.cpp's own deviation is up to 0.91;
 /// - against llama.cpp, logits may differ by llama.cpp's own deviation plus loza's (`llamaTolerance`);
 /// - a greedy continuation must match llama.cpp exactly up to the first step where llama.cpp's two
 ///   best logits are closer than twice its deviation from exact arithmetic (a near-tie that rounding
-///   can flip); after that the texts may part. Where they part is printed for every prompt.
+///   can flip), and may part only at a step whose top-2 gap in llama.cpp is below that deviation (a
+///   tie llama.cpp's own rounding cannot decide). Where they part is printed for every prompt.
 @Suite(.serialized)
 struct ReferenceFixtureTests {
     /// Largest allowed |loza prefill - f64| on the top-10 logits.
-    static let f64Tolerance: Float = 0.15
+    static let f64Tolerance: Float = 0.75
     static let f64DecodeTolerance: Float = 0.75
 
     static func nearTie(_ f: EngineFixture) -> Float { 2 * f.llamacpp_f64_deviation }
@@ -41,14 +44,17 @@ struct ReferenceFixtureTests {
             if let d = firstDiff {
                 print("[\(alias)] \(c.name): diverges at step \(d) (llama.cpp top-2 gap there \(c.top2_gaps[d]), first gap < \(nearTie) at step \(firstTie))")
                 #expect(d >= firstTie, "\(alias) \(c.name): continuation differs at step \(d) before any near-tie (gap \(c.top2_gaps[d]))\n got \(got)\nwant \(c.continuation)")
+                #expect(c.top2_gaps[d] < fixture.llamacpp_f64_deviation,
+                        "\(alias) \(c.name): continuation differs at step \(d), where llama.cpp's top-2 gap \(c.top2_gaps[d]) is not below its own deviation from f64 (\(fixture.llamacpp_f64_deviation))")
             } else {
                 fullMatches += 1
             }
         }
         print("[\(alias)] \(fullMatches)/\(fixture.cases.count) continuations match all \(fixture.cases[0].continuation.count) tokens")
-        // SmolLM2 (Q4_1) is noisy in llama.cpp itself (see llamacpp_f64_deviation); at least half of the
-        // prompts must still match all 32 tokens.
-        #expect(fullMatches * 2 >= fixture.cases.count, "\(alias): only \(fullMatches) of \(fixture.cases.count) continuations match fully")
+        // SmolLM2 (Q4_1) is noisy in llama.cpp itself (see llamacpp_f64_deviation): measured 3/8 full
+        // matches with 8-bit prefill activations (4/8 with f32 SGEMM), every divergence at a llama.cpp
+        // top-2 gap of 0.15 or less; qwen2.5 6/8. At least one prompt must match all 32 tokens.
+        #expect(fullMatches >= 1, "\(alias): none of \(fixture.cases.count) continuations match fully")
     }
 
     @Test(arguments: aliases)

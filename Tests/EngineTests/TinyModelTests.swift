@@ -4,8 +4,8 @@ import GGUF
 import Testing
 
 /// The forward pass of both architectures on tiny GGUF files written here, against a naive f32
-/// reference (TinyModel.referenceLogits): decode path (quantized activations) and prefill path (SGEMM),
-/// over several weight types.
+/// reference (TinyModel.referenceLogits): decode path (quantized activations) and prefill path (quantized
+/// GEMM, or SGEMM for float weights), over several weight types.
 struct TinyModelTests {
     struct Setup: Sendable, CustomTestStringConvertible {
         let arch: String
@@ -26,7 +26,9 @@ struct TinyModelTests {
     /// Tolerance on logits relative to the largest one: activations are quantized to 8 bits for the
     /// decode products (measured up to 0.045 on these random models) and K/V are kept in f16.
     static let tolerance: Float = 0.06
-    /// The prefill path multiplies in f32 (only K/V are rounded to f16).
+    /// Prefill of F32/F16 weights multiplies in f32 (only K/V are rounded to f16); quantized weights go
+    /// through the quantized GEMM with 8-bit activations like decode (measured up to 0.03 here), so
+    /// they get the decode tolerance.
     static let prefillTolerance: Float = 0.01
 
     @Test(arguments: setups)
@@ -50,7 +52,8 @@ struct TinyModelTests {
         let batched = Session(model: model, threads: 2, batchSize: 5)
         try batched.append(tokens)
         let err = relativeError(UnsafeBufferPointer(batched.logits), ref.last!)
-        #expect(err < Self.prefillTolerance, "prefill: relative error \(err)")
+        let quantized = setup.type != .f32 && setup.type != .f16
+        #expect(err < (quantized ? Self.tolerance : Self.prefillTolerance), "prefill: relative error \(err)")
     }
 
     @Test func kQuantsRunThrough() throws {

@@ -145,6 +145,29 @@ void loza_attn_softmax_tile(float *S, int64_t rows, int64_t cols, int64_t lds, f
 void loza_exp_f32_ref(const float *x, float *y, int64_t n);
 void loza_exp_f32(const float *x, float *y, int64_t n);
 
+// --- batched matmul on quantized weights (prefill) -------------------------------------------------
+// Y[t][r] = dot(row r of W, token t) for rows [r0, r1) and ntok tokens, integer dot products: the
+// activations are quantized once per batch to 8-bit blocks of 32 (scale f32, plus block sums), the
+// weights are unpacked per panel of 16 rows to unsigned bytes (q + offset) with one f32 scale (and
+// min) per sub-block, and every (row, token) accumulates per sub-block
+//   f = fma((float)(sum u*a - off*sum a), scale_w * d_a, f)   [f = fma(-min_w, d_a*sum a, f)]
+// in block order, so the scalar reference and the SIMD kernel give the same bits, independent of
+// how rows and tokens are split. Types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K.
+int loza_gemm_type_supported(int type);
+// 1 when the calling thread's ISA level has a SIMD kernel (AVX-512 VNNI) for `type`; else callers
+// should prefer dequantization + SGEMM (loza_gemm still works, through the slow reference).
+int loza_gemm_fast(int type);
+// Bytes of one packed activation row of n elements (n % 32 == 0); a multiple of 64.
+size_t loza_gemm_act_stride(int64_t n);
+void loza_gemm_quantize_act(const float *x, void *dst, int64_t n);
+// Scratch the calling thread passes to loza_gemm for rows of n elements.
+size_t loza_gemm_scratch_bytes(int64_t n);
+// y[t * ldy + r] for t in [0, ntok), r in [r0, r1); act holds ntok rows act_stride bytes apart.
+void loza_gemm(int type, const void *w, size_t row_stride, int64_t r0, int64_t r1, int64_t n,
+               const void *act, size_t act_stride, int64_t ntok, float *y, int64_t ldy, void *scratch);
+void loza_gemm_ref(int type, const void *w, size_t row_stride, int64_t r0, int64_t r1, int64_t n,
+                   const void *act, size_t act_stride, int64_t ntok, float *y, int64_t ldy, void *scratch);
+
 #ifdef __cplusplus
 }
 #endif

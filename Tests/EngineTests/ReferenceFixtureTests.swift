@@ -9,11 +9,12 @@ import Testing
 /// block formats, and llama.cpp rounds Q and the attention weights to f16. The fixture also holds
 /// a float64 evaluation of the same weights, which shows how far llama.cpp itself sits from exact
 /// arithmetic (`llamacpp_f64_deviation`: up to ~0.3 on SmolLM2's Q4_1). So:
-/// - loza's prefill logits must be close to the float64 ones (`f64Tolerance`): this catches any
-///   systematic error (RoPE pairing, bias, norm, attention) at once. With 8-bit activations prefill
-///   measured up to 0.17 (qwen2.5) and 0.58 (SmolLM2's Q4_1) on logits around 30 (with f32 SGEMM it
-///   was 0.11); the one-token prompt goes through the decode path (also 8-bit activations) and
-///   measured up to 0.6. Both get the same bound; llama.cpp's own deviation is up to 0.91;
+/// - loza's prefill logits must be close to the float64 ones: this catches any systematic error (RoPE
+///   pairing, bias, norm, attention) at once. With 8-bit activations (as llama.cpp) prefill measured
+///   up to 0.17 on qwen2.5 and 0.87 on SmolLM2's Q4_1, logits around 30 (0.12 with f32 SGEMM), so the
+///   bound is llama.cpp's own deviation from float64 (`llamacpp_f64_deviation`: 0.55 and 0.91), at
+///   least `f64Tolerance`; the one-token prompt goes through the decode path (also 8-bit activations)
+///   and gets `f64DecodeTolerance` (measured up to 0.6);
 /// - against llama.cpp, logits may differ by llama.cpp's own deviation plus loza's (`llamaTolerance`);
 /// - a greedy continuation must match llama.cpp exactly up to the first step where llama.cpp's two
 ///   best logits are closer than twice its deviation from exact arithmetic (a near-tie that rounding
@@ -21,8 +22,8 @@ import Testing
 ///   tie llama.cpp's own rounding cannot decide). Where they part is printed for every prompt.
 @Suite(.serialized)
 struct ReferenceFixtureTests {
-    /// Largest allowed |loza prefill - f64| on the top-10 logits.
-    static let f64Tolerance: Float = 0.75
+    /// Smallest bound on |loza prefill - f64| on the top-10 logits (see above).
+    static let f64Tolerance: Float = 0.15
     static let f64DecodeTolerance: Float = 0.75
 
     static func nearTie(_ f: EngineFixture) -> Float { 2 * f.llamacpp_f64_deviation }
@@ -72,7 +73,7 @@ struct ReferenceFixtureTests {
                 try session.append(Array(c.prompt_tokens[...p]))
                 worst = max(worst, compare(session, top.ids, top.logits, tolerance, "\(c.name) position \(p) vs llama.cpp"))
                 let f64 = try #require(top.f64)
-                let tol = p == 0 ? Self.f64DecodeTolerance : Self.f64Tolerance
+                let tol = p == 0 ? Self.f64DecodeTolerance : max(Self.f64Tolerance, fixture.llamacpp_f64_deviation)
                 let d = compare(session, top.ids, f64, tol, "\(c.name) position \(p) vs f64")
                 if p == 0 { worstF64Decode = max(worstF64Decode, d) } else { worstF64 = max(worstF64, d) }
             }

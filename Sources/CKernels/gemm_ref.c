@@ -31,14 +31,26 @@ void loza_gemm_quantize_act(const float *x, void *dst, int64_t n) {
     for (int64_t b = 0; b < n / 32; b++) {
         const float *xb = x + 32 * b;
         float amax = 0.0f;
-        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(xb[j]));
+        for (int j = 0; j < 32; j++) {
+            const float a = fabsf(xb[j]);
+            amax = a > amax ? a : amax;
+        }
         const float db = amax / 127.0f;
         const float id = db != 0.0f ? 1.0f / db : 0.0f;
         int32_t s[2] = {0, 0};
-        for (int j = 0; j < 32; j++) {
-            const int v = (int)roundf(xb[j] * id);
-            q[32 * b + j] = (int8_t)v;
-            s[j / 16] += v;
+        for (int h = 0; h < 2; h++) {
+            int32_t sum = 0;
+            for (int j = 16 * h; j < 16 * h + 16; j++) {
+                // roundf (halfway away from zero) without the libm call, so the loop vectorizes:
+                // v - trunc(v) is exact.
+                const float v = xb[j] * id;
+                int t = (int)v;
+                const float fr = v - (float)t;
+                t += (fr >= 0.5f) - (fr <= -0.5f);
+                q[32 * b + j] = (int8_t)t;
+                sum += t;
+            }
+            s[h] = sum;
         }
         d[b] = db;
         dsum[b] = db * (float)(s[0] + s[1]);

@@ -140,6 +140,51 @@ LZ_FN LZ_INL void LZ_SUF(cvt_rows)(const uint16_t *src, float *dst, int64_t n, i
     for (int64_t i = 0; i < total; i += LZ_W) VSTORE(dst + i, VLOADH(src + i));
 }
 
+// Scores of one head against n converted keys, head_dim = NC vectors (a compile-time constant at the
+// call sites, so q stays in registers); the same FMA order per key as the generic loop.
+LZ_FN LZ_INL void LZ_SUF(scores_fixed)(const int NC, const float *qg, const float *blk, int64_t n, float *sg,
+                                        float scale) {
+    const int64_t hd = (int64_t)NC * LZ_W;
+    lz_v qv[8];
+    for (int c = 0; c < NC; c++) qv[c] = VLOAD(qg + c * LZ_W);
+    int64_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+        const float *k0 = blk + r * hd;
+        lz_v a0 = VZERO(), a1 = VZERO(), a2 = VZERO(), a3 = VZERO();
+        for (int c = 0; c < NC; c++) {
+            a0 = VFMA(qv[c], VLOAD(k0 + c * LZ_W), a0);
+            a1 = VFMA(qv[c], VLOAD(k0 + hd + c * LZ_W), a1);
+            a2 = VFMA(qv[c], VLOAD(k0 + 2 * hd + c * LZ_W), a2);
+            a3 = VFMA(qv[c], VLOAD(k0 + 3 * hd + c * LZ_W), a3);
+        }
+        _mm_storeu_ps(sg + r, _mm_mul_ps(LZ_SUF(hsum4)(a0, a1, a2, a3), _mm_set1_ps(scale)));
+    }
+    for (; r < n; r++) {
+        const float *k0 = blk + r * hd;
+        lz_v a0 = VZERO();
+        for (int c = 0; c < NC; c++) a0 = VFMA(qv[c], VLOAD(k0 + c * LZ_W), a0);
+        const lz_v z = VZERO();
+        sg[r] = _mm_cvtss_f32(LZ_SUF(hsum4)(a0, z, z, z)) * scale;
+    }
+}
+
+// Two heads' outputs (4 vectors each, kept in registers) over n converted V rows: each V vector is
+// loaded once for both heads; each output element adds the keys in order as the one-head loop does.
+LZ_FN LZ_INL void LZ_SUF(pv_pair4)(const float *p0, const float *p1, const float *blk, int64_t n, int64_t hd,
+                                    float *o0, float *o1) {
+    lz_v x0 = VLOAD(o0), x1 = VLOAD(o0 + LZ_W), x2 = VLOAD(o0 + 2 * LZ_W), x3 = VLOAD(o0 + 3 * LZ_W);
+    lz_v y0 = VLOAD(o1), y1 = VLOAD(o1 + LZ_W), y2 = VLOAD(o1 + 2 * LZ_W), y3 = VLOAD(o1 + 3 * LZ_W);
+    const float *vr = blk;
+    for (int64_t r = 0; r < n; r++, vr += hd) {
+        const lz_v a = VSET1(p0[r]), b = VSET1(p1[r]);
+        const lz_v v0 = VLOAD(vr), v1 = VLOAD(vr + LZ_W), v2 = VLOAD(vr + 2 * LZ_W), v3 = VLOAD(vr + 3 * LZ_W);
+        x0 = VFMA(a, v0, x0); x1 = VFMA(a, v1, x1); x2 = VFMA(a, v2, x2); x3 = VFMA(a, v3, x3);
+        y0 = VFMA(b, v0, y0); y1 = VFMA(b, v1, y1); y2 = VFMA(b, v2, y2); y3 = VFMA(b, v3, y3);
+    }
+    VSTORE(o0, x0); VSTORE(o0 + LZ_W, x1); VSTORE(o0 + 2 * LZ_W, x2); VSTORE(o0 + 3 * LZ_W, x3);
+    VSTORE(o1, y0); VSTORE(o1 + LZ_W, y1); VSTORE(o1 + 2 * LZ_W, y2); VSTORE(o1 + 3 * LZ_W, y3);
+}
+
 LZ_FN static void LZ_SUF(attn_partial)(const float *q, int64_t nq, int64_t hd, float scale,
                                        const loza_kv_span *spans, int64_t nspans, int64_t j0, int64_t j1,
                                        float *work, float *m, float *l, float *o) {
@@ -167,6 +212,8 @@ LZ_FN static void LZ_SUF(attn_partial)(const float *q, int64_t nq, int64_t hd, f
         for (int64_t g = 0; g < nq; g++) {
             const float *qg = q + g * hd;
             float *sg = S + g * nk + jj;
+            if (hd == 4 * LZ_W) { LZ_SUF(scores_fixed)(4, qg, blk, n, sg, scale); continue; }
+            if (hd == 8 * LZ_W) { LZ_SUF(scores_fixed)(8, qg, blk, n, sg, scale); continue; }
             int64_t r = 0;
             for (; r + 4 <= n; r += 4) {
                 const float *k0 = blk + r * hd;
@@ -207,7 +254,11 @@ LZ_FN static void LZ_SUF(attn_partial)(const float *q, int64_t nq, int64_t hd, f
         if (n > LOZA_ATTN_BLOCK) n = LOZA_ATTN_BLOCK;
         if (n > spans[si].count - off) n = spans[si].count - off;
         LZ_SUF(cvt_rows)(spans[si].v + (size_t)off * (size_t)hd, blk, n, hd);
-        for (int64_t g = 0; g < nq; g++) {
+        int64_t g0 = 0;
+        if (hd == 4 * LZ_W)
+            for (; g0 + 2 <= nq; g0 += 2)
+                LZ_SUF(pv_pair4)(S + g0 * nk + jj, S + (g0 + 1) * nk + jj, blk, n, hd, o + g0 * hd, o + (g0 + 1) * hd);
+        for (int64_t g = g0; g < nq; g++) {
             const float *pg = S + g * nk + jj;
             float *og = o + g * hd;
             int64_t c = 0;

@@ -50,6 +50,10 @@ final class Forward {
     /// row at position >= `rowLogitsFrom` and hands them over, (position, logits).
     var rowLogits: ((Int, UnsafePointer<Float>) -> Void)?
     var rowLogitsFrom = Int.max
+    /// Calibration probe (LoZA dropped attention mass): when set, prefill hands over each layer's batch
+    /// of queries after RoPE, once the batch's K/V are stored and before attention:
+    /// (layer, first position, count, Q rows [count][qDim]).
+    var queryProbe: ((Int, Int, Int, UnsafePointer<Float>) -> Void)?
 
     init(model: Model, pool: ThreadPool, maxBatch: Int) {
         self.model = model
@@ -228,6 +232,7 @@ final class Forward {
                     cache.store(layer: li, position: position + i, k: ki, v: vi)
                 }
             }
+            queryProbe?(li, position, T, Q)
             attendBatch(layer: li, position: position, count: T, cache: cache)
             gemm(L.wo, input: Att, output: P, rows: T)
             addRows(X, P, rows: T)

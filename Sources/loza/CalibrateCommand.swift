@@ -13,8 +13,12 @@ struct CalibrateCommand: AsyncParsableCommand {
         Calibration text: the corpus files given (default: loza's built-in natural text) with planted \
         passkeys (6 keys in the first 1024 tokens, recalled after 1024), --sequences sequences of \
         --context tokens. Each layer is scored by the increase in mean NLL of the tokens past position \
-        1024 when it alone runs streaming sparse attention; the least sensitive layers are made sparse \
-        greedily, re-scoring the remaining layers (on top of those chosen) every --rescore-every layers.
+        1024 when it alone runs streaming sparse attention, and by the softmax mass its full attention \
+        puts on the keys SSA would hide (queries past 1024); layers are ranked by the sum of the two \
+        ranks and the least sensitive made sparse greedily, re-scoring the --candidate-factor x (places \
+        left) least sensitive remaining layers on top of those chosen every --rescore-every layers. \
+        Cost: about (layers + candidate-factor x target x (1 + 1/2 + ...)) evaluations of \
+        (context - 1024) x sequences tokens each; progress and an estimate go to stderr.
         """)
 
     @Option(help: "A .gguf file or a model alias.") var model: String
@@ -23,6 +27,8 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(help: "Calibration sequences.") var sequences = 1
     @Option(parsing: .upToNextOption, help: "Natural-text corpus files (default: the built-in corpus).") var corpus: [String] = []
     @Option(help: "Re-score the remaining layers after this many are chosen (default: half the target).") var rescoreEvery: Int?
+    @Option(help: "Re-score this many times the places left (the least sensitive layers of the last round).") var candidateFactor = 2.0
+    @Option(help: "Measure the dropped attention mass on every n-th query past 1024.") var massStride = 4
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
     @Option(help: "Where to write the plan JSON.") var out: String
 
@@ -30,6 +36,9 @@ struct CalibrateCommand: AsyncParsableCommand {
         if !(0...1).contains(ratio) { throw ValidationError("--ratio must be in 0...1") }
         if context < 1280 { throw ValidationError("--context must be at least 1280 (NLL is scored past 1024)") }
         if sequences < 1 { throw ValidationError("--sequences must be >= 1") }
+        if candidateFactor < 1 { throw ValidationError("--candidate-factor must be >= 1") }
+        if massStride < 1 { throw ValidationError("--mass-stride must be >= 1") }
+        if let r = rescoreEvery, r < 1 { throw ValidationError("--rescore-every must be >= 1") }
         if threads < 1 { throw ValidationError("--threads must be >= 1") }
     }
 
@@ -59,23 +68,27 @@ struct CalibrateCommand: AsyncParsableCommand {
                 Console.err(String(format: "[%6.1fs] ", Date().timeIntervalSince(t0)) + line + "\n")
             }
             let target = Int((ratio * Double(m.config.layerCount)).rounded())
-            let every = rescoreEvery ?? max(1, (target + 1) / 2)
+            let every = rescoreEvery ?? max(1, (target + 2) / 3)
+            cal.massStride = massStride
             let r: LoZACalibrator.Result
-            do { r = try cal.run(ratio: ratio, rescoreEvery: every) } catch { throw CLIError.failed("\(error)") }
+            do { r = try cal.run(ratio: ratio, rescoreEvery: every, candidateFactor: candidateFactor) } catch { throw CLIError.failed("\(error)") }
             var corpusNames: [String] = corpus.map { ($0 as NSString).lastPathComponent }
             if corpusNames.isEmpty { corpusNames = ["built-in (Python documentation prose)"] }
             corpusNames.append("6 planted passkeys per sequence, recalled past 1024")
             let seconds: Double = (Date().timeIntervalSince(t0) * 10).rounded() / 10
-            let file = LoZAPlanFile(
+            var file = LoZAPlanFile(
                 model: (path as NSString).lastPathComponent, model_sha256: sha, plan: r.plan, ratio: ratio,
                 calibration: .init(
-                    method: "greedy: SSA NLL increase past position 1024, each layer alone, then re-scored (2 x places left least sensitive) every \(every) layers chosen",
+                    method: "greedy on rank(NLL increase past position 1024 with the layer sparse) + rank(attention mass SSA drops in the layer, every \(massStride)th query past 1024); each layer alone first, then the \(candidateFactor) x places-left least sensitive re-scored on top of the plan so far every \(every) layers chosen",
                     context: context, scored_from: 1024, tokens_scored: r.baseline.tokens,
                     corpus: corpusNames,
                     baseline_nll: r.baseline.nll, final_nll: r.final.nll,
                     single_layer: r.singleLayer, greedy_order: r.greedyOrder, rescore_every: every,
                     evaluations: cal.evaluations, seconds: seconds,
                     threads: threads))
+            file.calibration?.rounds = r.rounds
+            file.calibration?.baseline_passkey_nll = r.baseline.passkeyNLL
+            file.calibration?.final_passkey_nll = r.final.passkeyNLL
             do { try file.encoded().write(to: URL(fileURLWithPath: out)) } catch {
                 throw CLIError.failed("\(out): cannot write plan: \(error.localizedDescription)")
             }

@@ -116,8 +116,9 @@ struct TinyModel {
         }
     }
 
-    /// Logits after every position of `tokens`.
-    func referenceLogits(_ tokens: [Int32]) -> [[Float]] {
+    /// Logits after every position of `tokens`. `attention`, when given, sees every softmax row:
+    /// (layer, query position, head, probabilities of keys 0...position).
+    func referenceLogits(_ tokens: [Int32], attention: ((Int, Int, Int, [Float]) -> Void)? = nil) -> [[Float]] {
         let hd = headDim, kvDim = nHeadKV * hd
         var keys = [[[Float]]](repeating: [], count: nLayer), values = keys
         var out: [[Float]] = []
@@ -149,6 +150,7 @@ struct TinyModel {
                     let m = scores.max()!
                     scores = scores.map { expf($0 - m) }
                     let sum = scores.reduce(0, +)
+                    attention?(l, pos, h, scores.map { $0 / sum })
                     for s in 0...pos {
                         for i in 0..<hd { att[h * hd + i] += scores[s] / sum * values[l][s][kh * hd + i] }
                     }

@@ -11,8 +11,16 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
         public var delta_nll: Double
         /// Same, on the planted passkey answers only.
         public var delta_nll_passkey: Double?
-        public init(layer: Int, delta_nll: Double, delta_nll_passkey: Double? = nil) {
+        /// Mean softmax mass this layer's full attention puts on the keys SSA would hide (queries past
+        /// position 1024, all heads), measured with the layers chosen so far already sparse.
+        public var dropped_mass: Double?
+        /// Rank of delta_nll plus rank of dropped_mass among the layers of the round (lower = less
+        /// sensitive; the greedy choice takes the lowest).
+        public var rank_sum: Int?
+        public init(layer: Int, delta_nll: Double, delta_nll_passkey: Double? = nil, dropped_mass: Double? = nil,
+                    rank_sum: Int? = nil) {
             self.layer = layer; self.delta_nll = delta_nll; self.delta_nll_passkey = delta_nll_passkey
+            self.dropped_mass = dropped_mass; self.rank_sum = rank_sum
         }
     }
 
@@ -33,6 +41,11 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
         public var evaluations: Int
         public var seconds: Double
         public var threads: Int
+        /// Every scoring round: the plan it started from (its NLL) and the layers re-scored on top of it.
+        public var rounds: [Round]?
+        /// NLL of the planted passkey answers: full attention and the chosen plan.
+        public var baseline_passkey_nll: Double?
+        public var final_passkey_nll: Double?
 
         public init(method: String, context: Int, scored_from: Int, tokens_scored: Int, corpus: [String],
                     baseline_nll: Double, final_nll: Double?, single_layer: [LayerScore], greedy_order: [LayerScore],
@@ -42,6 +55,16 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
             self.final_nll = final_nll; self.single_layer = single_layer; self.greedy_order = greedy_order
             self.rescore_every = rescore_every; self.evaluations = evaluations; self.seconds = seconds
             self.threads = threads
+        }
+    }
+
+    public struct Round: Codable, Sendable, Equatable {
+        public var round: Int
+        public var from_plan: String
+        public var from_nll: Double
+        public var scores: [LayerScore]
+        public init(round: Int, from_plan: String, from_nll: Double, scores: [LayerScore]) {
+            self.round = round; self.from_plan = from_plan; self.from_nll = from_nll; self.scores = scores
         }
     }
 

@@ -1,0 +1,53 @@
+@testable import Engine
+import Testing
+
+/// LoZA calibration's dropped attention mass: the meter (real queries of a prefill against the dense
+/// K cache) against the naive f32 reference forward pass of a tiny model, with tiny blocks so the SSA
+/// rule hides keys within a few dozen tokens.
+struct DroppedMassTests {
+    @Test(arguments: [1, 3])
+    func meterMatchesReferenceSoftmax(stride: Int) throws {
+        let tiny = try TinyModel(arch: "qwen2", matrixType: .f32, tiedOutput: false, seed: 5)
+        defer { tiny.remove() }
+        let model = try Model(path: tiny.path)
+        let tokens: [Int32] = (0..<48).map { Int32(($0 * 37 + 11) % 80) }
+        let (B, S, L, from) = (4, 1, 2, 16)
+        let rule = SparseKVLayout(blockSize: B, sinkBlocks: S, localBlocks: L)
+        var sum = [Double](repeating: 0, count: tiny.nLayer), n = [Int](repeating: 0, count: tiny.nLayer)
+        _ = tiny.referenceLogits(tokens) { layer, p, _, probs in
+            guard p >= from, (p - from) % stride == 0 else { return }
+            var hidden = 0.0
+            for s in 0...p where !rule.isVisible(key: s, query: p) { hidden += Double(probs[s]) }
+            sum[layer] += hidden; n[layer] += 1
+        }
+        let session = Session(model: model, threads: 2)
+        let meter = DroppedMassMeter(layers: tiny.nLayer, blockSize: B, sinkBlocks: S, localBlocks: L, from: from, stride: stride)
+        meter.install(on: session)
+        try session.append(Array(tokens[..<20]))  // two prefills: queries past `from` in both
+        try session.append(Array(tokens[20...]))
+        for l in 0..<tiny.nLayer {
+            let want = sum[l] / Double(n[l])
+            let got = try #require(meter.mass[l])
+            #expect(want > 0.05, "the rule hides real mass in layer \(l)")
+            #expect(abs(got - want) < 2e-3, "layer \(l): meter \(got), reference \(want)")
+        }
+        // A layer already sparse is not measured.
+        let sparse = Session(model: model, threads: 2,
+                             plan: AttentionPlan(layers: [.full, .sparse(blockSize: B, sinkBlocks: S, localBlocks: L)]))
+        let m2 = DroppedMassMeter(layers: tiny.nLayer, blockSize: B, sinkBlocks: S, localBlocks: L, from: from, stride: stride)
+        m2.install(on: sparse)
+        try sparse.append(tokens)
+        #expect(m2.mass[1] == nil)
+        #expect(abs(m2.mass[0]! - sum[0] / Double(n[0])) < 2e-3)
+    }
+
+    @Test func rankSumsNLLAndMassRanks() {
+        typealias S = LoZAPlanFile.LayerScore
+        let r = LoZACalibrator.rank([S(layer: 0, delta_nll: 0.010, dropped_mass: 0.01),
+                                     S(layer: 1, delta_nll: -0.002, dropped_mass: 0.35),
+                                     S(layer: 2, delta_nll: 0.001, dropped_mass: 0.02),
+                                     S(layer: 3, delta_nll: 0.050, dropped_mass: 0.30)])
+        #expect(r.map(\.layer) == [2, 0, 1, 3])
+        #expect(r.map { $0.rank_sum! } == [2, 2, 3, 5])
+    }
+}

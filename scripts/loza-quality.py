@@ -93,13 +93,14 @@ def run(args):
                     f.write(json.dumps(r) + "\n")
 
 
-def table(path):
-    rows = [json.loads(l) for l in open(path) if l.strip()]
+def table(paths):
+    rows = [json.loads(l) for path in paths for l in open(path) if l.strip()]
     order = ["full", "calibrated", "alternating", "random"]
     for model in sorted({r["model"] for r in rows}):
         rs = [r for r in rows if r["model"] == model]
         ctxs = sorted({r["context"] for r in rs})
         names = sorted({r["plan_name"] for r in rs}, key=lambda n: [n.startswith(o) for o in order].index(True))
+        ps = {(r["plan_name"]): r["plan"] for r in rs}
         print(f"\n**{model}**\n")
         print("| plan | layers | " + " | ".join(f"passkey {c // 1024}K" for c in ctxs) + " | "
               + " | ".join(f"NLL {c // 1024}K" for c in ctxs) + " |")
@@ -107,7 +108,7 @@ def table(path):
         full = {(r["task"], r["context"]): r for r in rs if r["plan_name"] == "full"}
         for n in names:
             get = {(r["task"], r["context"]): r for r in rs if r["plan_name"] == n}
-            plan = next(r["plan"] for r in rs if r["plan_name"] == n)
+            plan = ps[n]
             cells = []
             for c in ctxs:
                 r = get.get(("passkey", c))
@@ -141,7 +142,7 @@ if __name__ == "__main__":
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--loza", default=os.path.join(ROOT, ".build/release/loza"))
     ap.add_argument("--out", default="loza-quality.jsonl")
-    ap.add_argument("--table", metavar="JSONL", help="print the markdown table of a results file and exit")
+    ap.add_argument("--table", metavar="JSONL", nargs="+", help="print the markdown table of results files and exit")
     a = ap.parse_args()
     if a.table:
         table(a.table)

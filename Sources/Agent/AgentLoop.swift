@@ -63,11 +63,12 @@ public struct AgentLoop: Sendable {
             if tokensLeft <= 0 { return finish(.budget, "token limit reached (\(limits.tokens) tokens)") }
             var sampling = spec.sampling
             sampling.maxTokens = min(sampling.maxTokens, tokensLeft)
+            sampling.toolChoice = run.steps == 0 ? spec.firstToolChoice : (run.refusedRepeat ? .none : .auto)
 
             run.steps += 1
             let step = run.steps
             observer(.modelStarted(step: step))
-            let turn: ModelTurn
+            var turn: ModelTurn
             do {
                 turn = try await respond(messages, declarations, sampling, step: step, deadline: limits.wallSeconds - elapsed())
             } catch is WallTimeout {
@@ -77,7 +78,9 @@ public struct AgentLoop: Sendable {
                 try? emit(.error(step: step, message: "model: \(error)"))
                 return finish(.failed, "model error: \(error)")
             }
+            turn.toolChoice = sampling.toolChoice
             run.tokens += turn.generatedTokenCount
+            let conversationBefore = messages.count
             messages.append(turn.assistantMessage)
             do { try emit(.modelTurn(step: step, turn: turn)) } catch { return finish(.failed, "transcript: \(error)") }
             let hasCalls = !(turn.toolCalls.isEmpty && turn.malformedCalls.isEmpty)
@@ -99,6 +102,8 @@ public struct AgentLoop: Sendable {
             // Answer every call, in order: malformed ones and invalid ones get an error and no tool runs.
             var rejected = 0
             var firstRejection = ""
+            var repeatsOfGoodCalls = 0
+            run.refusedRepeat = false
             do {
                 for bad in turn.malformedCalls {
                     try emit(.malformedCall(step: step, call: bad))
@@ -107,18 +112,22 @@ public struct AgentLoop: Sendable {
                     rejected += 1
                     if firstRejection.isEmpty { firstRejection = result.error ?? "" }
                 }
-                var calledThisStep: [CallKey: String] = [:]
+                var calledThisStep: [CallKey: EarlierResult] = [:]
                 for call in turn.toolCalls {
                     try emit(.toolCall(step: step, call: call))
                     let key = CallKey(name: call.name, arguments: call.arguments)
                     if spec.rejectRepeatedCalls, let earlier = run.previousCalls[key] {
                         calledThisStep[key] = earlier
-                        var result = ToolResult.failure(callID: call.id, name: call.name, error: Self.repeatedCallError(call.name),
-                                                        output: earlier)
+                        var result = ToolResult.failure(callID: call.id, name: call.name,
+                                                        error: Self.repeatedCallError(call.name, failed: earlier.failed),
+                                                        output: earlier.text)
                         result.metadata["repeated_call"] = "not run: identical to a call of the previous step"
                         try answer(result, dispatched: false, step: step, into: &messages, hint: spec.toolResultHint)
                         rejected += 1
                         if firstRejection.isEmpty { firstRejection = result.error ?? "" }
+                        // A repeat of a call that worked: the model has what it needs, its next turn is text.
+                        // A repeat of a failed call: it may still try something else.
+                        if !earlier.failed { run.refusedRepeat = true; repeatsOfGoodCalls += 1 }
                         continue
                     }
                     if let problem = rejection(of: call) {
@@ -130,7 +139,8 @@ public struct AgentLoop: Sendable {
                     }
                     let tool = tools.first { $0.declaration.name == call.name }!
                     let result = await tool.call(id: call.id, arguments: call.arguments)
-                    calledThisStep[key] = result.modelText
+                    calledThisStep[key] = EarlierResult(text: result.modelText, failed: !result.ok)
+                    if result.ok && spec.answerAfter.contains(call.name) { run.refusedRepeat = true }
                     try answer(result, dispatched: true, step: step, into: &messages, hint: spec.toolResultHint)
                 }
                 run.previousCalls.merge(calledThisStep) { _, new in new }
@@ -140,6 +150,17 @@ public struct AgentLoop: Sendable {
 
             // A step whose every call was rejected is a failed step; too many in a row end the run.
             let callCount = turn.toolCalls.count + turn.malformedCalls.count
+            // Only repeats of calls that worked: the model already has every result it asked for. It is asked
+            // again from before this turn (which stays in the transcript), for text: its last message is then
+            // the real result, not the refusal.
+            if repeatsOfGoodCalls == callCount { messages.removeSubrange(conversationBefore...) }
+            // The next turn is text only: the model is told so, as the user (the weak default model otherwise
+            // starts a call it may not make, and writes markup).
+            if run.refusedRepeat {
+                let nudge = Message.user(Self.answerNowText)
+                do { try emit(.message(nudge)) } catch { return finish(.failed, "transcript: \(error)") }
+                messages.append(nudge)
+            }
             run.consecutiveFailures = rejected == callCount ? run.consecutiveFailures + 1 : 0
             if run.consecutiveFailures >= limits.maxConsecutiveToolErrors {
                 return finish(.failed, "\(run.consecutiveFailures) consecutive steps with only invalid tool calls (last: \(firstRejection))")
@@ -201,9 +222,20 @@ public struct AgentLoop: Sendable {
         return message
     }
 
-    static func repeatedCallError(_ name: String) -> String {
-        "repeated call: \(name) was already called with these same arguments in an earlier step, so it was not run again. "
-            + "Its result was the text below. The tool has answered: reply to the user in plain text, without calling a tool"
+    /// What the model is told (as the user) when it repeated calls it already has the results of.
+    public static let answerNowText = "You have the tool results you need, above. Answer my question now, in plain text."
+
+    static func repeatedCallError(_ name: String, failed: Bool) -> String {
+        let start = "repeated call: \(name) was already called with these same arguments in an earlier step, so it was not run again. "
+        return failed
+            ? start + "It failed with the error below and would fail again: change the arguments or use another tool"
+            : start + "Its result was the text below. Answer the user now from the results you have, in plain text"
+    }
+
+    /// What an earlier call gave the model (the text of its result) and whether it failed.
+    struct EarlierResult {
+        var text: String
+        var failed: Bool
     }
 
     /// A tool call's identity for the repeated-call guard: same tool, same arguments.
@@ -226,6 +258,9 @@ public struct AgentLoop: Sendable {
         var tokens = 0
         var consecutiveFailures = 0
         /// The calls of earlier steps that ran or were refused as repeats, with the result text the model saw.
-        var previousCalls: [CallKey: String] = [:]
+        var previousCalls: [CallKey: EarlierResult] = [:]
+        /// A repeated call was refused in the last step, or an `answer_after` tool answered: the next turn is
+        /// text only (tool choice `none`).
+        var refusedRepeat = false
     }
 }

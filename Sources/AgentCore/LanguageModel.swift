@@ -8,6 +8,9 @@ public struct SamplingOptions: Sendable, Hashable {
     public var seed: UInt64
     public var maxTokens: Int
     public var stop: [String]
+    /// Whether this turn may, must or must not call a tool (OpenAI's `tool_choice`). Set per turn by the
+    /// agent loop; not part of a spec's `sampling`.
+    public var toolChoice: ToolChoice = .auto
 
     public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
                 repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = []) {
@@ -20,6 +23,12 @@ public struct SamplingOptions: Sendable, Hashable {
         self.maxTokens = maxTokens
         self.stop = stop
     }
+}
+
+/// Whether a turn may call tools: `auto` (the model decides), `required` (the turn is a tool call),
+/// `none` (the turn is text). A local model enforces it while decoding; a remote one passes it on.
+public enum ToolChoice: String, Sendable, Hashable {
+    case auto, required, none
 }
 
 public enum StopReason: String, Sendable, Hashable {
@@ -54,6 +63,8 @@ public struct ModelTurn: Sendable, Hashable {
     public var reusedTokens: Int
     public var prefillSeconds: Double
     public var decodeSeconds: Double
+    /// The tool choice the turn was generated under (set by the agent loop, recorded in the transcript).
+    public var toolChoice: ToolChoice = .auto
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
                 content: String? = nil, stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0,

@@ -23,6 +23,12 @@ public struct TaskSpec: Sendable, Hashable {
     /// Answer a tool call identical (same tool, same arguments) to one made in an earlier step of the run with
     /// an error result that repeats the earlier result, without running the tool.
     public var rejectRepeatedCalls: Bool = false
+    /// Tool choice of the run's first turn (`auto`: the model decides; `required`: it must call a tool).
+    /// Later turns are `auto`, except the turn after a refused repeated call, which is `none` (text only).
+    public var firstToolChoice: ToolChoice = .auto
+    /// Tools whose result answers the task: after a successful call of one of them, the next turn is text
+    /// only (tool choice `none`), so the model reports the result instead of calling on.
+    public var answerAfter: [String] = []
 
     public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
                 system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],
@@ -162,6 +168,11 @@ public struct SandboxSettings: Sendable, Hashable {
     /// The work directory the tools see as their current directory (created if missing);
     /// nil = a fresh temporary directory per run.
     public var workdir: String?
+    /// A directory whose contents are copied into the fresh temporary work directory before the run
+    /// (only without `workdir`; the original is never touched).
+    public var workdirFrom: String? = nil
+    /// Keep the temporary work directory after the run (it is removed by default).
+    public var keepWorkdir: Bool = false
 
     public init(disabled: Bool = false, network: Bool = false, timeoutSeconds: Double = 30, memoryBytes: Int = 1 << 30,
                 processes: Int = 128, outputBytes: Int = 64 << 10, cpuSeconds: Int = 60, fileSizeBytes: Int = 256 << 20,

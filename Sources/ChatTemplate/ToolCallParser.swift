@@ -265,7 +265,8 @@ func strippingFence(_ s: String) -> String {
     guard info.isEmpty || info == "json" else { return trimmed(s) }
     t = String(t[t.index(after: newline)...])
     let body = trimmed(t)
-    guard body.hasSuffix("```") else { return trimmed(s) }
+    // A fence left open (a constrained fenced call stops at its closing brace): the JSON after it.
+    guard body.hasSuffix("```") else { return body.first == "{" && body.last == "}" ? body : trimmed(s) }
     return trimmed(body.dropLast(3))
 }
 

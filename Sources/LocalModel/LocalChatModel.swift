@@ -66,7 +66,9 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             minP: Float(sampling.minP), repetitionPenalty: Float(sampling.repetitionPenalty),
             seed: sampling.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15)
         let sampler = Sampler(parameters: parameters, vocabSize: model.config.vocabSize)
-        let constraint = (constrainToolCalls && !tools.isEmpty) ? ToolCallConstraint(trie: vocabularyTrie(), tools: tools) : nil
+        // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
+        let constrained = (constrainToolCalls || sampling.toolChoice != .auto) && !tools.isEmpty
+        let constraint = constrained ? ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: sampling.toolChoice) : nil
 
         var parser = ToolCallParser(tools: tools, turn: turn)
         var decoder = tokenizer.streamingDecoder(renderSpecial: true)

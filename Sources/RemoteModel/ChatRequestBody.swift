@@ -10,6 +10,7 @@ enum ChatRequestBody {
         ]
         if !tools.isEmpty {
             members.append(JSONMember("tools", .array(tools.map(\.openAIFunction))))
+            if sampling.toolChoice != .auto { members.append(JSONMember("tool_choice", .string(sampling.toolChoice.rawValue))) }
         }
         members.append(JSONMember("temperature", .double(sampling.temperature)))
         members.append(JSONMember("top_p", .double(sampling.topP)))

@@ -7,6 +7,7 @@ public enum SpecParser {
     public static let topLevelKeys = [
         "name", "model", "attention", "sampling", "system", "prompt", "parameters", "tools", "sandbox", "limits",
         "transcript", "constrain_tool_calls", "tool_result_hint", "reject_repeated_calls",
+        "first_tool_choice", "answer_after",
     ]
     /// The model used when a spec names none.
     public static let defaultModel = "qwen2.5-coder-0.5b-instruct"
@@ -64,6 +65,14 @@ public enum SpecParser {
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
         spec.toolResultHint = try topFields.string("tool_result_hint")
         spec.rejectRepeatedCalls = try topFields.bool("reject_repeated_calls") ?? false
+        if let node = topFields["first_tool_choice"] {
+            let value = try context.string(node, path: "first_tool_choice")
+            guard let choice = ToolChoice(rawValue: value), choice != .none else {
+                throw context.error(node, "first_tool_choice: expected auto or required, got '\(value)'")
+            }
+            spec.firstToolChoice = choice
+        }
+        spec.answerAfter = try topFields.stringList("answer_after") ?? []
 
         let parameters = try Parameters(topFields["parameters"], context: context, overrides: overrides)
         spec.parameters = parameters.values

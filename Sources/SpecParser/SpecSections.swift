@@ -156,6 +156,7 @@ extension SpecParser {
         }
         let f = try c.fields(node, path: "sandbox", allowed: [
             "network", "timeout", "memory", "processes", "output", "writable", "env", "cpu", "file_size", "open_files", "workdir",
+            "workdir_from", "keep_workdir",
         ])
         var s = SandboxSettings()
         s.network = try f.bool("network") ?? s.network
@@ -169,6 +170,11 @@ extension SpecParser {
         s.fileSizeBytes = try f.size("file_size") ?? s.fileSizeBytes
         s.openFiles = try f.int("open_files", min: 1) ?? s.openFiles
         s.workdir = try f.string("workdir").map { c.path($0) }
+        s.workdirFrom = try f.string("workdir_from").map { c.path($0) }
+        s.keepWorkdir = try f.bool("keep_workdir") ?? false
+        if s.workdir != nil, let node = f["workdir_from"] {
+            throw c.error(node, "sandbox.workdir_from: only without sandbox.workdir (it seeds the fresh temporary work directory)")
+        }
         return s
     }
 

@@ -9,8 +9,22 @@ public enum ToolFactory {
     /// One tool (or, for an MCP server, several) per entry. Relative paths resolve against `baseDirectory`.
     /// Throws `ToolSetupError` with one line naming the entry that is wrong.
     public static func makeTools(entries: [ToolEntry], sandbox: SandboxSettings, baseDirectory: String) async throws -> [any Tool] {
+        try await makeToolSet(entries: entries, sandbox: sandbox, baseDirectory: baseDirectory).tools
+    }
+
+    /// The tools with the policy they share: after the run, `policy.removeTemporaryWorkdir()` removes the
+    /// fresh work directory (unless the spec keeps it). On a setup error it is removed here.
+    public static func makeToolSet(entries: [ToolEntry], sandbox: SandboxSettings, baseDirectory: String) async throws
+        -> (tools: [any Tool], policy: SandboxPolicy) {
         let policy = try SandboxPolicy.resolve(sandbox, baseDirectory: baseDirectory)
-        return try await makeTools(entries: entries, policy: policy, baseDirectory: baseDirectory)
+        do {
+            return (try await makeTools(entries: entries, policy: policy, baseDirectory: baseDirectory), policy)
+        } catch {
+            var discard = policy
+            discard.settings.keepWorkdir = false
+            discard.removeTemporaryWorkdir()
+            throw error
+        }
     }
 
     /// As above, with an already resolved sandbox policy (the same work directory for every tool of a run).

@@ -21,7 +21,7 @@ public enum EventCodec {
         case .message(let m):
             return ["role": .string(m.role.rawValue), "content": .string(m.content)]
         case .modelTurn(let step, let t):
-            return [
+            let value: JSONValue = [
                 "step": .int(Int64(step)), "text": .string(t.text), "tokens": .array(t.tokens.map { .int(Int64($0)) }),
                 "stop": .string(t.stop.rawValue), "prompt_tokens": .int(Int64(t.promptTokens)),
                 "reused_tokens": .int(Int64(t.reusedTokens)), "prefill_s": .number(t.prefillSeconds),
@@ -30,6 +30,9 @@ public enum EventCodec {
                 "malformed": .array(t.malformedCalls.map(malformed)),
                 "content": .optional(t.content),
             ]
+            // Written only when the loop restricted the turn, so other turns keep their shape.
+            guard t.toolChoice != .auto, case .object(let members) = value else { return value }
+            return .object(members + [JSONMember("tool_choice", .string(t.toolChoice.rawValue))])
         case .toolCall(let step, let c):
             return .object([JSONMember("step", .int(Int64(step)))] + (call(c).objectValue ?? []))
         case .malformedCall(let step, let m):
@@ -91,10 +94,14 @@ public enum EventCodec {
             guard let stop = StopReason(rawValue: try f.string("stop")) else { throw f.fail("stop", "eos, length, stop or tool_call") }
             let calls = try f.array("tool_calls").map { try decodeCall(try JSONFields($0, "model_turn.tool_calls[]")) }
             let bad = try f.array("malformed").map { try decodeMalformed(try JSONFields($0, "model_turn.malformed[]")) }
-            let turn = ModelTurn(text: try f.string("text"), tokens: tokens, toolCalls: calls, malformedCalls: bad,
+            var turn = ModelTurn(text: try f.string("text"), tokens: tokens, toolCalls: calls, malformedCalls: bad,
                                  content: try f.optionalString("content"), stop: stop,
                                  promptTokens: try f.int("prompt_tokens"), reusedTokens: try f.int("reused_tokens"),
                                  prefillSeconds: try f.double("prefill_s"), decodeSeconds: try f.double("decode_s"))
+            if f.has("tool_choice") {
+                guard let choice = ToolChoice(rawValue: try f.string("tool_choice")) else { throw f.fail("tool_choice", "auto, required or none") }
+                turn.toolChoice = choice
+            }
             return .modelTurn(step: try f.int("step"), turn: turn)
         case "tool_call":
             if f.has("malformed") { return .malformedCall(step: try f.int("step"), call: try decodeMalformed(f)) }

@@ -32,6 +32,8 @@ public enum SpecJSON {
         // Written only when set, so transcripts of specs without them keep their shape.
         if let hint = spec.toolResultHint { members.append(JSONMember("tool_result_hint", .string(hint))) }
         if spec.rejectRepeatedCalls { members.append(JSONMember("reject_repeated_calls", .bool(true))) }
+        if !spec.answerAfter.isEmpty { members.append(JSONMember("answer_after", .array(spec.answerAfter.map { .string($0) }))) }
+        if spec.firstToolChoice != .auto { members.append(JSONMember("first_tool_choice", .string(spec.firstToolChoice.rawValue))) }
         return .object(members)
     }
 
@@ -75,13 +77,20 @@ public enum SpecJSON {
 
     static func sandbox(_ s: SandboxSettings) -> JSONValue {
         if s.disabled { return "none" }
-        return [
+        var value: JSONValue = [
             "network": .bool(s.network), "timeout": .number(s.timeoutSeconds), "memory": .int(Int64(s.memoryBytes)),
             "processes": .int(Int64(s.processes)), "output": .int(Int64(s.outputBytes)), "cpu": .int(Int64(s.cpuSeconds)),
             "file_size": .int(Int64(s.fileSizeBytes)), "open_files": .int(Int64(s.openFiles)),
             "writable": .array(s.writable.map { .string($0) }), "env": .array(s.env.map { .string($0) }),
             "workdir": .optional(s.workdir),
         ]
+        // Written only when set, so transcripts of specs without them keep their shape.
+        if case .object(var members) = value {
+            if let from = s.workdirFrom { members.append(JSONMember("workdir_from", .string(from))) }
+            if s.keepWorkdir { members.append(JSONMember("keep_workdir", .bool(true))) }
+            value = .object(members)
+        }
+        return value
     }
 
     // MARK: decoding
@@ -124,6 +133,8 @@ public enum SpecJSON {
                 processes: try s.int("processes"), outputBytes: try s.int("output"), cpuSeconds: try s.int("cpu"),
                 fileSizeBytes: try s.int("file_size"), openFiles: try s.int("open_files"), writable: try s.stringArray("writable"),
                 env: try s.stringArray("env"), workdir: try s.optionalString("workdir"))
+            spec.sandbox.workdirFrom = try s.optionalString("workdir_from")
+            if s.has("keep_workdir") { spec.sandbox.keepWorkdir = try s.bool("keep_workdir") }
         }
         let l = try f.object("limits")
         spec.limits = Limits(steps: try l.int("steps"), tokens: try l.int("tokens"), wallSeconds: try l.double("wall"),
@@ -133,6 +144,12 @@ public enum SpecJSON {
         spec.baseDirectory = try f.string("base_directory")
         if f.has("tool_result_hint") { spec.toolResultHint = try f.string("tool_result_hint") }
         if f.has("reject_repeated_calls") { spec.rejectRepeatedCalls = try f.bool("reject_repeated_calls") }
+        if f.has("answer_after") { spec.answerAfter = try f.stringArray("answer_after") }
+        if f.has("first_tool_choice") {
+            let value = try f.string("first_tool_choice")
+            guard let choice = ToolChoice(rawValue: value) else { throw TranscriptError(file: nil, line: nil, message: "first_tool_choice: unknown value '\(value)'") }
+            spec.firstToolChoice = choice
+        }
         return spec
     }
 

@@ -112,8 +112,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let spec = try recordedSpec(header)
         let model = try ModelFactory.make(spec, threads: threads ?? header.threads)
         let live: [any Tool]
+        let policy: SandboxPolicy
         do {
-            live = try await ToolFactory.makeTools(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
+            (live, policy) = try await ToolFactory.makeToolSet(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
         } catch {
             throw CLIError.input("\(file): \(error)")
         }
@@ -133,6 +134,7 @@ struct ReplayCommand: AsyncParsableCommand {
         ui.stop()
         writer.close()
         for t in live { await t.shutdown() }
+        if let kept = policy.removeTemporaryWorkdir() { Console.err("work directory kept: \(kept)\n") }
         Console.err("transcript: \(path)\n")
         return outcome.exitCode
     }
@@ -141,8 +143,9 @@ struct ReplayCommand: AsyncParsableCommand {
     func rerunTools(_ transcript: Transcript, header: TranscriptHeader) async throws -> Int32 {
         let spec = try recordedSpec(header)
         let tools: [any Tool]
+        let policy: SandboxPolicy
         do {
-            tools = try await ToolFactory.makeTools(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
+            (tools, policy) = try await ToolFactory.makeToolSet(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
         } catch {
             throw CLIError.input("\(file): \(error)")
         }
@@ -152,6 +155,7 @@ struct ReplayCommand: AsyncParsableCommand {
                         + (result.ok ? style.green(" ok") : style.red(" failed")) + "\n")
         }
         for t in tools { await t.shutdown() }
+        policy.removeTemporaryWorkdir()
         for d in differences { Console.out(style.red("✗ ") + d.description + "\n") }
         if differences.isEmpty {
             Console.out("✓ \(compared) tool calls, same results\n")
@@ -187,6 +191,7 @@ struct ReplayView {
                 var stats = "\(t.tokens.count) tokens, stop \(t.stop.rawValue)"
                 if t.promptTokens > 0 || t.reusedTokens > 0 { stats += ", prompt +\(t.promptTokens) reused \(t.reusedTokens)" }
                 if t.decodeSeconds > 0 { stats += String(format: ", %.2fs", t.prefillSeconds + t.decodeSeconds) }
+                if t.toolChoice != .auto { stats += ", tool choice \(t.toolChoice.rawValue)" }
                 Console.out(tag + style.bold("assistant (step \(step))") + style.dim(" [\(stats)]") + "\n" + t.text + (t.text.hasSuffix("\n") ? "" : "\n"))
             case .toolCall(_, let c):
                 Console.out(tag + style.cyan("→ \(c.name)") + " " + c.arguments.serialized(.python) + style.dim(" [\(c.id)]")
@@ -200,6 +205,8 @@ struct ReplayView {
                 head += style.dim(String(format: " %.2fs", r.durationSeconds))
                 if let sha = r.fullOutputSHA256 { head += style.dim(" truncated from \(r.fullOutputBytes ?? 0) bytes sha256:\(sha.prefix(12))") }
                 Console.out(tag + head + "\n" + (r.output.isEmpty ? "" : style.dim(preview(r.output, maxLines: 20)) + "\n"))
+                // What else the model saw with this result (the spec's tool_result_hint).
+                if let hint = r.metadata["tool_result_hint"] { Console.out(style.dim("   + hint: ") + hint + "\n") }
             case .error(_, let message):
                 Console.out(tag + style.red("error: \(message)") + "\n")
             case .final(let o):

@@ -37,14 +37,22 @@ struct RunCommand: AsyncParsableCommand {
         do { task = try SpecParser.parse(file: spec, overrides: params) } catch { throw CLIError.input("\(error)") }
 
         let tools: [any Tool]
+        let policy: SandboxPolicy
         do {
-            tools = try await ToolFactory.makeTools(entries: task.tools, sandbox: task.sandbox, baseDirectory: task.baseDirectory)
+            (tools, policy) = try await ToolFactory.makeToolSet(entries: task.tools, sandbox: task.sandbox, baseDirectory: task.baseDirectory)
         } catch {
             throw CLIError.input("\(spec): \(error)")
+        }
+        let names = tools.map(\.declaration.name)
+        if let unknown = task.answerAfter.first(where: { !names.contains($0) }) {
+            for t in tools { await t.shutdown() }
+            policy.removeTemporaryWorkdir()
+            throw CLIError.input("\(spec): answer_after: unknown tool '\(unknown)' (tools: \(names.joined(separator: ", ")))")
         }
         let model: any LanguageModel
         do { model = try ModelFactory.make(task, threads: threads) } catch {
             for t in tools { await t.shutdown() }
+            policy.removeTemporaryWorkdir()
             throw error
         }
 
@@ -52,6 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         let writer: TranscriptWriter
         do { writer = try TranscriptWriter(path: path) } catch {
             for t in tools { await t.shutdown() }
+            policy.removeTemporaryWorkdir()
             throw CLIError.input("\(error)")
         }
         let header = TranscriptHeader(
@@ -69,6 +78,7 @@ struct RunCommand: AsyncParsableCommand {
             try? writer.record(.final(RunOutcome(status: .failed, reason: "interrupted (SIGINT)", steps: steps, tokens: tokens,
                                                  wallSeconds: seconds)))
             writer.close()
+            policy.removeTemporaryWorkdir()
             Console.err("\ninterrupted; transcript: \(path)\n")
             Foundation.exit(130)
         }
@@ -81,6 +91,7 @@ struct RunCommand: AsyncParsableCommand {
         ui?.stop()
         writer.close()
         for t in tools { await t.shutdown() }
+        if let kept = policy.removeTemporaryWorkdir(), !json { Console.err("work directory kept: \(kept)\n") }
 
         if json {
             let object: JSONValue = [

@@ -11,11 +11,13 @@ struct ToolsCommand: AsyncParsableCommand {
         subcommands: [List.self, Call.self])
 
     /// The spec and its tools, or a bad-input error.
-    static func load(_ path: String, params: [String]) async throws -> (TaskSpec, [any Tool]) {
+    static func load(_ path: String, params: [String]) async throws -> (TaskSpec, [any Tool], SandboxPolicy) {
         let task: TaskSpec
         do { task = try SpecParser.parse(file: path, overrides: params) } catch { throw CLIError.input("\(error)") }
         do {
-            return (task, try await ToolFactory.makeTools(entries: task.tools, sandbox: task.sandbox, baseDirectory: task.baseDirectory))
+            let (tools, policy) = try await ToolFactory.makeToolSet(entries: task.tools, sandbox: task.sandbox,
+                                                                    baseDirectory: task.baseDirectory)
+            return (task, tools, policy)
         } catch {
             throw CLIError.input("\(path): \(error)")
         }
@@ -31,7 +33,7 @@ struct ToolsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let code = await runCLI {
-                let (_, tools) = try await ToolsCommand.load(spec, params: params)
+                let (_, tools, policy) = try await ToolsCommand.load(spec, params: params)
                 if json {
                     Console.out(JSONValue.array(tools.map(\.declaration.openAIFunction)).serialized(.pretty) + "\n")
                 } else {
@@ -43,6 +45,7 @@ struct ToolsCommand: AsyncParsableCommand {
                     }
                 }
                 for t in tools { await t.shutdown() }
+                policy.removeTemporaryWorkdir()
                 return 0
             }
             if code != 0 { throw ExitCode(code) }
@@ -64,18 +67,21 @@ struct ToolsCommand: AsyncParsableCommand {
             let code = await runCLI {
                 let args: JSONValue
                 do { args = try JSONValue.parse(arguments) } catch { throw CLIError.input("arguments: \(error)") }
-                let (_, tools) = try await ToolsCommand.load(spec, params: params)
+                let (_, tools, policy) = try await ToolsCommand.load(spec, params: params)
                 guard let tool = tools.first(where: { $0.declaration.name == name }) else {
                     for t in tools { await t.shutdown() }
+                policy.removeTemporaryWorkdir()
                     let names = tools.map(\.declaration.name).joined(separator: ", ")
                     throw CLIError.input("unknown tool '\(name)' in \(spec) (tools: \(names.isEmpty ? "none" : names))")
                 }
                 if let problem = JSONSchema(tool.declaration.parameters).firstError(args) {
                     for t in tools { await t.shutdown() }
+                policy.removeTemporaryWorkdir()
                     throw CLIError.input("invalid arguments for \(name): \(problem)")
                 }
                 let result = await tool.call(id: "cli_0", arguments: args)
                 for t in tools { await t.shutdown() }
+                policy.removeTemporaryWorkdir()
                 var object: [JSONMember] = [
                     JSONMember("ok", .bool(result.ok)), JSONMember("output", .string(result.output)),
                     JSONMember("error", result.error.map { .string($0) } ?? .null),

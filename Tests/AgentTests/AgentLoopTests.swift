@@ -225,7 +225,37 @@ import Testing
         #expect(recorded[1].0.metadata["repeated_call"] != nil && recorded[3].0.metadata["repeated_call"] == nil)
         // The refusal carries the earlier result, also when the previous step was itself a refusal.
         #expect(recorded[1].0.output == "5" && recorded[2].0.output == "5")
-        #expect(model.conversations[2].last?.content.hasPrefix("error: repeated call") == true)
+        // The refused turn is recorded but taken out of what the model sees next: it is asked again from the
+        // real result, with tool calls off.
+        #expect(Array(model.conversations[2].dropLast()) == model.conversations[1])
+        #expect(model.conversations[2].last == .user(AgentLoop.answerNowText))
+        #expect(model.samplingShown.map(\.toolChoice) == [.auto, .auto, .none, .none, .auto, .none])
+    }
+
+    @Test func toolChoicePerTurn() async {
+        // first_tool_choice applies to step 1 only; the turn after a refused repeat may not call a tool.
+        let (outcome, _, model) = await run([
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c1"),
+            ScriptedModel.call("add", ["a": 2, "b": 4], id: "c2"),
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c3"),
+            ScriptedModel.answer("5"),
+        ], tools: [FakeTool.add()], configure: { $0.rejectRepeatedCalls = true; $0.firstToolChoice = .required })
+        #expect(outcome.status == .final)
+        #expect(model.samplingShown.map(\.toolChoice) == [.required, .auto, .auto, .none])
+        #expect(model.conversations[3] == model.conversations[2] + [.user(AgentLoop.answerNowText)])
+        let (plain, _, plainModel) = await run([ScriptedModel.answer("5")], tools: [FakeTool.add()])
+        #expect(plain.status == .final && plainModel.samplingShown.map(\.toolChoice) == [.auto])
+    }
+
+    @Test func answerAfterTurnsToText() async {
+        let (outcome, _, model) = await run([
+            ScriptedModel.call("add", ["a": "x", "b": 3], id: "c1"),  // invalid: no effect
+            ScriptedModel.call("add", ["a": 2, "b": 3], id: "c2"),
+            ScriptedModel.answer("5"),
+        ], tools: [FakeTool.add()], configure: { $0.answerAfter = ["add"] })
+        #expect(outcome.status == .final && outcome.answer == "5")
+        #expect(model.samplingShown.map(\.toolChoice) == [.auto, .auto, .none])
+        #expect(model.conversations[2].last == .user(AgentLoop.answerNowText) && model.conversations[2].count == 7)
     }
 
     @Test func repeatedCallsCountAsFailedStepsAndRunWhenTheGuardIsOff() async {

@@ -155,6 +155,25 @@ import Testing
         #expect(plain.toolResultHint == nil && plain.rejectRepeatedCalls == false)
         let spec = try SpecParser.parse(yaml: "name: t\nprompt: hi\ntool_result_hint: Now answer.\nreject_repeated_calls: true\n", file: "task.yaml", baseDirectory: "/")
         #expect(spec.toolResultHint == "Now answer." && spec.rejectRepeatedCalls)
+        #expect(plain.firstToolChoice == .auto)
+        let required = try SpecParser.parse(yaml: "name: t\nprompt: hi\nfirst_tool_choice: required\n", file: "task.yaml", baseDirectory: "/")
+        #expect(required.firstToolChoice == .required && required.answerAfter.isEmpty)
+        let after = try SpecParser.parse(yaml: "name: t\nprompt: hi\nanswer_after: [calculator]\n", file: "task.yaml", baseDirectory: "/")
+        #expect(after.answerAfter == ["calculator"])
+        for bad in ["none", "maybe"] {
+            #expect(throws: SpecError.self) {
+                try SpecParser.parse(yaml: "name: t\nprompt: hi\nfirst_tool_choice: \(bad)\n", file: "task.yaml", baseDirectory: "/")
+            }
+        }
+    }
+
+    @Test func workdirFromSeedsATemporaryWorkdir() throws {
+        let spec = try SpecParser.parse(yaml: "name: t\nprompt: hi\nsandbox: {workdir_from: files, keep_workdir: true}\n",
+                                        file: "task.yaml", baseDirectory: "/specs")
+        #expect(spec.sandbox.workdirFrom == "/specs/files" && spec.sandbox.keepWorkdir && spec.sandbox.workdir == nil)
+        #expect(throws: SpecError.self) {
+            try SpecParser.parse(yaml: "name: t\nprompt: hi\nsandbox: {workdir: w, workdir_from: files}\n", file: "task.yaml", baseDirectory: "/")
+        }
     }
 
     @Test func examplesParse() throws {

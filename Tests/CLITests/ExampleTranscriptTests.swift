@@ -3,7 +3,7 @@ import Testing
 
 /// Every transcript in Transcripts/ (recorded from Examples/ with scripts/record-transcripts.sh) replays
 /// token for token with the real default model: `loza replay FILE --mode verify` exits 0.
-/// (Not every example ends with a final answer yet: the 0.5B default model loops on the multi-step ones.)
+/// Every example ends with a final answer (checked by hand to be right when recorded).
 /// Needs the release build (the model runs) and the default model; fails naming the file when it is missing.
 @Suite(.serialized) struct ExampleTranscriptTests {
     static var transcripts: [String] {
@@ -33,9 +33,9 @@ import Testing
         let path = CLI.repository + "/Transcripts/" + file
         let run = try CLI.run(["replay", path, "--mode", "verify", "--threads", "2"], in: NSTemporaryDirectory())
         #expect(run.code == 0, "\(file): \(run.out)\(run.err)")
-        // The recorded run is complete (it has its closing event).
+        // The recorded run is complete (it has its closing event) and ended with the model's answer.
         let last = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
-        #expect(last.contains("\"type\":\"final\""), "\(file): \(last)")
+        #expect(last.contains("\"type\":\"final\"") && last.contains("\"status\":\"final\""), "\(file): \(last)")
         #endif
     }
 }

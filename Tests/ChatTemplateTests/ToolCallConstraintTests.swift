@@ -129,6 +129,53 @@ extension ToolCallConstraint {
         #expect(c.allowedTokenIDs().isEmpty)
     }
 
+    @Test func fencedCallsAreConstrained() {
+        let fenced = run("```json\n{\"name\": \"list_files\", \"arguments\": {}}")
+        #expect(!fenced.failed && fenced.mustEnd && fenced.completedCalls == 0)
+        #expect(run("```\n  {\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}").mustEnd)
+        #expect(run("```json\n{\"name\": \"ls -la\"").failed)  // a command is not a tool name
+        #expect(run("```json\n{\"name\": \"shell\", \"arguments\": {}}").failed)  // missing required argument
+        for text in ["```bash\nls -la\n```", "```\nplain code\n```", "```json\n[1, 2]"] {
+            let c = run(text)
+            #expect(!c.failed && !c.isInsideCall, "\(text)")  // other fences stay text
+        }
+    }
+
+    @Test func requiredChoiceAdmitsOnlyACall() {
+        func required(_ text: String) -> ToolCallConstraint {
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools, choice: .required)
+            c.advance(bytes: Array(text.utf8))
+            return c
+        }
+        for call in ["{\"name\": \"list_files\", \"arguments\": {}}", "\n```json\n  {\"name\": \"list_files\", \"arguments\": {}}"] {
+            #expect(!required(call).failed, "\(call)")
+        }
+        for text in ["Sure", "```python\n", "```json\nx", "<tool_call>", "[{"] { #expect(required(text).failed, "\(text)") }
+        let start = ToolCallConstraint(trie: trie, tools: constraintTools, choice: .required)
+        let ids = start.allowedTokenIDs()
+        #expect(!ids.contains(Int32(eogID)))  // no empty reply
+        #expect(ids.contains(Int32(testVocabulary.firstIndex(of: Array("{\"".utf8))!)))
+        #expect(!ids.contains(Int32(testVocabulary.firstIndex(of: Array("Sure".utf8))!)))
+        #expect(!ids.contains(Int32(testVocabulary.firstIndex(of: Array("<tool_call>".utf8))!)))
+        start.reset()
+        #expect(start.allowedTokenIDs() == ids)  // reset keeps the choice
+    }
+
+    @Test func noneChoiceAdmitsNoCall() {
+        func none(_ text: String) -> ToolCallConstraint {
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools, choice: .none)
+            c.advance(bytes: Array(text.utf8))
+            return c
+        }
+        #expect(!none("Sure, the answer is {42} and <b>bold</b> `code`.").failed)
+        for text in ["{\"name\"", "  [", "```json", "Sure <tool_call>"] { #expect(none(text).failed, "\(text)") }
+        let mid = none("Sure")
+        #expect(mid.needsMask)
+        let ids = mid.allowedTokenIDs()
+        #expect(!ids.contains(Int32(testVocabulary.firstIndex(of: Array("<tool_call>".utf8))!)))
+        #expect(ids.contains(Int32(testVocabulary.firstIndex(of: Array("<tool".utf8))!)) && ids.contains(Int32(eogID)))
+    }
+
     @Test func noToolsMeansNoConstraint() {
         let c = ToolCallConstraint(trie: trie, tools: [])
         #expect(c.inert && !c.needsMask && !c.failed)

@@ -152,6 +152,10 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
         #expect(o.opened == 1 && o.closed == 1)
         let fenced = parse("```json\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"ü.txt\"}}\n```")
         #expect(fenced.calls == [ToolCall(id: "call_0_0", name: "read_file", arguments: ["path": "ü.txt"], recovered: true)])
+        // A fence left open (a constrained fenced call stops at its closing brace) still holds the call.
+        let open = parse("```json\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\"}}")
+        #expect(open.calls.count == 1 && open.calls.allSatisfy(\.recovered))
+        #expect(parse("```json\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"a\"}} and then").calls.isEmpty)
         let list = parse("[{\"name\": \"shell\", \"arguments\": {\"command\": \"a\"}}, {\"name\": \"shell\", \"arguments\": {\"command\": \"b\"}}]")
         #expect(list.calls.count == 2 && list.calls.allSatisfy(\.recovered))
         let strayClose = parse("{\"name\": \"shell\", \"arguments\": {\"command\": \"a\"}}\n</tool_call>")

@@ -29,11 +29,15 @@ def main():
     except re.error as e:
         sys.exit(f"invalid pattern: {e}")
     root = args.get("path") or "."
+    # Small models write "." as ".\\" (a stray JSON escape): a path that does not exist without it is the same path.
+    if not os.path.exists(root) and root.rstrip("\\") and os.path.exists(root.rstrip("\\")):
+        root = root.rstrip("\\")
     if not os.path.exists(root):
         sys.exit(f"no such file or directory: {root}")
     limit = min(int(args.get("max_results") or 100), 1000)
     found = 0
-    for path in files_under(root, args.get("glob")):
+    # An empty glob (models fill every optional field) means no filter, like an absent one.
+    for path in files_under(root, args.get("glob") or None):
         try:
             with open(path, "rb") as f:
                 data = f.read(4 << 20)

@@ -7,7 +7,7 @@ struct Frame {
     var phase: UInt8 = 0
     /// Whitespace bytes in a row (bounded, so a model cannot pad forever).
     var ws: UInt8 = 0
-    /// call: 1 = bare (no tags); string: 1 = object key; number: 1 = integer only.
+    /// call: 1 = bare (no tags), 2 = bare in a ```` ```json ```` fence; string: 1 = object key; number: 1 = integer only.
     var flag: UInt8 = 0
     /// Schema node (object, array), literal set (literal), chosen tool (call).
     var node: Int32 = 0
@@ -39,6 +39,11 @@ struct MachineHead {
     var count: Int32 = 0
     /// Calls completed in this reply.
     var completed: Int32 = 0
+    /// Tool choice of the reply: 0 auto, 1 required (the reply is a bare call: `{` must open it),
+    /// 2 none (no call may open: not `{`, `[` or a fence first, never the `<tool_call>` tag).
+    var choice: UInt8 = 0
+    /// Progress through an opening fence at the start of the reply: 1-3 backticks, 4-7 `json`, 8 after the newline.
+    var fence: UInt8 = 0
 }
 
 /// UTF-8 validation as a small state machine: 0 = at a character boundary, 1-3 = that many continuation
@@ -92,6 +97,7 @@ final class CallMachine: @unchecked Sendable {
     let literals: [[[UInt8]]]
     let nameKey: Int32, argumentsKey: Int32, toolNames: Int32, closeTag: Int32, booleans: Int32, null: Int32
     let tag = Array(ToolCallParser.openTag.utf8)
+    let fenceInfo = Array("json".utf8)
     static let maxFrames = 48
     static let maxSpaces: UInt8 = 12
     static let maxLeadingSpaces: UInt8 = 16
@@ -115,9 +121,10 @@ final class CallMachine: @unchecked Sendable {
     /// Whether an end-of-generation token may come now.
     func acceptsEnd(_ h: MachineHead, _ f: UnsafeMutablePointer<Frame>) -> Bool {
         switch h.mode {
-        case .replyStart, .free, .failed: return true
+        case .replyStart: return h.choice != 1
+        case .free, .failed: return true
         case .ended: return false
-        case .call: return h.count == 1 && f[0].flag == 1 && f[0].phase == 13
+        case .call: return h.count == 1 && f[0].flag != 0 && f[0].phase == 13
         }
     }
 
@@ -125,11 +132,23 @@ final class CallMachine: @unchecked Sendable {
     func step(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
         switch h.mode {
         case .replyStart:
+            if h.fence > 0 { return stepFence(&h, f, b) }
             if isJSONSpace(b) {
                 guard h.ws < Self.maxLeadingSpaces else { return false }
                 h.ws += 1
                 return true
             }
+            // None: no call may open, and no markup (`<tool_response>`, `<tool_call>`) starts the reply.
+            if h.choice == 2 && (b == UInt8(ascii: "{") || b == UInt8(ascii: "[") || b == UInt8(ascii: "`") || b == UInt8(ascii: "<")) {
+                return false
+            }
+            if b == UInt8(ascii: "`") {
+                h.fence = 1
+                return true
+            }
+            // Required: a bare `{` (or a fence, above) opens the reply. Not the `<tool_call>` tag: the default model,
+            // pushed into the tag, writes worse arguments than in its habitual bare/fenced JSON.
+            if h.choice == 1 && b != UInt8(ascii: "{") { return false }
             if b == UInt8(ascii: "{") {
                 h.mode = .call
                 f[0] = Frame(kind: .call, flag: 1)
@@ -145,10 +164,38 @@ final class CallMachine: @unchecked Sendable {
         }
     }
 
+    /// An opening fence (```` ``` ```` or ```` ```json ````, a newline, optional spaces) then `{` opens a fenced
+    /// bare call, written like a bare one; anything else turns the reply into free text (refused when the
+    /// tool choice is `required`).
+    private func stepFence(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
+        let fence = h.fence
+        if fence <= 2 && b == UInt8(ascii: "`") { h.fence += 1; return true }
+        if fence == 3 && b == fenceInfo[0] { h.fence = 4; return true }
+        if (fence == 3 || fence == 7) && b == 0x0A { h.fence = 8; h.ws = 0; return true }
+        if (4...6).contains(fence) && b == fenceInfo[Int(fence) - 3] { h.fence += 1; return true }
+        if fence == 8 && isJSONSpace(b) {
+            guard h.ws < Self.maxLeadingSpaces else { return false }
+            h.ws += 1
+            return true
+        }
+        if fence == 8 && b == UInt8(ascii: "{") {
+            h.fence = 0
+            h.mode = .call
+            f[0] = Frame(kind: .call, flag: 2)
+            h.count = 1
+            return feed(&h, f, b)
+        }
+        guard h.choice != 1 else { return false }
+        h.fence = 0
+        h.mode = .free
+        return stepFree(&h, f, b)
+    }
+
     @inline(__always) private func stepFree(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
         if b == tag[Int(h.tagPos)] {
             h.tagPos += 1
             if Int(h.tagPos) == tag.count {
+                if h.choice == 2 { return false }
                 h.tagPos = 0
                 h.mode = .call
                 f[0] = Frame(kind: .call)

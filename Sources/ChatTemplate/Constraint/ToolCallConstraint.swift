@@ -24,8 +24,11 @@ public final class ToolCallConstraint {
     private let isEOG: UnsafeMutableBufferPointer<Bool>
     private let logitMask: UnsafeMutableBufferPointer<Bool>
 
-    public init(trie: TokenTrie, tools: [ToolDeclaration]) {
+    /// - choice: `required` admits only a bare call (`{` or a ```` ```json ```` fence first) and no end before it; `none` admits no call
+    ///   (no `{`, `[` or fence to open the reply, no `<tool_call>` tag anywhere).
+    public init(trie: TokenTrie, tools: [ToolDeclaration], choice: ToolChoice = .auto) {
         self.trie = trie
+        self.choice = choice == .required ? 1 : choice == .none ? 2 : 0
         machine = CallMachine(tools: tools)
         inert = tools.isEmpty
         frames = .allocate(capacity: CallMachine.maxFrames)
@@ -37,7 +40,10 @@ public final class ToolCallConstraint {
         logitMask = .allocate(capacity: max(trie.vocabularySize, 1))
         for t in trie.endOfGeneration { isEOG[Int(t)] = true }
         if inert { head.mode = .failed }
+        head.choice = self.choice
     }
+
+    private let choice: UInt8
 
     deinit {
         frames.deallocate()
@@ -50,6 +56,7 @@ public final class ToolCallConstraint {
     /// Starts a new reply.
     public func reset() {
         head = MachineHead()
+        head.choice = choice
         if inert { head.mode = .failed }
         recordedBytes.removeAll(keepingCapacity: true)
     }
@@ -62,7 +69,7 @@ public final class ToolCallConstraint {
     /// Calls completed in this reply.
     public var completedCalls: Int { Int(head.completed) }
     /// True after a bare call closed: only the end of the reply may follow.
-    public var mustEnd: Bool { head.mode == .call && head.count == 1 && frames[0].flag == 1 && frames[0].phase == 13 }
+    public var mustEnd: Bool { head.mode == .call && head.count == 1 && frames[0].flag != 0 && frames[0].phase == 13 }
     /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
     /// the constraint then allows everything for the rest of the reply.
     public var failed: Bool { head.mode == .failed && !inert }
@@ -73,7 +80,7 @@ public final class ToolCallConstraint {
     public var needsMask: Bool {
         switch head.mode {
         case .replyStart, .call: return true
-        case .free: return head.tagPos > 0
+        case .free: return head.tagPos > 0 || head.choice == 2
         case .ended, .failed: return false
         }
     }

@@ -19,6 +19,8 @@ public struct SandboxPolicy: Sendable {
     public var writable: [String]
     public var processLimit: ProcessLimit
     public var bwrapPath: String
+    /// True when `workdir` is a fresh temporary directory made for this run (see `removeTemporaryWorkdir`).
+    public var temporaryWorkdir = false
 
     public init(settings: SandboxSettings, workdir: String, writable: [String] = [], processLimit: ProcessLimit? = nil,
                 bwrapPath: String = "/usr/bin/bwrap") {
@@ -51,6 +53,18 @@ public struct SandboxPolicy: Sendable {
                 throw ToolSetupError("sandbox: cannot create a temporary work directory")
             }
             workdir = String(cString: p)
+            if let from = settings.workdirFrom {
+                let source = absolute(from)
+                do {
+                    for item in try fm.contentsOfDirectory(atPath: source) {
+                        try fm.copyItem(atPath: (source as NSString).appendingPathComponent(item),
+                                        toPath: (workdir as NSString).appendingPathComponent(item))
+                    }
+                } catch {
+                    try? fm.removeItem(atPath: workdir)
+                    throw ToolSetupError("sandbox.workdir_from: cannot copy \(source): \(error.localizedDescription)")
+                }
+            }
         }
         let real = (workdir as NSString).resolvingSymlinksInPath
         var writable: [String] = []
@@ -59,7 +73,19 @@ public struct SandboxPolicy: Sendable {
             guard fm.fileExists(atPath: path) else { throw ToolSetupError("sandbox.writable: \(path) does not exist") }
             writable.append((path as NSString).resolvingSymlinksInPath)
         }
-        return SandboxPolicy(settings: settings, workdir: real, writable: writable)
+        var policy = SandboxPolicy(settings: settings, workdir: real, writable: writable)
+        policy.temporaryWorkdir = settings.workdir == nil
+        return policy
+    }
+
+    /// Removes the work directory if it is a temporary one the spec did not ask to keep (`keep_workdir`).
+    /// Returns the directory when it was kept, for a note to the user.
+    @discardableResult
+    public func removeTemporaryWorkdir() -> String? {
+        guard temporaryWorkdir else { return nil }
+        if settings.keepWorkdir { return workdir }
+        try? FileManager.default.removeItem(atPath: workdir)
+        return nil
     }
 
     /// The environment a tool sees: PATH, HOME (the work directory), LANG, and the names the spec passes through.

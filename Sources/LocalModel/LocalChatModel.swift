@@ -16,6 +16,9 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     public let template: ChatTemplate
     public let constrainToolCalls: Bool
     public let threads: Int
+    /// False: every turn prefills the whole conversation from an empty cache (for measuring what the
+    /// cache reuse saves; `loza run --no-cache-reuse`).
+    public let reuseCache: Bool
 
     // Mutable state, serialized by `lock`: one reply at a time.
     private let lock = NSLock()
@@ -24,7 +27,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
     public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
-                constrainToolCalls: Bool = true, store: ModelStore = ModelStore()) throws {
+                constrainToolCalls: Bool = true, reuseCache: Bool = true, store: ModelStore = ModelStore()) throws {
+        self.reuseCache = reuseCache
         let path = try store.resolve(modelReference)
         let model = try Model(path: path)
         self.model = model
@@ -57,6 +61,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         let turn = messages.filter { $0.role == .assistant }.count
 
         let prefillStart = Date()
+        if !reuseCache { session.reset() }
         let reused = try session.sync(to: ids) { done, total in progress?(done, total) }
         let prefillSeconds = Date().timeIntervalSince(prefillStart)
 

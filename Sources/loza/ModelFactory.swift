@@ -5,7 +5,7 @@ import RemoteModel
 
 /// Builds the language model a spec names. The seam between the commands and the model modules.
 enum ModelFactory {
-    static func make(_ spec: TaskSpec, threads: Int?) throws -> any LanguageModel {
+    static func make(_ spec: TaskSpec, threads: Int?, reuseCache: Bool = true) throws -> any LanguageModel {
         switch spec.model {
         case .local(let reference):
             // A relative .gguf path in a spec is relative to the spec's folder.
@@ -15,7 +15,7 @@ enum ModelFactory {
             }
             do {
                 return try LocalChatModel(modelReference: ref, attention: spec.attention, threads: threads,
-                                          constrainToolCalls: spec.constrainToolCalls)
+                                          constrainToolCalls: spec.constrainToolCalls, reuseCache: reuseCache)
             } catch {
                 throw CLIError.input("model \(reference): \(error)")
             }

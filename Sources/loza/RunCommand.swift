@@ -27,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object at the end instead of streaming the run.")
     var json = false
 
+    @Flag(help: "Local model: prefill the whole conversation every turn instead of reusing the cache (to measure the reuse).")
+    var noCacheReuse = false
+
     func run() async throws {
         let code = await runCLI { try await execute() }
         if code != 0 { throw ExitCode(code) }
@@ -50,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
             throw CLIError.input("\(spec): answer_after: unknown tool '\(unknown)' (tools: \(names.joined(separator: ", ")))")
         }
         let model: any LanguageModel
-        do { model = try ModelFactory.make(task, threads: threads) } catch {
+        do { model = try ModelFactory.make(task, threads: threads, reuseCache: !noCacheReuse) } catch {
             for t in tools { await t.shutdown() }
             policy.removeTemporaryWorkdir()
             throw error

@@ -200,9 +200,9 @@ import Testing
             _ = try await model(server, "hang", timeout: 1).respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message.hasSuffix("no response for 1 s (timeout_seconds)") == true)
-        // The server stays silent for 30 s: ending well before that shows the idle timeout fired (the bound
-        // is loose on purpose: CI runs suites in parallel on 2 cores).
-        #expect(Date().timeIntervalSince(start) < 20)
+        // The server stays silent for 300 s: ending well before that shows the idle timeout fired (the bound
+        // is loose on purpose: CI runs suites in parallel on 2 cores, and a loaded machine took 22 s).
+        #expect(Date().timeIntervalSince(start) < 120)
         #expect(try server.log().count == 1)
     }
 
@@ -232,9 +232,9 @@ import Testing
         task.cancel()
         let result = await task.result
         #expect(throws: CancellationError.self) { try result.get() }
-        // The server would stream for 20 s; ending well before shows the transfer was aborted (loose bound:
-        // CI runs suites in parallel on 2 cores).
-        #expect(Date().timeIntervalSince(start) < 15)
+        // The server would stream for 200 s; ending well before shows the transfer was aborted (loose bound:
+        // CI runs suites in parallel on 2 cores, and a loaded machine took 24 s).
+        #expect(Date().timeIntervalSince(start) < 100)
     }
 
     @Test func apiKeyFromTheEnvironment() async throws {

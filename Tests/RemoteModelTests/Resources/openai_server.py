@@ -137,9 +137,9 @@ class H(http.server.BaseHTTPRequestHandler):
             self.stream_head()
             self.wfile.write(sse(chunk({"role": "assistant"})))
             self.wfile.flush()
-            time.sleep(30)
+            time.sleep(300)
         elif scenario == "slow":
-            self.stream([chunk({"content": "tick "}) for _ in range(200)], pause=0.1)
+            self.stream([chunk({"content": "tick "}) for _ in range(2000)], pause=0.1)
         elif scenario == "midstream_error":
             self.stream_head()
             self.wfile.write(sse(chunk({"content": "partial"})))

@@ -42,6 +42,10 @@ public final class Sampler {
     private let ids: UnsafeMutablePointer<Int32>
     private let probs: UnsafeMutablePointer<Float>
     private let vocab: Int
+    /// Radix-sort buffers: (logit key, id) pairs, their copy, and one pass's digit counts.
+    private let keys: UnsafeMutablePointer<UInt64>
+    private let keysScratch: UnsafeMutablePointer<UInt64>
+    private let digitCounts: UnsafeMutablePointer<Int>
 
     public init(parameters: SamplingParameters, vocabSize: Int) {
         self.parameters = parameters
@@ -49,11 +53,17 @@ public final class Sampler {
         vocab = vocabSize
         ids = .allocate(capacity: vocabSize)
         probs = .allocate(capacity: vocabSize)
+        keys = .allocate(capacity: vocabSize)
+        keysScratch = .allocate(capacity: vocabSize)
+        digitCounts = .allocate(capacity: 1 << 16)
     }
 
     deinit {
         ids.deallocate()
         probs.deallocate()
+        keys.deallocate()
+        keysScratch.deallocate()
+        digitCounts.deallocate()
     }
 
     /// Index of the largest logit (lowest index on ties).
@@ -96,8 +106,15 @@ public final class Sampler {
             partialTop(idBuf, k: k, by: before)
             n = k
         }
-        var head = UnsafeMutableBufferPointer(start: ids, count: n)
-        head.sort(by: before)
+        if n > 2048 {
+            // No top-k: the whole vocabulary in order. A comparison sort of 150K ids took a fifth of a
+            // sampled agent run; the radix sort gives exactly the same order.
+            Self.sortByLogit(ids, count: n, logits: UnsafeBufferPointer(logits), keys: keys,
+                             scratch: keysScratch, counts: digitCounts)
+        } else {
+            var head = UnsafeMutableBufferPointer(start: ids, count: n)
+            head.sort(by: before)
+        }
 
         // Softmax at temperature.
         let maxLogit = logits[Int(ids[0])]
@@ -133,6 +150,41 @@ public final class Sampler {
             if r < acc { return ids[i] }
         }
         return ids[n - 1]
+    }
+
+    /// Sorts `ids[0..<n]` by logit, descending, ties by lower id first (the order of `sample`'s
+    /// comparator, with -0 equal to +0) by an LSD radix sort of 64-bit (order key of the logit, id) pairs
+    /// in four 16-bit passes. Buffers: `keys` and `scratch` of n, `counts` of 65536.
+    static func sortByLogit(_ ids: UnsafeMutablePointer<Int32>, count n: Int, logits: UnsafeBufferPointer<Float>,
+                            keys: UnsafeMutablePointer<UInt64>, scratch: UnsafeMutablePointer<UInt64>,
+                            counts: UnsafeMutablePointer<Int>) {
+        for i in 0..<n {
+            let id = ids[i]
+            var f = logits[Int(id)]
+            if f == 0 { f = 0 }  // -0 and +0 compare equal: one key
+            let b = f.bitPattern
+            let ascending = b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+            keys[i] = UInt64(~ascending) << 32 | UInt64(UInt32(bitPattern: id))
+        }
+        var src = keys, dst = scratch
+        for pass in 0..<4 {
+            let shift = UInt64(16 * pass)
+            counts.update(repeating: 0, count: 1 << 16)
+            for i in 0..<n { counts[Int((src[i] >> shift) & 0xFFFF)] += 1 }
+            var offset = 0
+            for d in 0..<(1 << 16) {
+                let c = counts[d]
+                counts[d] = offset
+                offset += c
+            }
+            for i in 0..<n {
+                let d = Int((src[i] >> shift) & 0xFFFF)
+                dst[counts[d]] = src[i]
+                counts[d] += 1
+            }
+            swap(&src, &dst)
+        }
+        for i in 0..<n { ids[i] = Int32(truncatingIfNeeded: src[i] & 0xFFFF_FFFF) }
     }
 
     /// Move the k best elements (by `before`) to the front, in any order (quickselect, deterministic pivots).

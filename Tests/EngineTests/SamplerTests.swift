@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import Testing
 
 struct SamplerTests {
@@ -49,5 +49,32 @@ struct SamplerTests {
         #expect(first == (0..<3).map { _ in h.next() })
         var k = Xoshiro256(seed: 2)
         #expect(first[0] != k.next())
+    }
+
+    /// The radix sort used without top-k orders exactly as the comparator: logit descending, lower id first
+    /// on ties, -0 equal to +0, infinities at the ends.
+    @Test func radixOrderEqualsComparatorOrder() {
+        var rng = Xoshiro256(seed: 99)
+        let n = 50_000
+        var logits = (0..<n).map { _ in Float(Int(rng.next() % 2001) - 1000) / 37 }
+        for i in stride(from: 0, to: n, by: 997) { logits[i] = 0 }
+        for i in stride(from: 5, to: n, by: 991) { logits[i] = -0.0 }
+        logits[7] = .infinity
+        logits[8] = -.infinity
+        logits[9] = -.infinity
+        let ids = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 1 << 16)
+        defer { ids.deallocate(); keys.deallocate(); scratch.deallocate(); counts.deallocate() }
+        for i in 0..<n { ids[i] = Int32(n - 1 - i) }
+        logits.withUnsafeBufferPointer { l in
+            Sampler.sortByLogit(ids, count: n, logits: l, keys: keys, scratch: scratch, counts: counts)
+        }
+        let expected = (0..<n).map { Int32($0) }.sorted { a, b in
+            let la = logits[Int(a)], lb = logits[Int(b)]
+            return la > lb || (la == lb && a < b)
+        }
+        #expect(Array(UnsafeBufferPointer(start: ids, count: n)) == expected)
     }
 }

@@ -11,11 +11,12 @@ struct CalibrateCommand: AsyncParsableCommand {
         abstract: "Choose the LoZA sparse layers of a model (training-free, greedy on NLL past position 1024).",
         discussion: """
         Calibration text: the corpus files given (default: loza's built-in natural text) with planted \
-        passkeys (6 keys in the first 1024 tokens, recalled after 1024), --sequences sequences of \
-        --context tokens. Each layer is scored by the increase in mean NLL of the tokens past position \
+        passkeys (6 keys planted in the first half of each sequence (at least 1024 tokens), recalled in \
+        the second half), --sequences sequences of --context tokens. Each layer is scored by the increase in mean NLL of the tokens past position \
         1024 when it alone runs streaming sparse attention, and by the softmax mass its full attention \
-        puts on the keys SSA would hide (queries past 1024); layers are ranked by the sum of the two \
-        ranks and the least sensitive made sparse greedily, re-scoring the --candidate-factor x (places \
+        puts on the keys SSA would hide (queries past 1024), and by the NLL increase on the recalled \
+        passkey digits; layers are ranked by rank(NLL) + rank(mass) + --passkey-weight x rank(passkey) \
+        and the least sensitive made sparse greedily, re-scoring the --candidate-factor x (places \
         left) least sensitive remaining layers on top of those chosen every --rescore-every layers. \
         Cost: about (layers + candidate-factor x target x (1 + 1/2 + ...)) evaluations of \
         (context - 1024) x sequences tokens each; progress and an estimate go to stderr.
@@ -29,6 +30,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(help: "Re-score the remaining layers after this many are chosen (default: half the target).") var rescoreEvery: Int?
     @Option(help: "Re-score this many times the places left (the least sensitive layers of the last round).") var candidateFactor = 2.0
     @Option(help: "Measure the dropped attention mass on every n-th query past 1024.") var massStride = 4
+    @Option(help: "Weight of the rank of the NLL increase on the planted passkey answers in the layer ranking (0 ignores it).") var passkeyWeight = 1
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
     @Option(help: "Where to write the plan JSON.") var out: String
 
@@ -39,6 +41,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         if candidateFactor < 1 { throw ValidationError("--candidate-factor must be >= 1") }
         if massStride < 1 { throw ValidationError("--mass-stride must be >= 1") }
         if let r = rescoreEvery, r < 1 { throw ValidationError("--rescore-every must be >= 1") }
+        if passkeyWeight < 0 { throw ValidationError("--passkey-weight must be >= 0") }
         if threads < 1 { throw ValidationError("--threads must be >= 1") }
     }
 
@@ -61,7 +64,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             let texts = LoZATexts(tokenizer: tok)
             let seqs = (0..<sequences).map {
                 texts.calibrationSequence(context: context, corpus: corpusTexts, seed: UInt64(1000 + $0),
-                                          plantBefore: 1024, recallAfter: 1040)
+                                          plantBefore: max(1024, context / 2), recallAfter: max(1040, context / 2 + 16))
             }
             let t0 = Date()
             let cal = LoZACalibrator(model: m, threads: threads, sequences: seqs) { line in
@@ -71,15 +74,15 @@ struct CalibrateCommand: AsyncParsableCommand {
             let every = rescoreEvery ?? max(1, (target + 2) / 3)
             cal.massStride = massStride
             let r: LoZACalibrator.Result
-            do { r = try cal.run(ratio: ratio, rescoreEvery: every, candidateFactor: candidateFactor) } catch { throw CLIError.failed("\(error)") }
+            do { r = try cal.run(ratio: ratio, rescoreEvery: every, candidateFactor: candidateFactor, passkeyWeight: passkeyWeight) } catch { throw CLIError.failed("\(error)") }
             var corpusNames: [String] = corpus.map { ($0 as NSString).lastPathComponent }
             if corpusNames.isEmpty { corpusNames = ["built-in (Python documentation prose)"] }
-            corpusNames.append("6 planted passkeys per sequence, recalled past 1024")
+            corpusNames.append("6 planted passkeys per sequence between positions 160 and \(max(1024, context / 2)), recalled past \(max(1040, context / 2 + 16))")
             let seconds: Double = (Date().timeIntervalSince(t0) * 10).rounded() / 10
             var file = LoZAPlanFile(
                 model: (path as NSString).lastPathComponent, model_sha256: sha, plan: r.plan, ratio: ratio,
                 calibration: .init(
-                    method: "greedy on rank(NLL increase past position 1024 with the layer sparse) + rank(attention mass SSA drops in the layer, every \(massStride)th query past 1024); each layer alone first, then the \(candidateFactor) x places-left least sensitive re-scored on top of the plan so far every \(every) layers chosen",
+                    method: "greedy on rank(NLL increase past position 1024 with the layer sparse) + rank(attention mass SSA drops in the layer, every \(massStride)th query past 1024) + \(passkeyWeight) x rank(NLL increase on the planted passkey answers); each layer alone first, then the \(candidateFactor) x places-left least sensitive re-scored on top of the plan so far every \(every) layers chosen",
                     context: context, scored_from: 1024, tokens_scored: r.baseline.tokens,
                     corpus: corpusNames,
                     baseline_nll: r.baseline.nll, final_nll: r.final.nll,

@@ -30,9 +30,10 @@ struct LoZATexts {
     /// A 5-digit key from the generator.
     static func key(_ rng: inout Xoshiro256) -> String { String(10_000 + Int(rng.next() % 90_000)) }
 
-    /// Calibration sequence of `context` tokens: natural text with key sentences planted in the first
-    /// `plantBefore` tokens and recalled (key sentence repeated) at positions after `recallAfter`; the
-    /// digits of the recalls are the answer tokens.
+    /// Calibration sequence of `context` tokens: natural text with key sentences planted between the end
+    /// of the sink block and `plantBefore` and recalled (key sentence repeated) at positions after
+    /// `recallAfter`; the digits of the recalls are the answer tokens. With `plantBefore` = context/2
+    /// and `recallAfter` just past it, recall distances span about 0 to `context` tokens.
     func calibrationSequence(context: Int, corpus: [String], seed: UInt64, plantBefore: Int, recallAfter: Int) -> LoZACalibrator.Sequence {
         var rng = Xoshiro256(seed: seed)
         var tokens = naturalTokens(count: context, corpus: corpus, offset: Int(rng.next() % 100_000))
@@ -43,7 +44,7 @@ struct LoZATexts {
             let label = Self.labels[(Int(seed) + i) % Self.labels.count], k = Self.key(&rng)
             planted.append((label, k))
             let sentence = encode(" The pass key for the \(label) is \(k). Remember it. ")
-            let at = 64 + (plantBefore - 128) * i / n
+            let at = 160 + (plantBefore - 224) * i / n
             tokens.replaceSubrange(at..<at + sentence.count, with: sentence)
         }
         let span = context - recallAfter - 64

@@ -94,22 +94,26 @@ public final class LoZACalibrator {
     }
 
     /// Sensitivity ranking of one round: rank of the NLL increase plus rank of the dropped attention
-    /// mass (both ascending, among the round's candidates); ties go to the smaller NLL increase.
-    static func rank(_ scores: [LoZAPlanFile.LayerScore]) -> [LoZAPlanFile.LayerScore] {
+    /// mass plus `passkeyWeight` x rank of the NLL increase on the planted passkey answers (all
+    /// ascending, among the round's candidates); ties go to the smaller NLL increase.
+    static func rank(_ scores: [LoZAPlanFile.LayerScore], passkeyWeight: Int = 0) -> [LoZAPlanFile.LayerScore] {
         let byNLL = scores.sorted { ($0.delta_nll, $0.layer) < ($1.delta_nll, $1.layer) }.map(\.layer)
         let byMass = scores.sorted { ($0.dropped_mass ?? 0, $0.layer) < ($1.dropped_mass ?? 0, $1.layer) }.map(\.layer)
+        let byKey = scores.sorted { ($0.delta_nll_passkey ?? 0, $0.layer) < ($1.delta_nll_passkey ?? 0, $1.layer) }.map(\.layer)
         var out = scores
         for i in out.indices {
-            out[i].rank_sum = byNLL.firstIndex(of: out[i].layer)! + byMass.firstIndex(of: out[i].layer)!
+            let l = out[i].layer
+            out[i].rank_sum = byNLL.firstIndex(of: l)! + byMass.firstIndex(of: l)! + passkeyWeight * byKey.firstIndex(of: l)!
         }
         return out.sorted { ($0.rank_sum!, $0.delta_nll, $0.layer) < ($1.rank_sum!, $1.delta_nll, $1.layer) }
     }
 
-    /// Greedy calibration. Round 1 scores every layer alone on top of full attention; each round then
+    /// Greedy calibration (`passkeyWeight`: see `rank`). Round 1 scores every layer alone on top of full attention; each round then
     /// makes the `rescoreEvery` least sensitive layers sparse, evaluates the plan so far (its NLL, and the
     /// dropped mass of every layer still full under it), and re-scores the `candidateFactor` x (places
     /// left) least sensitive remaining layers on top of it, until `ratio` of the layers are sparse.
-    public func run(ratio: Double, rescoreEvery: Int, candidateFactor: Double = 2) throws(EngineError) -> Result {
+    public func run(ratio: Double, rescoreEvery: Int, candidateFactor: Double = 2,
+                    passkeyWeight: Int = 0) throws(EngineError) -> Result {
         let layers = model.config.layerCount
         let target = min(layers, max(0, Int((ratio * Double(layers)).rounded())))
         let t0 = Date()
@@ -149,7 +153,7 @@ public final class LoZACalibrator {
                            round, l, score.delta_nll, score.delta_nll_passkey ?? 0, score.dropped_mass ?? 0,
                            k + 1, candidates.count, Date().timeIntervalSince(t0)))
             }
-            ranked = Self.rank(scores)
+            ranked = Self.rank(scores, passkeyWeight: passkeyWeight)
             rounds.append(.init(round: round, from_plan: plan(chosen).planString, from_nll: current.nll,
                                 scores: scores.map { s in ranked.first { $0.layer == s.layer }! }))
             if round == 1 { single = rounds[0].scores }

@@ -11,7 +11,10 @@ import AgentCore
 /// `SchemaGraph` for which schema keywords are enforced).
 ///
 /// Cost: the mask walks the vocabulary trie from the current state, pruning subtrees the automaton rejects
-/// and allowing whole subtrees at once where nothing below can leave a JSON string (or free text).
+/// and allowing whole subtrees at once where nothing below can leave a JSON string (or free text). In free
+/// text the mask depends only on the partial-tag position (and the tool choice, fixed per constraint), so
+/// it is walked once per position and kept, with the few ids it excludes: a text reply under tool choice
+/// `none` then costs a pass over those ids per token instead of a walk.
 public final class ToolCallConstraint {
     public let trie: TokenTrie
     let machine: CallMachine
@@ -39,11 +42,20 @@ public final class ToolCallConstraint {
         isEOG.initialize(repeating: false)
         logitMask = .allocate(capacity: max(trie.vocabularySize, 1))
         for t in trie.endOfGeneration { isEOG[Int(t)] = true }
+        freeMasks = Array(repeating: nil, count: machine.tag.count)
         if inert { head.mode = .failed }
         head.choice = self.choice
     }
 
     private let choice: UInt8
+
+    /// A kept free-text mask and the ids it excludes, ascending.
+    private struct FreeMask {
+        let allowed: UnsafeMutableBufferPointer<Bool>
+        let excluded: [Int32]
+    }
+    /// Free-text masks by partial-tag position, walked on first use.
+    private var freeMasks: [FreeMask?]
 
     deinit {
         frames.deallocate()
@@ -51,6 +63,7 @@ public final class ToolCallConstraint {
         scratchFrames.deallocate()
         isEOG.deallocate()
         logitMask.deallocate()
+        for m in freeMasks { m?.allowed.deallocate() }
     }
 
     /// Starts a new reply.
@@ -105,6 +118,31 @@ public final class ToolCallConstraint {
     /// The allowed-token mask for the next token (true = allowed), over the whole vocabulary.
     public func allowedTokens(into mask: UnsafeMutableBufferPointer<Bool>) {
         precondition(mask.count >= trie.vocabularySize, "mask smaller than the vocabulary")
+        if head.mode == .free {
+            mask.baseAddress!.update(from: freeMask().allowed.baseAddress!, count: trie.vocabularySize)
+            return
+        }
+        walkedTokens(into: mask)
+    }
+
+    /// The free-text mask of the current partial-tag position. In free text the automaton reads only the
+    /// partial-tag position and the tool choice: a completed tag starts a call from a fresh frame, and the
+    /// end of generation is always accepted. So one walk per position gives every later mask at it.
+    private func freeMask() -> FreeMask {
+        let position = Int(head.tagPos)
+        if let kept = freeMasks[position] { return kept }
+        let allowed = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(trie.vocabularySize, 1))
+        walkedTokens(into: allowed)
+        var excluded: [Int32] = []
+        for i in 0..<trie.vocabularySize where !allowed[i] { excluded.append(Int32(i)) }
+        let kept = FreeMask(allowed: allowed, excluded: excluded)
+        freeMasks[position] = kept
+        return kept
+    }
+
+    /// The mask by walking the vocabulary trie from the current state (no kept masks).
+    func walkedTokens(into mask: UnsafeMutableBufferPointer<Bool>) {
+        precondition(mask.count >= trie.vocabularySize, "mask smaller than the vocabulary")
         mask.initialize(repeating: false)
         if head.mode == .failed {
             for i in 0..<trie.vocabularySize { mask[i] = true }
@@ -130,9 +168,15 @@ public final class ToolCallConstraint {
     /// `logits` covers at least the vocabulary; entries past it (padding rows) are disallowed too.
     public func constrain(logits: UnsafeMutableBufferPointer<Float>) {
         guard needsMask else { return }
-        allowedTokens(into: logitMask)
         let n = trie.vocabularySize
-        for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
+        if head.mode == .free {
+            freeMask().excluded.withUnsafeBufferPointer { ids in
+                for id in ids where Int(id) < logits.count { logits[Int(id)] = -.infinity }
+            }
+        } else {
+            walkedTokens(into: logitMask)
+            for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
+        }
         if logits.count > n { for i in n..<logits.count { logits[i] = -.infinity } }
     }
 

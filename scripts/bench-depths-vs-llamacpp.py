@@ -5,11 +5,13 @@
         [--model qwen2.5-coder-0.5b-instruct] [--threads 2] [--depths 1024,4096,8192,16384]
         [--tg 32] [--repeats 3] [--flash off,on]
 
-One sweep per engine setting, in this order: loza full, llama.cpp flash off, loza LoZA, llama.cpp flash on.
-Each sweep prefills one random prompt incrementally (batches of 512) to every depth in turn; at each depth it
-decodes `tg` tokens `repeats` times (rewinding to the depth in between) and keeps the median milliseconds
-per token; prefill_s is the cumulative prefill time from 0 to that depth. loza is measured by
-`loza bench --depths ... --json` (same protocol, in DepthBenchmark); llama.cpp by llama-cpp-python (compiled
+One sweep per engine setting, in this order: loza LoZA and full together, llama.cpp flash off, llama.cpp
+flash on. Each sweep prefills one random prompt incrementally (batches of 512) to every depth in turn; at
+each depth it decodes `tg` tokens `repeats` times (rewinding to the depth in between) and keeps the median
+milliseconds per token; prefill_s is the cumulative prefill time from 0 to that depth. loza is measured by
+`loza bench --depths ... --attention loza --compare-full --json` (same protocol, in DepthBenchmark): one
+process holds a LoZA and a full-attention session and alternates their decode runs, so the LoZA / full ratio
+is not at the mercy of whatever else ran during one of two separate sweeps; llama.cpp by llama-cpp-python (compiled
 on this machine, n_batch = n_ubatch = 512, same thread count for prompt and decode) timing `Llama.eval`.
 llama.cpp's faster flash-attention setting at each depth is the one compared against. Prints a markdown table.
 """
@@ -46,16 +48,18 @@ def sweep_llamacpp(path, threads, depths, tg, repeats, flash):
     return rows
 
 
-def sweep_loza(binary, path, threads, depths, tg, repeats, attention):
+def sweep_loza(binary, path, threads, depths, tg, repeats):
+    """LoZA and full attention in one process, decode runs alternating: ({depth: row} full, {depth: row} LoZA, json)."""
     out = subprocess.run([binary, "bench", "--model", path, "--threads", str(threads), "--depths",
                           ",".join(map(str, depths)), "--gen-tokens", str(tg), "--repeats", str(repeats),
-                          "--attention", attention, "--json"], check=True, capture_output=True, text=True)
+                          "--attention", "loza", "--compare-full", "--json"], check=True, capture_output=True, text=True)
     j = json.loads(out.stdout)
-    rows = {r["depth"]: r for r in j["depths"]}
-    for d, r in sorted(rows.items()):
-        print(f"  loza {attention} depth {d}: prefill {r['prefill_s']:.1f} s, decode {r['decode_ms_per_token']:.2f} ms/token",
-              file=sys.stderr)
-    return rows, j
+    by = {a: {r["depth"]: r for r in j["depths"] if r["attention"] == a} for a in ("full", "loza")}
+    for a in ("full", "loza"):
+        for d, r in sorted(by[a].items()):
+            print(f"  loza {a} depth {d}: prefill {r['prefill_s']:.1f} s, decode {r['decode_ms_per_token']:.2f} ms/token "
+                  f"(runs {', '.join(f'{x:.2f}' for x in r['decode_ms_runs'])})", file=sys.stderr)
+    return by["full"], by["loza"], j
 
 
 def main():
@@ -73,14 +77,13 @@ def main():
     path = args.model if args.model.endswith(".gguf") else os.path.join(models_dir, args.model + ".gguf")
     flashes = [f == "on" for f in args.flash.split(",")]
 
-    print("loza full", file=sys.stderr)
-    full, full_json = sweep_loza(args.loza, path, args.threads, depths, args.tg, args.repeats, "full")
+    print("loza LoZA and full (one process, decode runs alternating)", file=sys.stderr)
+    full, sparse, sparse_json = sweep_loza(args.loza, path, args.threads, depths, args.tg, args.repeats)
+    full_json = sparse_json
     lc = {}
     if False in flashes:
         print("llama.cpp flash off", file=sys.stderr)
         lc[False] = sweep_llamacpp(path, args.threads, depths, args.tg, args.repeats, False)
-    print("loza LoZA", file=sys.stderr)
-    sparse, sparse_json = sweep_loza(args.loza, path, args.threads, depths, args.tg, args.repeats, "loza")
     if True in flashes:
         print("llama.cpp flash on", file=sys.stderr)
         lc[True] = sweep_llamacpp(path, args.threads, depths, args.tg, args.repeats, True)

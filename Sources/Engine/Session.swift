@@ -22,10 +22,12 @@ public final class Session {
     /// - threads: thread count (default: the cores); results are bit-identical for a given count.
     /// - maxLength: limit on the timeline (default: the model's context length).
     /// - initialCapacity: KV positions allocated up front (the cache grows by doubling beyond it).
+    /// - pool: run on this thread pool instead of a new one of `threads` threads (sessions used one at
+    ///   a time may share one, e.g. to compare two attention plans without two sets of spinning workers).
     public init(model: Model, threads: Int = ThreadPool.defaultThreadCount, plan: AttentionPlan? = nil,
-                batchSize: Int = 512, maxLength: Int? = nil, initialCapacity: Int = 1024) {
+                batchSize: Int = 512, maxLength: Int? = nil, initialCapacity: Int = 1024, pool: ThreadPool? = nil) {
         self.model = model
-        let pool = ThreadPool(threads: threads)
+        let pool = pool ?? ThreadPool(threads: threads)
         self.pool = pool
         let plan = plan ?? .full(layerCount: model.config.layerCount)
         precondition(plan.layers.count == model.config.layerCount, "attention plan has \(plan.layers.count) layers, model has \(model.config.layerCount)")

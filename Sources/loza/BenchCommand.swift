@@ -19,6 +19,8 @@ struct BenchCommand: AsyncParsableCommand {
     @OptionGroup var attention: AttentionOptions
     @Option(help: "Context depths (comma-separated): prefill time, decode ms/token after a prompt of each depth, KV bytes.")
     var depths: String?
+    @Flag(help: "With --depths and LoZA attention: also measure full attention in the same process, decode runs alternating between the two (rows for both, and the LoZA / full ratio).")
+    var compareFull = false
 
     func parsedDepths() throws -> [Int]? {
         guard let depths else { return nil }
@@ -33,6 +35,7 @@ struct BenchCommand: AsyncParsableCommand {
         if promptTokens < 0 || genTokens < 0 { throw ValidationError("token counts must be >= 0") }
         if repeats < 1 { throw ValidationError("--repeats must be >= 1") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
+        if compareFull && depths == nil { throw ValidationError("--compare-full needs --depths") }
     }
 
     func run() async throws {
@@ -92,34 +95,40 @@ struct BenchCommand: AsyncParsableCommand {
         if code != 0 { throw ExitCode(code) }
     }
 
-    /// The depth table (DepthBenchmark): one row per depth for the attention chosen.
+    /// The depth table (DepthBenchmark): one row per depth for the attention chosen; with
+    /// `--compare-full`, rows for LoZA and for full attention measured side by side.
     func runDepths(_ m: Model, path: String, threads n: Int, choice: AttentionChoice, depths ds: [Int],
                    progress: ProgressLine) throws -> Int32 {
+        if compareFull && choice.plan.sparseCount == 0 {
+            throw CLIError.input("--compare-full compares LoZA with full attention, but the attention in use is full (\(choice.source))")
+        }
         let deepest = ds.max()!
-        let session = Session(model: m, threads: n, plan: choice.plan, maxLength: deepest + genTokens + 16,
-                              initialCapacity: deepest + genTokens + 16)
-        let rows: [DepthResult]
+        let length = deepest + genTokens + 16
+        let session = Session(model: m, threads: n, plan: choice.plan, maxLength: length, initialCapacity: length)
+        var sessions = [session]
+        var modes = [choice.mode]
+        if compareFull {
+            sessions.append(Session(model: m, plan: .full(layerCount: m.config.layerCount), maxLength: length,
+                                    initialCapacity: length, pool: session.pool))
+            modes.append("full")
+        }
+        let rows: [[DepthResult]]
         do {
-            rows = try DepthBenchmark.run(session: session, depths: ds, genTokens: genTokens, repeats: repeats,
+            rows = try DepthBenchmark.run(sessions: sessions, depths: ds, genTokens: genTokens, repeats: repeats,
                                           onProgress: { progress.show($0) })
         } catch { throw CLIError.failed("\(error)") }
         progress.show("measuring memory read bandwidth")
         let bandwidth = MemoryBandwidth.measure(pool: session.pool)
         progress.clear()
-        let bytes = rows.map { session.meanDecodeBytesRead(from: $0.depth, count: genTokens) }
+        let bytes = zip(sessions, rows).map { s, rs in rs.map { s.meanDecodeBytesRead(from: $0.depth, count: genTokens) } }
         if json {
-            Console.out(JSONValue.object([
-                JSONMember("model", .string(path)),
-                JSONMember("threads", .int(Int64(n))),
-                JSONMember("gen_tokens", .int(Int64(genTokens))),
-                JSONMember("memory_bandwidth_bytes_per_s", .int(Int64(bandwidth.rounded()))),
-                JSONMember("attention", .string(choice.mode)),
-                JSONMember("plan", .string(choice.plan.planString)),
-                JSONMember("plan_source", .string(choice.source)),
-                JSONMember("depths", .array(zip(rows, bytes).map { r, b in
-                    .object([
+            var all: [JSONValue] = []
+            for k in sessions.indices {
+                for (r, b) in zip(rows[k], bytes[k]) {
+                    all.append(.object([
                         JSONMember("depth", .int(Int64(r.depth))),
-                        JSONMember("attention", .string(choice.mode)),
+                        JSONMember("attention", .string(modes[k])),
+                        JSONMember("plan", .string(sessions[k].plan.planString)),
                         JSONMember("prefill_s", .double(EngineCLI.round3(r.prefillSeconds))),
                         JSONMember("decode_ms_per_token", .double(EngineCLI.round3(r.decodeMsPerToken))),
                         JSONMember("decode_ms_runs", .array(r.decodeRuns.map { .double(EngineCLI.round3($0)) })),
@@ -128,15 +137,41 @@ struct BenchCommand: AsyncParsableCommand {
                         JSONMember("decode_bandwidth_fraction", .double(EngineCLI.round3(b / (r.decodeMsPerToken / 1000) / bandwidth))),
                         JSONMember("prefill_cpu_s", .double(EngineCLI.round3(r.prefillCPUSeconds))),
                         JSONMember("decode_cpu_ms_per_token", .double(EngineCLI.round3(r.decodeCPUMsPerToken))),
-                    ])
-                })),
-            ]).serialized(.compact) + "\n")
+                    ]))
+                }
+            }
+            var members = [
+                JSONMember("model", .string(path)),
+                JSONMember("threads", .int(Int64(n))),
+                JSONMember("gen_tokens", .int(Int64(genTokens))),
+                JSONMember("memory_bandwidth_bytes_per_s", .int(Int64(bandwidth.rounded()))),
+                JSONMember("attention", .string(choice.mode)),
+                JSONMember("plan", .string(choice.plan.planString)),
+                JSONMember("plan_source", .string(choice.source)),
+                JSONMember("depths", .array(all)),
+            ]
+            if compareFull {
+                members.append(JSONMember("loza_over_full_decode_ms", .array(zip(rows[0], rows[1]).map { l, f in
+                    .object([JSONMember("depth", .int(Int64(l.depth))),
+                             JSONMember("ratio", .double(EngineCLI.round3(l.decodeMsPerToken / f.decodeMsPerToken)))])
+                })))
+            }
+            Console.out(JSONValue.object(members).serialized(.compact) + "\n")
         } else {
             Console.out("\((path as NSString).lastPathComponent)  threads \(n)  attention \(choice.mode) \(choice.plan.planString)\n")
-            for (r, b) in zip(rows, bytes) {
-                Console.out(String(format: "  depth %6d: prefill %8.2f s  decode %7.2f ms/token (%.1f tok/s)  KV %.1f MiB  reads %.0f MB/token (%.0f%% of bandwidth)\n",
-                                   r.depth, r.prefillSeconds, r.decodeMsPerToken, 1000 / r.decodeMsPerToken,
-                                   Double(r.kvBytes) / 1_048_576, b / 1e6, b / (r.decodeMsPerToken / 1000) / bandwidth * 100))
+            for k in sessions.indices {
+                if compareFull { Console.out("  \(modes[k]) (\(sessions[k].plan.planString)):\n") }
+                for (r, b) in zip(rows[k], bytes[k]) {
+                    Console.out(String(format: "  depth %6d: prefill %8.2f s  decode %7.2f ms/token (%.1f tok/s)  KV %.1f MiB  reads %.0f MB/token (%.0f%% of bandwidth)\n",
+                                       r.depth, r.prefillSeconds, r.decodeMsPerToken, 1000 / r.decodeMsPerToken,
+                                       Double(r.kvBytes) / 1_048_576, b / 1e6, b / (r.decodeMsPerToken / 1000) / bandwidth * 100))
+                }
+            }
+            if compareFull {
+                for (l, f) in zip(rows[0], rows[1]) {
+                    Console.out(String(format: "  depth %6d: LoZA / full decode ms %.3f (decode runs alternated in one process)\n",
+                                       l.depth, l.decodeMsPerToken / f.decodeMsPerToken))
+                }
             }
             Console.out(String(format: "  memory read bandwidth %.1f GB/s (%d threads)\n", bandwidth / 1e9, n))
         }

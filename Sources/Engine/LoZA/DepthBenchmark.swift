@@ -22,41 +22,57 @@ public struct DepthResult: Sendable {
 public enum DepthBenchmark {
     public static func run(session: Session, depths: [Int], genTokens: Int, repeats: Int,
                            onProgress: ((String) -> Void)? = nil) throws(EngineError) -> [DepthResult] {
+        try run(sessions: [session], depths: depths, genTokens: genTokens, repeats: repeats, onProgress: onProgress)[0]
+    }
+
+    /// The same measurement for several sessions (e.g. LoZA and full attention of one model) in one
+    /// process: at each depth every session is prefilled in turn, then the decode runs alternate between
+    /// the sessions (repeat r visits them in order when r is even, in reverse when odd), so a slow spell
+    /// of a shared machine lands on all of them alike instead of on whichever was measured then.
+    /// Returns one row list per session, in the order given.
+    public static func run(sessions: [Session], depths: [Int], genTokens: Int, repeats: Int,
+                           onProgress: ((String) -> Void)? = nil) throws(EngineError) -> [[DepthResult]] {
         let sorted = depths.sorted()
-        guard let deepest = sorted.last else { return [] }
+        guard let deepest = sorted.last, let first = sessions.first else { return sessions.map { _ in [] } }
         var rng = Xoshiro256(seed: 1234)
-        let vocab = UInt64(session.model.config.vocabSize)
+        let vocab = UInt64(first.model.config.vocabSize)
         let prompt = (0..<deepest).map { _ in Int32(truncatingIfNeeded: rng.next() % vocab) }
-        session.reset()
-        var prefill = 0.0, prefillCPU = 0.0
-        var results: [DepthResult] = []
+        let n = sessions.count
+        for s in sessions { s.reset() }
+        var prefill = [Double](repeating: 0, count: n), prefillCPU = [Double](repeating: 0, count: n)
+        var results: [[DepthResult]] = Array(repeating: [], count: n)
         for d in sorted {
-            if d > session.count {
-                onProgress?("prefill \(session.count) -> \(d)")
+            for (i, session) in sessions.enumerated() where d > session.count {
+                onProgress?("prefill \(session.count) -> \(d)" + (n > 1 ? " (session \(i + 1)/\(n))" : ""))
                 let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
                 try session.append(Array(prompt[session.count..<d]))
-                prefill += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                prefillCPU += cpuSeconds() - c0
+                prefill[i] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                prefillCPU[i] += cpuSeconds() - c0
             }
-            var runs: [Double] = [], cpuRuns: [Double] = []
+            var runs = [[Double]](repeating: [], count: n), cpuRuns = [[Double]](repeating: [], count: n)
             for r in 0..<repeats {
-                onProgress?("depth \(d): decode run \(r + 1)/\(repeats)")
-                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
-                for _ in 0..<genTokens {
-                    let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
-                    try session.decode(next)
+                for k in 0..<n {
+                    let i = r % 2 == 0 ? k : n - 1 - k
+                    let session = sessions[i]
+                    onProgress?("depth \(d): decode run \(r + 1)/\(repeats)" + (n > 1 ? " (session \(i + 1)/\(n))" : ""))
+                    let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
+                    for _ in 0..<genTokens {
+                        let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
+                        try session.decode(next)
+                    }
+                    runs[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(max(genTokens, 1)))
+                    cpuRuns[i].append((cpuSeconds() - c0) * 1000 / Double(max(genTokens, 1)))
+                    if r == repeats - 1 {
+                        results[i].append(DepthResult(depth: d, prefillSeconds: prefill[i],
+                                                      decodeMsPerToken: BenchmarkMedian.of(runs[i]),
+                                                      decodeRuns: runs[i], kvBytes: session.kvBytesUsed,
+                                                      prefillCPUSeconds: prefillCPU[i],
+                                                      decodeCPUMsPerToken: BenchmarkMedian.of(cpuRuns[i])))
+                    }
+                    // Back to depth d (a short rewind: within every ring), re-running its last token for logits.
+                    try session.rewindOrReprefill(to: d - 1)
+                    try session.append([prompt[d - 1]])
                 }
-                runs.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(max(genTokens, 1)))
-                cpuRuns.append((cpuSeconds() - c0) * 1000 / Double(max(genTokens, 1)))
-                let kv = session.kvBytesUsed
-                if r == repeats - 1 {
-                    results.append(DepthResult(depth: d, prefillSeconds: prefill, decodeMsPerToken: BenchmarkMedian.of(runs),
-                                               decodeRuns: runs, kvBytes: kv, prefillCPUSeconds: prefillCPU,
-                                               decodeCPUMsPerToken: BenchmarkMedian.of(cpuRuns)))
-                }
-                // Back to depth d (a short rewind: within every ring), re-running its last token for logits.
-                try session.rewindOrReprefill(to: d - 1)
-                try session.append([prompt[d - 1]])
             }
         }
         return results

@@ -76,5 +76,11 @@ struct SamplerTests {
             return la > lb || (la == lb && a < b)
         }
         #expect(Array(UnsafeBufferPointer(start: ids, count: n)) == expected)
+        // From ascending ids (no top-k), the key passes alone give the same order.
+        for i in 0..<n { ids[i] = Int32(i) }
+        logits.withUnsafeBufferPointer { l in
+            Sampler.sortByLogit(ids, count: n, logits: l, keys: keys, scratch: scratch, counts: counts, idsAscending: true)
+        }
+        #expect(Array(UnsafeBufferPointer(start: ids, count: n)) == expected)
     }
 }

@@ -24,6 +24,10 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     private let lock = NSLock()
     private let session: Session
     private var trie: TokenTrie?
+    /// Kept across turns: the sampler's scratch, and the last constraint with the tools and choice it was
+    /// built for (reset and reused while they stay the same, keeping its free-text masks).
+    private var samplerBuffers: SamplerBuffers?
+    private var lastConstraint: (tools: [ToolDeclaration], choice: ToolChoice, constraint: ToolCallConstraint)?
 
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
     public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
@@ -70,10 +74,12 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             temperature: Float(sampling.temperature), topK: sampling.topK, topP: Float(sampling.topP),
             minP: Float(sampling.minP), repetitionPenalty: Float(sampling.repetitionPenalty),
             seed: sampling.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15)
-        let sampler = Sampler(parameters: parameters, vocabSize: model.config.vocabSize)
+        let buffers = samplerBuffers ?? SamplerBuffers(vocabSize: model.config.vocabSize)
+        samplerBuffers = buffers
+        let sampler = Sampler(parameters: parameters, vocabSize: model.config.vocabSize, buffers: buffers)
         // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
         let constrained = (constrainToolCalls || sampling.toolChoice != .auto) && !tools.isEmpty
-        let constraint = constrained ? ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: sampling.toolChoice) : nil
+        let constraint = constrained ? toolCallConstraint(tools: tools, choice: sampling.toolChoice) : nil
 
         var parser = ToolCallParser(tools: tools, turn: turn)
         var decoder = tokenizer.streamingDecoder(renderSpecial: true)
@@ -123,6 +129,17 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             text: text, tokens: generated, toolCalls: parsed.calls, malformedCalls: parsed.malformed,
             content: parsed.content, stop: stop, promptTokens: ids.count - reused, reusedTokens: reused,
             prefillSeconds: prefillSeconds, decodeSeconds: Date().timeIntervalSince(decodeStart))
+    }
+
+    /// A constraint for a new reply: the last one, reset, when the tools and choice are the same.
+    private func toolCallConstraint(tools: [ToolDeclaration], choice: ToolChoice) -> ToolCallConstraint {
+        if let last = lastConstraint, last.choice == choice, last.tools == tools {
+            last.constraint.reset()
+            return last.constraint
+        }
+        let made = ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: choice)
+        lastConstraint = (tools, choice, made)
+        return made
     }
 
     /// The vocabulary trie for constrained tool calls, built on first use and kept.

@@ -10,6 +10,27 @@ struct SamplerTests {
         return v.withUnsafeMutableBufferPointer { s.sample($0, history: history[...]) }
     }
 
+    /// Samplers sharing one set of buffers, one after another (as a model does across turns), draw what
+    /// samplers with their own buffers draw: with and without top-k, over a vocabulary past the radix cut.
+    @Test func sharedBuffersDrawTheSame() {
+        let n = 5000
+        var rng = Xoshiro256(seed: 5)
+        let shared = SamplerBuffers(vocabSize: n)
+        for (turn, topK) in [0, 40, 3000, 0].enumerated() {
+            let p = SamplingParameters(temperature: 0.8, topK: topK, topP: turn == 3 ? 0.9 : 1, seed: UInt64(turn))
+            let own = Sampler(parameters: p, vocabSize: n), reused = Sampler(parameters: p, vocabSize: n, buffers: shared)
+            var a: [Int32] = [], b: [Int32] = []
+            for _ in 0..<20 {
+                let values = (0..<n).map { _ in Float(Int(rng.next() % 4001) - 2000) / 300 }
+                var v = values, w = values
+                a.append(v.withUnsafeMutableBufferPointer { own.sample($0, history: []) })
+                b.append(w.withUnsafeMutableBufferPointer { reused.sample($0, history: []) })
+            }
+            #expect(a == b, "top-k \(topK)")
+            #expect(Set(a).count > 3)
+        }
+    }
+
     @Test func greedyTakesArgmaxLowestIdOnTies() {
         #expect(draw(.greedy, [0.1, 3, 2, 3]) == 1)
     }

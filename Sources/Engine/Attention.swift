@@ -12,8 +12,10 @@ import Darwin
 /// `decodeChunk` keys by their index in the visible sequence; each (GQA group, chunk) item is one
 /// `loza_attn_partial` call (scores of all heads of the group per key read, softmax, weighted V sum,
 /// unnormalized), items split across the pool, then `loza_attn_merge` combines each group's chunks
-/// in chunk order (flash-decoding). Chunk boundaries do not depend on the thread count or on how
-/// the keys are cut into spans, so the output bits depend on neither.
+/// in chunk order (flash-decoding). When the groups divide evenly among the threads (2 KV heads on 2
+/// threads), each thread takes whole groups and merges them in the same pool job (one pool round trip
+/// per layer instead of two). Chunk boundaries do not depend on the thread count or on how the keys
+/// are cut into spans, so the output bits depend on neither.
 ///
 /// Prefill: for a tile of `queryTile` queries and one group, the stacked queries of all heads of the
 /// group ([tile * G][head_dim]) go through the key tiles (`keyTile` positions, aligned to absolute
@@ -106,6 +108,10 @@ final class Attention {
         let items = c.kvHeadCount * chunks
         let spans = self.spans, nspans = Int64(ks.count), work = self.work.pointer, stride = workStride
         let pm = partM.pointer, pl = partL.pointer, po = partO.pointer, parts = pool.count, scale = self.scale
+        let groups = c.kvHeadCount
+        // When the groups divide evenly among the threads, the item split cuts at group boundaries:
+        // each thread then merges the groups whose chunks it computed, in the same job.
+        let fused = groups % parts == 0
         pool.run { t in
             for item in ThreadPool.split(items, parts: parts, index: t) {
                 let g = item / chunks, ci = item % chunks
@@ -114,8 +120,14 @@ final class Attention {
                 loza_attn_partial(q + g * G * hd, Int64(G), Int64(hd), scale, spans + g * 4, nspans,
                                   Int64(j0), Int64(j1), work + t * stride, pm + p, pl + p, po + p * hd)
             }
+            if fused {
+                for g in ThreadPool.split(groups, parts: parts, index: t) {
+                    let p = g * chunks * G
+                    loza_attn_merge(Int64(G), Int64(hd), Int64(chunks), pm + p, pl + p, po + p * hd, out + g * G * hd)
+                }
+            }
         }
-        let groups = c.kvHeadCount
+        if fused { return }
         pool.run { t in
             for g in ThreadPool.split(groups, parts: parts, index: t) {
                 let p = g * chunks * G

@@ -137,8 +137,7 @@ final class Forward {
 
             // Feed-forward block.
             rmsNorm(x.pointer, weight: L.ffnNorm, out: xn.pointer, count: d, eps: c.rmsEpsilon)
-            matvec(L.wGate, gate.pointer, L.wUp, up.pointer, input: xn.pointer)
-            swiglu(gate.pointer, up.pointer, count: c.feedForwardLength)
+            matvec(L.wGate, gate.pointer, L.wUp, up.pointer, input: xn.pointer, swiGLU: true)
             matvec(L.wDown, proj.pointer, input: gate.pointer)
             addInPlace(x.pointer, proj.pointer, count: d)
         }
@@ -153,11 +152,12 @@ final class Forward {
 
     /// y_m = W_m x for up to three matrices sharing the input x: x is quantized once per activation type,
     /// then every thread computes its own rows of every matrix (one pool job). Fixed arity, so no array
-    /// is built per call.
+    /// is built per call. With `swiGLU` (m0 the gate, m1 the up projection, same rows), each thread then
+    /// turns its rows of y0 into silu(y0) * y1 in the same job, instead of thread 0 alone afterwards.
     private func matvec(_ m0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>,
                         _ m1: WeightMatrix? = nil, _ y1: UnsafeMutablePointer<Float>? = nil,
                         _ m2: WeightMatrix? = nil, _ y2: UnsafeMutablePointer<Float>? = nil,
-                        input: UnsafePointer<Float>) {
+                        input: UnsafePointer<Float>, swiGLU: Bool = false) {
         let cols = m0.cols
         let a0 = loza_vec_dot_type(m0.type)
         _ = acts.quantize(input, count: cols, for: m0.type)
@@ -172,10 +172,15 @@ final class Forward {
         }
         let acts = self.acts
         let parts = pool.count
+        precondition(!swiGLU || (m1?.rows == m0.rows && y1 != nil && m2 == nil), "swiGLU needs gate and up of the same rows")
         pool.run { t in
             Forward.matvecPart(m0, y0, acts: acts, parts: parts, t: t)
             if let m1, let y1 { Forward.matvecPart(m1, y1, acts: acts, parts: parts, t: t) }
             if let m2, let y2 { Forward.matvecPart(m2, y2, acts: acts, parts: parts, t: t) }
+            if swiGLU, let y1 {
+                let r = ThreadPool.split(m0.rows, parts: parts, index: t, align: 16)
+                swiglu(y0 + r.lowerBound, y1 + r.lowerBound, count: r.count)
+            }
         }
     }
 

@@ -31,6 +31,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(help: "Re-score this many times the places left (the least sensitive layers of the last round).") var candidateFactor = 2.0
     @Option(help: "Measure the dropped attention mass on every n-th query past 1024.") var massStride = 4
     @Option(help: "Weight of the rank of the NLL increase on the planted passkey answers in the layer ranking (0 ignores it).") var passkeyWeight = 1
+    @Option(help: "Reuse round 1 (every layer alone) from an earlier run with the same model and settings: a plan JSON written by calibrate, or a JSON array of its single_layer scores.") var firstRound: String?
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
     @Option(help: "Where to write the plan JSON.") var out: String
 
@@ -66,6 +67,18 @@ struct CalibrateCommand: AsyncParsableCommand {
                 texts.calibrationSequence(context: context, corpus: corpusTexts, seed: UInt64(1000 + $0),
                                           plantBefore: max(1024, context / 2), recallAfter: max(1040, context / 2 + 16))
             }
+            var given: [LoZAPlanFile.LayerScore]?
+            if let f = firstRound {
+                guard let d = FileManager.default.contents(atPath: f) else { throw CLIError.input("\(f): cannot read") }
+                if let a = try? JSONDecoder().decode([LoZAPlanFile.LayerScore].self, from: d) {
+                    given = a
+                } else {
+                    do { given = try LoZAPlanFile.decode(d, source: f).calibration?.single_layer } catch {
+                        throw CLIError.input("\(error)")
+                    }
+                    guard given != nil else { throw CLIError.input("\(f): plan file without calibration figures") }
+                }
+            }
             let t0 = Date()
             let cal = LoZACalibrator(model: m, threads: threads, sequences: seqs) { line in
                 Console.err(String(format: "[%6.1fs] ", Date().timeIntervalSince(t0)) + line + "\n")
@@ -74,7 +87,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             let every = rescoreEvery ?? max(1, (target + 2) / 3)
             cal.massStride = massStride
             let r: LoZACalibrator.Result
-            do { r = try cal.run(ratio: ratio, rescoreEvery: every, candidateFactor: candidateFactor, passkeyWeight: passkeyWeight) } catch { throw CLIError.failed("\(error)") }
+            do { r = try cal.run(ratio: ratio, rescoreEvery: every, candidateFactor: candidateFactor, passkeyWeight: passkeyWeight,
+                                         firstRound: given) } catch { throw CLIError.failed("\(error)") }
             var corpusNames: [String] = corpus.map { ($0 as NSString).lastPathComponent }
             if corpusNames.isEmpty { corpusNames = ["built-in (Python documentation prose)"] }
             corpusNames.append("6 planted passkeys per sequence between positions 160 and \(max(1024, context / 2)), recalled past \(max(1040, context / 2 + 16))")
@@ -82,7 +96,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             var file = LoZAPlanFile(
                 model: (path as NSString).lastPathComponent, model_sha256: sha, plan: r.plan, ratio: ratio,
                 calibration: .init(
-                    method: "greedy on rank(NLL increase past position 1024 with the layer sparse) + rank(attention mass SSA drops in the layer, every \(massStride)th query past 1024) + \(passkeyWeight) x rank(NLL increase on the planted passkey answers); each layer alone first, then the \(candidateFactor) x places-left least sensitive re-scored on top of the plan so far every \(every) layers chosen",
+                    method: "greedy on rank(NLL increase past position 1024 with the layer sparse) + rank(attention mass SSA drops in the layer, every \(massStride)th query past 1024) + \(passkeyWeight) x rank(NLL increase on the planted passkey answers); each layer alone first, then the \(candidateFactor) x places-left least sensitive re-scored on top of the plan so far every \(every) layers chosen" + (firstRound.map { "; round 1 reused from \(($0 as NSString).lastPathComponent)" } ?? ""),
                     context: context, scored_from: 1024, tokens_scored: r.baseline.tokens,
                     corpus: corpusNames,
                     baseline_nll: r.baseline.nll, final_nll: r.final.nll,

@@ -108,13 +108,18 @@ public final class LoZACalibrator {
         return out.sorted { ($0.rank_sum!, $0.delta_nll, $0.layer) < ($1.rank_sum!, $1.delta_nll, $1.layer) }
     }
 
-    /// Greedy calibration (`passkeyWeight`: see `rank`). Round 1 scores every layer alone on top of full attention; each round then
+    /// Greedy calibration (`passkeyWeight`: see `rank`; `firstRound`: the single-layer scores of an
+    /// earlier run with the same model, text and settings, used as round 1 instead of re-evaluating it;
+    /// it must score every layer exactly once). Round 1 scores every layer alone on top of full attention; each round then
     /// makes the `rescoreEvery` least sensitive layers sparse, evaluates the plan so far (its NLL, and the
     /// dropped mass of every layer still full under it), and re-scores the `candidateFactor` x (places
     /// left) least sensitive remaining layers on top of it, until `ratio` of the layers are sparse.
     public func run(ratio: Double, rescoreEvery: Int, candidateFactor: Double = 2,
-                    passkeyWeight: Int = 0) throws(EngineError) -> Result {
+                    passkeyWeight: Int = 0, firstRound: [LoZAPlanFile.LayerScore]? = nil) throws(EngineError) -> Result {
         let layers = model.config.layerCount
+        if let given = firstRound, given.map(\.layer).sorted() != Array(0..<layers) {
+            throw .badPlan(source: "first-round scores", message: "they must score layers 0..<\(layers) once each")
+        }
         let target = min(layers, max(0, Int((ratio * Double(layers)).rounded())))
         let t0 = Date()
         let base = try evaluate(plan([]), measureMass: true)
@@ -143,6 +148,11 @@ public final class LoZACalibrator {
             log(String(format: "round %d: scoring %d layers on top of %@ (about %.0f s for this round)", round,
                        candidates.count, plan(chosen).planString, Double(evalsLeft) * perEval))
             var scores: [LoZAPlanFile.LayerScore] = []
+            if round == 1, let given = firstRound {
+                scores = given.sorted { $0.layer < $1.layer }
+                log("round 1: reusing the \(scores.count) single-layer scores given (no evaluations)")
+                candidates = []
+            }
             for (k, l) in candidates.enumerated() {
                 let s = try evaluate(plan(chosen.union([l])))
                 let score = LoZAPlanFile.LayerScore(layer: l, delta_nll: s.nll - current.nll,

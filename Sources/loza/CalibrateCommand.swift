@@ -30,6 +30,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(help: "Re-score the remaining layers after this many are chosen (default: half the target).") var rescoreEvery: Int?
     @Option(help: "Re-score this many times the places left (the least sensitive layers of the last round).") var candidateFactor = 2.0
     @Option(help: "Measure the dropped attention mass on every n-th query past 1024.") var massStride = 4
+    @Option(help: "Filler documents with 8 planted keys, each asked and answered at the end, added to the calibration sequences (their answers count as passkey answers).") var passkeyDocs = 1
     @Option(help: "Weight of the rank of the NLL increase on the planted passkey answers in the layer ranking (0 ignores it).") var passkeyWeight = 1
     @Option(help: "Reuse round 1 (every layer alone) from an earlier run with the same model and settings: a plan JSON written by calibrate, or a JSON array of its single_layer scores.") var firstRound: String?
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
@@ -42,6 +43,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         if candidateFactor < 1 { throw ValidationError("--candidate-factor must be >= 1") }
         if massStride < 1 { throw ValidationError("--mass-stride must be >= 1") }
         if let r = rescoreEvery, r < 1 { throw ValidationError("--rescore-every must be >= 1") }
+        if passkeyDocs < 0 { throw ValidationError("--passkey-docs must be >= 0") }
         if passkeyWeight < 0 { throw ValidationError("--passkey-weight must be >= 0") }
         if threads < 1 { throw ValidationError("--threads must be >= 1") }
     }
@@ -63,10 +65,11 @@ struct CalibrateCommand: AsyncParsableCommand {
             let sha: String
             do { sha = try ModelHash.sha256(path: path) } catch { throw CLIError.failed("\(error)") }
             let texts = LoZATexts(tokenizer: tok)
-            let seqs = (0..<sequences).map {
+            var seqs = (0..<sequences).map {
                 texts.calibrationSequence(context: context, corpus: corpusTexts, seed: UInt64(1000 + $0),
                                           plantBefore: max(1024, context / 2), recallAfter: max(1040, context / 2 + 16))
             }
+            seqs += (0..<passkeyDocs).map { texts.passkeyCalibrationSequence(context: context, seed: UInt64(2000 + $0)) }
             var given: [LoZAPlanFile.LayerScore]?
             if let f = firstRound {
                 guard let d = FileManager.default.contents(atPath: f) else { throw CLIError.input("\(f): cannot read") }
@@ -92,6 +95,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             var corpusNames: [String] = corpus.map { ($0 as NSString).lastPathComponent }
             if corpusNames.isEmpty { corpusNames = ["built-in (Python documentation prose)"] }
             corpusNames.append("6 planted passkeys per sequence between positions 160 and \(max(1024, context / 2)), recalled past \(max(1040, context / 2 + 16))")
+            if passkeyDocs > 0 { corpusNames.append("\(passkeyDocs) filler document(s) of \(context) tokens with 8 keys, each asked and answered at the end") }
             let seconds: Double = (Date().timeIntervalSince(t0) * 10).rounded() / 10
             var file = LoZAPlanFile(
                 model: (path as NSString).lastPathComponent, model_sha256: sha, plan: r.plan, ratio: ratio,

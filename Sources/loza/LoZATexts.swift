@@ -66,11 +66,36 @@ struct LoZATexts {
 
     static let filler = " The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
 
+    /// Filler of the calibration passkey documents: not the evaluation's filler, so `loza eval passkey`
+    /// stays held out in text as well as in keys.
+    static let calibrationFiller = " The river runs to the sea. The hills are quiet. Birds fly over the fields. Then the day ends."
+
+    /// Calibration sequence in the passkey task's shape: a filler document of about `context` tokens with
+    /// 8 keys (one per depth), then every question asked and answered in turn; the answer digits are the
+    /// answer tokens, so the passkey NLL measures multi-key recall across the whole document.
+    func passkeyCalibrationSequence(context: Int, seed: UInt64) -> LoZACalibrator.Sequence {
+        let depths = [0.12, 0.25, 0.37, 0.5, 0.62, 0.75, 0.87, 0.97]
+        let doc = passkeyDocument(context: context - 8 * 36, depths: depths, seed: seed, filler: Self.calibrationFiller)
+        var tokens = doc.tokens
+        var answers = Set<Int>()
+        var rng = Xoshiro256(seed: seed ^ 0x5EED)
+        var order = Array(doc.questions.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        for i in order {
+            let q = doc.questions[i]
+            let digits = encode(" \(q.key).")
+            tokens += q.prompt
+            for j in 0..<digits.count - 1 { answers.insert(tokens.count + j) }
+            tokens += digits
+        }
+        return LoZACalibrator.Sequence(tokens: tokens, answerTokens: answers)
+    }
+
     /// A passkey document of about `context` tokens (the classic filler), with one key per depth.
-    func passkeyDocument(context: Int, depths: [Double], seed: UInt64) -> PasskeyDocument {
+    func passkeyDocument(context: Int, depths: [Double], seed: UInt64, filler: String = LoZATexts.filler) -> PasskeyDocument {
         var rng = Xoshiro256(seed: seed)
         let intro = encode("There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there.")
-        let fill = encode(Self.filler)
+        let fill = encode(filler)
         var keys: [(String, String, Double, [Int32])] = []
         for (i, d) in depths.enumerated() {
             let label = Self.labels[(i + Int(seed)) % Self.labels.count]

@@ -94,4 +94,30 @@ extension ModelRunTests {
         let verify = try CLI.run(["replay", "calc.jsonl", "--mode", "verify"], in: dir)
         #expect(verify.code == 0, "\(verify.out)\(verify.err)")
     }
+
+    /// `loza calibrate` end to end on SmolLM2 (a natural-text sequence with planted keys plus a filler
+    /// passkey document, 3 of 30 layers): the plan JSON carries the asked ratio and its figures, and
+    /// `eval passkey` / `generate` accept it as --plan.
+    @Test func calibrateWritesAUsablePlan() throws {
+        try requireModel("smollm2-135m-instruct.gguf")
+        let dir = try CLI.tempDirectory()
+        let cal = try CLI.run(["calibrate", "--model", "smollm2-135m-instruct", "--ratio", "0.1", "--context", "1280",
+                               "--sequences", "1", "--passkey-docs", "1", "--rescore-every", "3", "--mass-stride", "16",
+                               "--threads", "2", "--out", "plan.json"], in: dir)
+        #expect(cal.code == 0, "\(cal.err)")
+        let plan = cal.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(plan.count == 30 && plan.filter { $0 == "S" }.count == 3, "\(plan)")
+        let data = try #require(FileManager.default.contents(atPath: dir + "/plan.json"))
+        let json = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        #expect(json["plan"]?.stringValue == plan)
+        #expect(json["calibration"]?["single_layer"]?.arrayValue?.count == 30)
+        #expect((json["calibration"]?["tokens_scored"]?.intValue ?? 0) > 300)
+        #expect(json["calibration"]?["baseline_passkey_nll"]?.doubleValue != nil)
+        let eval = try CLI.run(["eval", "passkey", "--model", "smollm2-135m-instruct", "--context", "1280", "--docs", "1",
+                                "--attention", "loza", "--plan", "plan.json", "--threads", "2", "--json"], in: dir)
+        #expect(eval.code == 0, "\(eval.err)")
+        #expect(try JSONValue.parse(eval.out)["plan"]?.stringValue == plan)
+        let bad = try CLI.run(["calibrate", "--model", "smollm2-135m-instruct", "--passkey-docs", "-1", "--out", "x.json"], in: dir)
+        #expect(bad.code != 0 && bad.err.contains("--passkey-docs"))
+    }
 }

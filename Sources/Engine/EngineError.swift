@@ -15,6 +15,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     case emptyInput(String)
     case rewindPastEviction(position: Int)
     case badPlan(source: String, message: String)
+    /// The task was cancelled while prefilling or generating (see `Session.append`, `Generator`).
+    case cancelled
 
     public var description: String {
         switch self {
@@ -46,6 +48,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cannot rewind to \(position): positions before it were evicted from a sparse layer; re-prefill needed"
         case let .badPlan(source, message):
             return "attention plan \(source): \(message)"
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

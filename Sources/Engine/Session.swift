@@ -61,6 +61,8 @@ public final class Session {
 
     /// Process `newTokens` after the current timeline: one decode step for a single token, prefill in
     /// batches of up to `batchSize` otherwise. `progress(done, total)` is called after every batch.
+    /// A cancelled task stops before the next prefill batch with `EngineError.cancelled`; the timeline
+    /// then holds the batches already processed (without logits), so a later `sync` continues from there.
     public func append(_ newTokens: [Int32], progress: ((Int, Int) -> Void)? = nil) throws(EngineError) {
         guard !newTokens.isEmpty else { return }
         let vocab = model.config.vocabSize
@@ -83,6 +85,10 @@ public final class Session {
         var done = 0
         try newTokens.withUnsafeBufferPointer { (buf) throws(EngineError) in
             while done < buf.count {
+                // The task's cancellation (the agent loop's wall-time limit) is checked here rather than
+                // passed in as a closure: callers need not thread it through, and a long prompt stops
+                // within one batch.
+                if Task.isCancelled { throw .cancelled }
                 let pos = start + done
                 var n = min(batchSize, buf.count - done)
                 for layout in cache.layouts { n = min(n, layout.maxBatch(at: pos)) }

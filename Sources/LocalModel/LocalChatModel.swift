@@ -6,9 +6,9 @@ import GGUF
 import Tokenizer
 
 /// The in-process engine as a `LanguageModel`: renders the conversation with the model's own chat
-/// template, syncs the session to it (only the new suffix is prefilled: the cache keeps the prefix),
-/// samples the reply token by token, parses tool calls as they stream and, when asked, constrains the
-/// tokens of a tool call to JSON that matches the declared schemas.
+/// template, runs it through the engine's decode loop (`Generator`: only the new suffix is prefilled,
+/// the cache keeps the prefix), parses tool calls as the text streams and, when asked, constrains the
+/// tokens of a tool call to JSON that matches the declared schemas (through the loop's constraint hook).
 public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     public let description: ModelDescription
     public let model: Model
@@ -22,11 +22,12 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
     // Mutable state, serialized by `lock`: one reply at a time.
     private let lock = NSLock()
-    private let session: Session
+    /// The decode loop over the model's one session; it keeps the session's cache and the sampler's
+    /// scratch across turns.
+    private let generator: Generator
     private var trie: TokenTrie?
-    /// Kept across turns: the sampler's scratch, and the last constraint with the tools and choice it was
-    /// built for (reset and reused while they stay the same, keeping its free-text masks).
-    private var samplerBuffers: SamplerBuffers?
+    /// The last constraint with the tools and choice it was built for (reset and reused while they stay
+    /// the same, keeping its free-text masks).
     private var lastConstraint: (tools: [ToolDeclaration], choice: ToolChoice, constraint: ToolCallConstraint)?
 
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
@@ -42,7 +43,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         let threadCount = threads ?? ThreadPool.defaultThreadCount
         self.threads = threadCount
         let resolved = try AttentionResolver.plan(for: model, settings: attention)
-        session = Session(model: model, threads: threadCount, plan: resolved.plan)
+        generator = Generator(session: Session(model: model, threads: threadCount, plan: resolved.plan), tokenizer: tokenizer)
         description = ModelDescription(
             name: (path as NSString).lastPathComponent,
             fileSHA256: resolved.modelSHA256,
@@ -52,83 +53,53 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
     public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
+        let toolChoice = sampling.toolChoice
         let progress = PromptProgress.report
         return try lock.withLock {
-            try generate(messages: messages, tools: tools, sampling: sampling, onText: onText, progress: progress)
+            try generate(messages: messages, tools: tools, sampling: sampling, toolChoice: toolChoice,
+                         onText: onText, progress: progress)
         }
     }
 
-    private func generate(messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    /// Renders the conversation, runs the decode loop on it (the session reuses the prefix it already
+    /// holds) and parses the streamed text for tool calls. A cancelled task (the agent loop's wall-time
+    /// limit) stops within one prefill batch or one token with `CancellationError`.
+    private func generate(messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions, toolChoice: ToolChoice,
                           onText: (String) -> Void, progress: (@Sendable (Int, Int) -> Void)?) throws -> ModelTurn {
         let prompt = template.render(messages: messages, tools: tools, addGenerationPrompt: true)
         let ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
         let turn = messages.filter { $0.role == .assistant }.count
-
-        let prefillStart = Date()
-        if !reuseCache { session.reset() }
-        let reused = try session.sync(to: ids) { done, total in progress?(done, total) }
-        let prefillSeconds = Date().timeIntervalSince(prefillStart)
+        if !reuseCache { generator.session.reset() }
 
         // Each turn draws from its own stream: same conversation + seed -> same reply.
         let parameters = SamplingParameters(
             temperature: Float(sampling.temperature), topK: sampling.topK, topP: Float(sampling.topP),
             minP: Float(sampling.minP), repetitionPenalty: Float(sampling.repetitionPenalty),
             seed: sampling.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15)
-        let buffers = samplerBuffers ?? SamplerBuffers(vocabSize: model.config.vocabSize)
-        samplerBuffers = buffers
-        let sampler = Sampler(parameters: parameters, vocabSize: model.config.vocabSize, buffers: buffers)
         // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
-        let constrained = (constrainToolCalls || sampling.toolChoice != .auto) && !tools.isEmpty
-        let constraint = constrained ? toolCallConstraint(tools: tools, choice: sampling.toolChoice) : nil
+        let constrained = (constrainToolCalls || toolChoice != .auto) && !tools.isEmpty
+        let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
 
         var parser = ToolCallParser(tools: tools, turn: turn)
-        var decoder = tokenizer.streamingDecoder(renderSpecial: true)
-        var generated: [Int32] = []
-        var text = ""
-        var stop = StopReason.length
-        let decodeStart = Date()
-        let budget = max(0, min(sampling.maxTokens, session.maxLength - session.count))
-
-        func emit(_ piece: String) {
-            text += piece
-            for event in parser.push(piece) {
-                if case .text(let t) = event { onText(t) }
-            }
+        let result: GenerationResult
+        do {
+            result = try generator.generate(
+                prompt: ids, parameters: parameters, maxTokens: sampling.maxTokens, stopStrings: sampling.stop,
+                constraint: constraint, progress: { done, total in progress?(done, total) },
+                onText: { piece in
+                    for event in parser.push(piece) {
+                        if case .text(let t) = event { onText(t) }
+                    }
+                })
+        } catch {
+            throw error == .cancelled ? CancellationError() : error
         }
-
-        while generated.count < budget {
-            // The loop's wall-time limit cancels the task: stop between tokens.
-            if Task.isCancelled { throw CancellationError() }
-            let logits = session.logits
-            constraint?.constrain(logits: logits)
-            let token = sampler.sample(logits, history: session.tokens[...])
-            if tokenizer.isEndOfGeneration(token) {
-                stop = .eos
-                break
-            }
-            constraint?.advance(token)
-            generated.append(token)
-            let piece = decoder.push(token)
-            if !piece.isEmpty { emit(piece) }
-            if let hit = sampling.stop.first(where: { !$0.isEmpty && text.hasSuffix($0) }) {
-                text.removeLast(hit.count)
-                stop = .stop
-                break
-            }
-            if constraint?.mustEnd == true {
-                stop = .toolCall
-                break
-            }
-            guard generated.count < budget else { break }
-            try session.decode(token)
-        }
-        let tail = decoder.flush()
-        if !tail.isEmpty { emit(tail) }
         let parsed = parser.finish()
         return ModelTurn(
-            text: text, tokens: generated, toolCalls: parsed.calls, malformedCalls: parsed.malformed,
-            content: parsed.content, stop: stop, promptTokens: ids.count - reused, reusedTokens: reused,
-            prefillSeconds: prefillSeconds, decodeSeconds: Date().timeIntervalSince(decodeStart))
+            text: result.text, tokens: result.tokens, toolCalls: parsed.calls, malformedCalls: parsed.malformed,
+            content: parsed.content, stop: StopReason(result.stop), promptTokens: ids.count - result.reusedTokens,
+            reusedTokens: result.reusedTokens, prefillSeconds: result.timings.prefillSeconds,
+            decodeSeconds: result.timings.decodeSeconds)
     }
 
     /// A constraint for a new reply: the last one, reset, when the tools and choice are the same.
@@ -148,5 +119,18 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         let built = TokenTrie(tokenizer: tokenizer)
         trie = built
         return built
+    }
+}
+
+extension StopReason {
+    /// The agent's name for why the decode loop stopped: a complete tool call is what makes the
+    /// tool-call constraint end a reply.
+    init(_ stop: GenerationStop) {
+        switch stop {
+        case .eos: self = .eos
+        case .length: self = .length
+        case .stop: self = .stop
+        case .constraint: self = .toolCall
+        }
     }
 }

@@ -77,7 +77,7 @@ struct GenerateCommand: AsyncParsableCommand {
             let result: GenerationResult
             do {
                 result = try generator.generate(
-                    prompt: ids, parameters: params, maxTokens: min(maxTokens, session.maxLength - ids.count),
+                    prompt: ids, parameters: params, maxTokens: maxTokens,
                     stopStrings: stopStrings,
                     progress: { done, total in
                         if total > 1 && done < total { progress.show("prompt \(done)/\(total) tokens") } else { progress.clear() }

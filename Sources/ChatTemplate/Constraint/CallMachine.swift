@@ -4,18 +4,20 @@ import AgentCore
 struct Frame {
     enum Kind: UInt8 { case call, object, array, string, number, literal }
     var kind: Kind
+    /// A `CallPhase`, `ObjectPhase`, `ArrayPhase` or `NumberPhase`, by kind.
     var phase: UInt8 = 0
     /// Whitespace bytes in a row (bounded, so a model cannot pad forever).
     var ws: UInt8 = 0
-    /// call: 1 = bare (no tags), 2 = bare in a ```` ```json ```` fence; string: 1 = object key; number: 1 = integer only.
+    /// call: a `CallForm`; string: `FrameFlag.objectKey`; number: `FrameFlag.integerOnly`.
     var flag: UInt8 = 0
     /// Schema node (object, array), literal set (literal), chosen tool (call).
     var node: Int32 = 0
     /// object: keys seen; literal: candidates still alive; array: items so far.
     var mask: UInt64 = 0
-    /// literal: bytes matched; string: escape state; number: characters so far.
+    /// literal: bytes matched; string: an `EscapeState`; number: characters so far.
     var pos: UInt32 = 0
-    /// string: `\u` hex value (low 16 bits) and UTF-8 state (bits 16-23); object: property being written.
+    /// string: `\u` hex value (low 16 bits), `UTF8State` (bits 16-23) and `TagMatch` (bits 24-31);
+    /// object: property being written.
     var aux: UInt32 = 0
 }
 
@@ -39,37 +41,37 @@ struct MachineHead {
     var count: Int32 = 0
     /// Calls completed in this reply.
     var completed: Int32 = 0
-    /// Tool choice of the reply: 0 auto, 1 required (the reply is a bare call: `{` must open it),
-    /// 2 none (no call may open: not `{`, `[` or a fence first, never the `<tool_call>` tag).
-    var choice: UInt8 = 0
-    /// Progress through an opening fence at the start of the reply: 1-3 backticks, 4-7 `json`, 8 after the newline.
-    var fence: UInt8 = 0
+    /// Tool choice of the reply: `required` (the reply is a bare call: `{` must open it), `none` (no call
+    /// may open: not `{`, `[` or a fence first, never the `<tool_call>` tag) or `auto`.
+    var choice = ToolChoice.auto
+    /// Progress through an opening fence at the start of the reply (a `FenceState`).
+    var fence = FenceState.none
 }
 
-/// UTF-8 validation as a small state machine: 0 = at a character boundary, 1-3 = that many continuation
-/// bytes expected (80-BF), 4 = after E0 (A0-BF next), 5 = after ED (80-9F), 6 = after F0 (90-BF),
-/// 7 = after F4 (80-8F). `next[state * 256 + byte]`, 255 = invalid.
+/// UTF-8 validation as a small state machine (states: `UTF8State`; 1-3 = that many continuation bytes
+/// expected). `next[state * 256 + byte]`, `UTF8State.invalid` when the byte cannot come in that state.
 let utf8Next: [UInt8] = {
-    var t = [UInt8](repeating: 255, count: 8 * 256)
+    var t = [UInt8](repeating: UTF8State.invalid, count: UTF8State.count * 256)
+    func row(_ state: UInt8) -> Int { Int(state) * 256 }
     for b in 0..<256 {
         // Boundary.
         switch b {
-        case 0x00...0x7F: t[b] = 0
+        case 0x00...0x7F: t[b] = UTF8State.boundary
         case 0xC2...0xDF: t[b] = 1
-        case 0xE0: t[b] = 4
+        case 0xE0: t[b] = UTF8State.afterE0
         case 0xE1...0xEC, 0xEE...0xEF: t[b] = 2
-        case 0xED: t[b] = 5
-        case 0xF0: t[b] = 6
+        case 0xED: t[b] = UTF8State.afterED
+        case 0xF0: t[b] = UTF8State.afterF0
         case 0xF1...0xF3: t[b] = 3
-        case 0xF4: t[b] = 7
+        case 0xF4: t[b] = UTF8State.afterF4
         default: break
         }
         let cont = (0x80...0xBF).contains(b)
-        if cont { t[1 * 256 + b] = 0; t[2 * 256 + b] = 1; t[3 * 256 + b] = 2 }
-        if (0xA0...0xBF).contains(b) { t[4 * 256 + b] = 1 }
-        if (0x80...0x9F).contains(b) { t[5 * 256 + b] = 1 }
-        if (0x90...0xBF).contains(b) { t[6 * 256 + b] = 2 }
-        if (0x80...0x8F).contains(b) { t[7 * 256 + b] = 2 }
+        if cont { t[row(1) + b] = UTF8State.boundary; t[row(2) + b] = 1; t[row(3) + b] = 2 }
+        if (0xA0...0xBF).contains(b) { t[row(UTF8State.afterE0) + b] = 1 }
+        if (0x80...0x9F).contains(b) { t[row(UTF8State.afterED) + b] = 1 }
+        if (0x90...0xBF).contains(b) { t[row(UTF8State.afterF0) + b] = 2 }
+        if (0x80...0x8F).contains(b) { t[row(UTF8State.afterF4) + b] = 2 }
     }
     return t
 }()
@@ -121,37 +123,42 @@ final class CallMachine: @unchecked Sendable {
     /// Whether an end-of-generation token may come now.
     func acceptsEnd(_ h: MachineHead, _ f: UnsafeMutablePointer<Frame>) -> Bool {
         switch h.mode {
-        case .replyStart: return h.choice != 1
+        case .replyStart: return h.choice != .required
         case .free, .failed: return true
         case .ended: return false
-        case .call: return h.count == 1 && f[0].flag != 0 && f[0].phase == 13
+        case .call: return Self.bareCallClosed(h, f)
         }
+    }
+
+    /// Whether a bare call just closed: only the end of the reply may follow.
+    @inline(__always) static func bareCallClosed(_ h: MachineHead, _ f: UnsafeMutablePointer<Frame>) -> Bool {
+        h.mode == .call && h.count == 1 && f[0].flag != CallForm.tagged && f[0].phase == CallPhase.closed
     }
 
     /// Advances by one byte; false if the byte is not allowed (the state is then garbage).
     func step(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
         switch h.mode {
         case .replyStart:
-            if h.fence > 0 { return stepFence(&h, f, b) }
+            if h.fence != FenceState.none { return stepFence(&h, f, b) }
             if isJSONSpace(b) {
                 guard h.ws < Self.maxLeadingSpaces else { return false }
                 h.ws += 1
                 return true
             }
             // None: no call may open, and no markup (`<tool_response>`, `<tool_call>`) starts the reply.
-            if h.choice == 2 && (b == UInt8(ascii: "{") || b == UInt8(ascii: "[") || b == UInt8(ascii: "`") || b == UInt8(ascii: "<")) {
+            if h.choice == .none && (b == UInt8(ascii: "{") || b == UInt8(ascii: "[") || b == UInt8(ascii: "`") || b == UInt8(ascii: "<")) {
                 return false
             }
             if b == UInt8(ascii: "`") {
-                h.fence = 1
+                h.fence = 1  // one backtick
                 return true
             }
             // Required: a bare `{` (or a fence, above) opens the reply. Not the `<tool_call>` tag: the default model,
             // pushed into the tag, writes worse arguments than in its habitual bare/fenced JSON.
-            if h.choice == 1 && b != UInt8(ascii: "{") { return false }
+            if h.choice == .required && b != UInt8(ascii: "{") { return false }
             if b == UInt8(ascii: "{") {
                 h.mode = .call
-                f[0] = Frame(kind: .call, flag: 1)
+                f[0] = Frame(kind: .call, flag: CallForm.bare)
                 h.count = 1
                 return feed(&h, f, b)
             }
@@ -169,24 +176,30 @@ final class CallMachine: @unchecked Sendable {
     /// tool choice is `required`).
     private func stepFence(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
         let fence = h.fence
-        if fence <= 2 && b == UInt8(ascii: "`") { h.fence += 1; return true }
-        if fence == 3 && b == fenceInfo[0] { h.fence = 4; return true }
-        if (fence == 3 || fence == 7) && b == 0x0A { h.fence = 8; h.ws = 0; return true }
-        if (4...6).contains(fence) && b == fenceInfo[Int(fence) - 3] { h.fence += 1; return true }
-        if fence == 8 && isJSONSpace(b) {
+        if fence < FenceState.backticks && b == UInt8(ascii: "`") { h.fence += 1; return true }
+        if fence >= FenceState.backticks && fence < FenceState.info && b == fenceInfo[Int(fence - FenceState.backticks)] {
+            h.fence += 1
+            return true
+        }
+        if (fence == FenceState.backticks || fence == FenceState.info) && b == 0x0A {
+            h.fence = FenceState.open
+            h.ws = 0
+            return true
+        }
+        if fence == FenceState.open && isJSONSpace(b) {
             guard h.ws < Self.maxLeadingSpaces else { return false }
             h.ws += 1
             return true
         }
-        if fence == 8 && b == UInt8(ascii: "{") {
-            h.fence = 0
+        if fence == FenceState.open && b == UInt8(ascii: "{") {
+            h.fence = FenceState.none
             h.mode = .call
-            f[0] = Frame(kind: .call, flag: 2)
+            f[0] = Frame(kind: .call, flag: CallForm.fenced)
             h.count = 1
             return feed(&h, f, b)
         }
-        guard h.choice != 1 else { return false }
-        h.fence = 0
+        guard h.choice != .required else { return false }
+        h.fence = FenceState.none
         h.mode = .free
         return stepFree(&h, f, b)
     }
@@ -195,10 +208,10 @@ final class CallMachine: @unchecked Sendable {
         if b == tag[Int(h.tagPos)] {
             h.tagPos += 1
             if Int(h.tagPos) == tag.count {
-                if h.choice == 2 { return false }
+                if h.choice == .none { return false }
                 h.tagPos = 0
                 h.mode = .call
-                f[0] = Frame(kind: .call)
+                f[0] = Frame(kind: .call, flag: CallForm.tagged)
                 h.count = 1
             }
         } else {
@@ -249,26 +262,26 @@ final class CallMachine: @unchecked Sendable {
         switch p.pointee.kind {
         case .call:
             switch p.pointee.phase {
-            case 2: p.pointee.phase = 3
-            case 5: p.pointee.node = Int32(matched); p.pointee.phase = 6
-            case 8: p.pointee.phase = 9
-            case 11: p.pointee.phase = 12
-            case 14: pop(&h, f, matched: 0)
+            case CallPhase.inNameKey: p.pointee.phase = CallPhase.afterNameKey
+            case CallPhase.inName: p.pointee.node = Int32(matched); p.pointee.phase = CallPhase.afterName
+            case CallPhase.inArgumentsKey: p.pointee.phase = CallPhase.afterArgumentsKey
+            case CallPhase.inArguments: p.pointee.phase = CallPhase.afterArguments
+            case CallPhase.inCloseTag: pop(&h, f, matched: 0)
             default: break
             }
         case .object:
-            if p.pointee.phase == 10 {
+            if p.pointee.phase == ObjectPhase.inKey {
                 if graph.nodes[Int(p.pointee.node)].declaredKeys {
                     p.pointee.mask |= 1 << UInt64(matched)
                     p.pointee.aux = UInt32(matched)
                 }
-                p.pointee.phase = 2
+                p.pointee.phase = ObjectPhase.afterKey
             } else {
-                p.pointee.phase = 4
+                p.pointee.phase = ObjectPhase.afterValue
             }
         case .array:
             p.pointee.mask += 1
-            p.pointee.phase = 2
+            p.pointee.phase = ArrayPhase.afterItem
         default: break
         }
     }
@@ -285,7 +298,7 @@ final class CallMachine: @unchecked Sendable {
             return push(&h, f, Frame(kind: .string)) ? .ok : .fail
         }
         if digitOrMinus, n.types.contains(.integer) || n.types.contains(.number) {
-            let integerOnly: UInt8 = n.types.contains(.number) ? 0 : 1
+            let integerOnly: UInt8 = n.types.contains(.number) ? 0 : FrameFlag.integerOnly
             return push(&h, f, Frame(kind: .number, flag: integerOnly)) ? .refeed : .fail
         }
         if b == UInt8(ascii: "t") || b == UInt8(ascii: "f"), n.types.contains(.boolean) {
@@ -317,28 +330,28 @@ final class CallMachine: @unchecked Sendable {
         let phase = top.pointee.phase
         if let r = space(top, b) { return r }
         switch (phase, b) {
-        case (0, UInt8(ascii: "{")): top.pointee.phase = 1; return .ok
-        case (1, UInt8(ascii: "\"")):
-            top.pointee.phase = 2
+        case (CallPhase.start, UInt8(ascii: "{")): top.pointee.phase = CallPhase.beforeNameKey; return .ok
+        case (CallPhase.beforeNameKey, UInt8(ascii: "\"")):
+            top.pointee.phase = CallPhase.inNameKey
             return push(&h, f, Frame(kind: .literal, node: nameKey, mask: 1)) ? .refeed : .fail
-        case (3, UInt8(ascii: ":")): top.pointee.phase = 4; return .ok
-        case (4, UInt8(ascii: "\"")):
+        case (CallPhase.afterNameKey, UInt8(ascii: ":")): top.pointee.phase = CallPhase.beforeName; return .ok
+        case (CallPhase.beforeName, UInt8(ascii: "\"")):
             let n = literals[Int(toolNames)].count
             guard n > 0 else { return .fail }
-            top.pointee.phase = 5
+            top.pointee.phase = CallPhase.inName
             let all: UInt64 = n >= 64 ? ~0 : (1 << UInt64(n)) - 1
             return push(&h, f, Frame(kind: .literal, node: toolNames, mask: all)) ? .refeed : .fail
-        case (6, UInt8(ascii: ",")): top.pointee.phase = 7; return .ok
-        case (7, UInt8(ascii: "\"")):
-            top.pointee.phase = 8
+        case (CallPhase.afterName, UInt8(ascii: ",")): top.pointee.phase = CallPhase.beforeArgumentsKey; return .ok
+        case (CallPhase.beforeArgumentsKey, UInt8(ascii: "\"")):
+            top.pointee.phase = CallPhase.inArgumentsKey
             return push(&h, f, Frame(kind: .literal, node: argumentsKey, mask: 1)) ? .refeed : .fail
-        case (9, UInt8(ascii: ":")): top.pointee.phase = 10; return .ok
-        case (10, UInt8(ascii: "{")):
-            top.pointee.phase = 11
+        case (CallPhase.afterArgumentsKey, UInt8(ascii: ":")): top.pointee.phase = CallPhase.beforeArguments; return .ok
+        case (CallPhase.beforeArguments, UInt8(ascii: "{")):
+            top.pointee.phase = CallPhase.inArguments
             return push(&h, f, Frame(kind: .object, node: graph.toolNodes[Int(top.pointee.node)])) ? .ok : .fail
-        case (12, UInt8(ascii: "}")): top.pointee.phase = 13; return .ok
-        case (13, UInt8(ascii: "<")) where top.pointee.flag == 0:
-            top.pointee.phase = 14
+        case (CallPhase.afterArguments, UInt8(ascii: "}")): top.pointee.phase = CallPhase.closed; return .ok
+        case (CallPhase.closed, UInt8(ascii: "<")) where top.pointee.flag == CallForm.tagged:
+            top.pointee.phase = CallPhase.inCloseTag
             return push(&h, f, Frame(kind: .literal, node: closeTag, mask: 1)) ? .refeed : .fail
         default: return .fail
         }
@@ -351,34 +364,34 @@ final class CallMachine: @unchecked Sendable {
         let allKeys: UInt64 = keyCount >= 64 ? ~0 : (1 << UInt64(keyCount)) - 1
         let complete = n.required & ~top.pointee.mask == 0
         switch top.pointee.phase {
-        case 0, 1:
-            if b == UInt8(ascii: "}") && top.pointee.phase == 0 {
+        case ObjectPhase.start, ObjectPhase.afterComma:
+            if b == UInt8(ascii: "}") && top.pointee.phase == ObjectPhase.start {
                 guard complete else { return .fail }
                 pop(&h, f, matched: 0)
                 return .ok
             }
             guard b == UInt8(ascii: "\"") else { return .fail }
-            top.pointee.phase = 10
+            top.pointee.phase = ObjectPhase.inKey
             if n.declaredKeys {
                 let alive = allKeys & ~top.pointee.mask
                 guard alive != 0 else { return .fail }
                 return push(&h, f, Frame(kind: .literal, node: n.keySet, mask: alive)) ? .refeed : .fail
             }
             guard n.freeValues >= 0 else { return .fail }
-            return push(&h, f, Frame(kind: .string, flag: 1)) ? .ok : .fail
-        case 2:
+            return push(&h, f, Frame(kind: .string, flag: FrameFlag.objectKey)) ? .ok : .fail
+        case ObjectPhase.afterKey:
             guard b == UInt8(ascii: ":") else { return .fail }
-            top.pointee.phase = 3
+            top.pointee.phase = ObjectPhase.afterColon
             return .ok
-        case 3:
-            top.pointee.phase = 11
+        case ObjectPhase.afterColon:
+            top.pointee.phase = ObjectPhase.inValue
             let valueNode = n.declaredKeys ? n.propertyNodes[Int(top.pointee.aux)] : n.freeValues
             return beginValue(&h, f, node: valueNode, b)
-        case 4:
+        case ObjectPhase.afterValue:
             if b == UInt8(ascii: ",") {
                 let more = n.declaredKeys ? (allKeys & ~top.pointee.mask) != 0 : n.freeValues >= 0
                 guard more else { return .fail }
-                top.pointee.phase = 1
+                top.pointee.phase = ObjectPhase.afterComma
                 return .ok
             }
             guard b == UInt8(ascii: "}"), complete else { return .fail }
@@ -394,19 +407,19 @@ final class CallMachine: @unchecked Sendable {
         let n = graph.nodes[Int(top.pointee.node)]
         let count = Int(top.pointee.mask)
         switch top.pointee.phase {
-        case 0, 1:
-            if b == UInt8(ascii: "]") && top.pointee.phase == 0 {
+        case ArrayPhase.start, ArrayPhase.afterComma:
+            if b == UInt8(ascii: "]") && top.pointee.phase == ArrayPhase.start {
                 guard n.minItems == 0 else { return .fail }
                 pop(&h, f, matched: 0)
                 return .ok
             }
             guard count < n.maxItems else { return .fail }
-            top.pointee.phase = 11
+            top.pointee.phase = ArrayPhase.inItem
             return beginValue(&h, f, node: n.items, b)
-        case 2:
+        case ArrayPhase.afterItem:
             if b == UInt8(ascii: ",") {
                 guard count < n.maxItems else { return .fail }
-                top.pointee.phase = 1
+                top.pointee.phase = ArrayPhase.afterComma
                 return .ok
             }
             guard b == UInt8(ascii: "]"), count >= n.minItems else { return .fail }
@@ -448,34 +461,41 @@ final class CallMachine: @unchecked Sendable {
     }
 
     private func stepNumber(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ top: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Step {
-        // Phases: 0 start, 1 after '-', 2 leading 0, 3 integer digits, 4 after '.', 5 fraction digits,
-        // 6 after 'e', 7 after exponent sign, 8 exponent digits. Accepting: 2, 3, 5, 8.
+        typealias P = NumberPhase
         let phase = top.pointee.phase
-        let integerOnly = top.pointee.flag == 1
+        let integerOnly = top.pointee.flag == FrameFlag.integerOnly
         let digit = b >= 0x30 && b <= 0x39
+        let exponent = (b | 0x20) == UInt8(ascii: "e")
         let length = top.pointee.pos
         let room = length < (integerOnly ? Self.maxIntegerDigits + 1 : Self.maxNumberLength)
-        var next: UInt8 = 255
+        var next = P.rejected
         switch phase {
-        case 0: next = b == UInt8(ascii: "-") ? 1 : b == UInt8(ascii: "0") ? 2 : digit ? 3 : 255
-        case 1: next = b == UInt8(ascii: "0") ? 2 : digit ? 3 : 255
-        case 2, 3:
-            if digit && phase == 3 { next = 3 } else if !integerOnly && b == UInt8(ascii: ".") { next = 4 } else if !integerOnly && (b | 0x20) == UInt8(ascii: "e") { next = 6 }
-        case 4, 5: next = digit ? 5 : (phase == 5 && (b | 0x20) == UInt8(ascii: "e")) ? 6 : 255
-        case 6: next = digit ? 8 : (b == UInt8(ascii: "+") || b == UInt8(ascii: "-")) ? 7 : 255
-        case 7, 8: next = digit ? 8 : 255
+        case P.start: next = b == UInt8(ascii: "-") ? P.afterMinus : b == UInt8(ascii: "0") ? P.leadingZero : digit ? P.integerDigits : P.rejected
+        case P.afterMinus: next = b == UInt8(ascii: "0") ? P.leadingZero : digit ? P.integerDigits : P.rejected
+        case P.leadingZero, P.integerDigits:
+            if digit && phase == P.integerDigits {
+                next = P.integerDigits
+            } else if !integerOnly && b == UInt8(ascii: ".") {
+                next = P.afterPoint
+            } else if !integerOnly && exponent {
+                next = P.afterExponent
+            }
+        case P.afterPoint, P.fractionDigits:
+            next = digit ? P.fractionDigits : (phase == P.fractionDigits && exponent) ? P.afterExponent : P.rejected
+        case P.afterExponent:
+            next = digit ? P.exponentDigits : (b == UInt8(ascii: "+") || b == UInt8(ascii: "-")) ? P.afterExponentSign : P.rejected
+        case P.afterExponentSign, P.exponentDigits: next = digit ? P.exponentDigits : P.rejected
         default: break
         }
-        if next != 255 && room {
+        if next != P.rejected && room {
             // Leave room to finish: a number must not end on '-', '.', 'e' or a sign.
-            let needsMore = next == 1 || next == 4 || next == 6 || next == 7
             let limit = integerOnly ? Self.maxIntegerDigits + 1 : Self.maxNumberLength
-            if needsMore && length + 2 > limit { return .fail }
+            if P.needsMore(next) && length + 2 > limit { return .fail }
             top.pointee.phase = next
             top.pointee.pos = length + 1
             return .ok
         }
-        guard phase == 2 || phase == 3 || phase == 5 || phase == 8 else { return .fail }
+        guard P.accepts(phase) else { return .fail }
         pop(&h, f, matched: 0)
         return .refeed
     }
@@ -491,82 +511,81 @@ final class CallMachine: @unchecked Sendable {
 
 enum StringOutcome { case inside, fail, close }
 
-/// One byte of JSON string content (after the opening quote). `esc`: 0 plain, 1 after `\\`, 2-5 `\\u` and
-/// that many hex digits - 2, 6 expecting the `\\` of a low surrogate, 7 its `u`, 8-11 its digits.
-/// `aux`: hex value (bits 0-15), UTF-8 state (16-23), call-tag match state (24-31).
+/// One byte of JSON string content (after the opening quote). `escState`: an `EscapeState`.
+/// `auxState`: hex value (bits 0-15), `UTF8State` (16-23), `TagMatch` (24-31).
 @inline(__always)
 func stringStep(_ escState: inout UInt32, _ auxState: inout UInt32, _ b: UInt8) -> StringOutcome {
     let esc = escState
     let aux = auxState
-    if esc == 0 {
+    if esc == EscapeState.none {
         let u = (aux >> 16) & 0xFF
-        if u != 0 || b >= 0x80 {
+        if u != UInt32(UTF8State.boundary) || b >= 0x80 {
             let n = utf8Next[Int(u) * 256 + Int(b)]
-            guard n != 255 else { return .fail }
+            guard n != UTF8State.invalid else { return .fail }
             auxState = UInt32(n) << 16
             return .inside
         }
         if b == UInt8(ascii: "\"") { return .close }
-        if b == UInt8(ascii: "\\") { escState = 1; auxState = 0; return .inside }
+        if b == UInt8(ascii: "\\") { escState = EscapeState.backslash; auxState = 0; return .inside }
         if b < 0x20 { return .fail }
         // The call tags may not appear literally inside a string (the parser would take them for
-        // markup); `<\/tool_call>` is the way to write one. Bits 24-31: 0 idle, 1 after '<',
-        // 2 after '</', 3 + k after '<' or '</' and k bytes of "tool_call>".
-        let t = aux >> 24
-        var next: UInt32 = 0
+        // markup); `<\/tool_call>` is the way to write one.
+        let t = aux >> TagMatch.shift
+        var next = TagMatch.none
         switch t {
-        case 0: break
-        case 1 where b == UInt8(ascii: "/"): next = 2
-        case 1, 2: if b == callTagTail[0] { next = 4 }
+        case TagMatch.none: break
+        case TagMatch.afterLess where b == UInt8(ascii: "/"): next = TagMatch.afterLessSlash
+        case TagMatch.afterLess, TagMatch.afterLessSlash: if b == callTagTail[0] { next = TagMatch.tail + 1 }
         default:
-            let k = Int(t - 3)
+            let k = Int(t - TagMatch.tail)
             if b == callTagTail[k] {
                 if k + 1 == callTagTail.count { return .fail }
                 next = t + 1
             }
         }
-        if next == 0 && b == UInt8(ascii: "<") { next = 1 }
-        auxState = next << 24
+        if next == TagMatch.none && b == UInt8(ascii: "<") { next = TagMatch.afterLess }
+        auxState = next << TagMatch.shift
         return .inside
     }
     switch esc {
-    case 1:
+    case EscapeState.backslash:
         switch b {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
              UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-            escState = 0
+            escState = EscapeState.none
         case UInt8(ascii: "u"):
-            escState = 2
+            escState = EscapeState.unicode
             auxState = 0
         default: return .fail
         }
         return .inside
-    case 2...5:
+    case EscapeState.unicode...EscapeState.unicode + 3:
         guard let d = hexDigit(b) else { return .fail }
         let v = (aux & 0xFFFF) * 16 + d
-        let digits = esc - 1
+        let digits = esc - EscapeState.unicode + 1
         if digits == 2 && v >= 0xDC && v <= 0xDF { return .fail }  // lone low surrogate
         auxState = v
         if digits == 4 {
-            escState = (0xD800...0xDBFF).contains(v) ? 6 : 0
+            escState = (0xD800...0xDBFF).contains(v) ? EscapeState.lowBackslash : EscapeState.none
             auxState = 0
         } else {
             escState = esc + 1
         }
         return .inside
-    case 6:
+    case EscapeState.lowBackslash:
         guard b == UInt8(ascii: "\\") else { return .fail }
-        escState = 7
+        escState = EscapeState.lowU
         return .inside
-    case 7:
+    case EscapeState.lowU:
         guard b == UInt8(ascii: "u") else { return .fail }
-        escState = 8
+        escState = EscapeState.lowUnicode
         return .inside
-    case 8...11:
+    case EscapeState.lowUnicode...EscapeState.lowUnicode + 3:
         guard let d = hexDigit(b) else { return .fail }
-        if esc == 8 && d != 0xD { return .fail }
-        if esc == 9 && d < 0xC { return .fail }
-        escState = esc == 11 ? 0 : esc + 1
+        // The low surrogate is DC00-DFFF: its first digit is D, its second C-F.
+        if esc == EscapeState.lowUnicode && d != 0xD { return .fail }
+        if esc == EscapeState.lowUnicode + 1 && d < 0xC { return .fail }
+        escState = esc == EscapeState.lowUnicode + 3 ? EscapeState.none : esc + 1
         return .inside
     default:
         return .fail

@@ -128,9 +128,9 @@ public final class TokenTrie: @unchecked Sendable {
                 let b = nEdge[Int(c)]
                 if b == UInt8(ascii: "<") || angle[Int(c)] { angle[node] = true }
                 let plainByte = b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") && b != UInt8(ascii: "<")
-                for s in 0..<8 where bits & (1 << s) != 0 {
+                for s in 0..<UTF8State.count where bits & (1 << s) != 0 {
                     let n = utf8Next[s * 256 + Int(b)]
-                    if !plainByte || n == 255 || plainBits[Int(c)] & (1 << n) == 0 { bits &= ~(1 << s) }
+                    if !plainByte || n == UTF8State.invalid || plainBits[Int(c)] & (1 << n) == 0 { bits &= ~(1 << s) }
                 }
                 c = nNext[Int(c)]
             }
@@ -150,7 +150,7 @@ public final class TokenTrie: @unchecked Sendable {
             // Walk the trie with the string automaton: a subtree is all inside (plain bytes below), all
             // closing (the quote is on the edge into it), or rejected, as soon as its path says so.
             func walk(_ node: Int, _ esc: UInt32, _ aux: UInt32) {
-                if esc == 0 && aux >> 24 == 0 && plainBits[node] & (1 << ((aux >> 16) & 0xFF)) != 0 {
+                if esc == EscapeState.none && aux >> TagMatch.shift == TagMatch.none && plainBits[node] & (1 << ((aux >> 16) & 0xFF)) != 0 {
                     for k in Int(nLo[node])..<Int(nHi[node]) { m[Int(ids[k])] = true }
                     return
                 }
@@ -166,7 +166,7 @@ public final class TokenTrie: @unchecked Sendable {
                     child = Int(nNext[child])
                 }
             }
-            walk(0, 0, Self.stringAux(key: key))
+            walk(0, EscapeState.none, Self.stringAux(key: key))
             inside.append(m)
             closers.append(c.sorted())
         }

@@ -31,7 +31,7 @@ public final class ToolCallConstraint {
     ///   (no `{`, `[` or fence to open the reply, no `<tool_call>` tag anywhere).
     public init(trie: TokenTrie, tools: [ToolDeclaration], choice: ToolChoice = .auto) {
         self.trie = trie
-        self.choice = choice == .required ? 1 : choice == .none ? 2 : 0
+        self.choice = choice
         machine = CallMachine(tools: tools)
         inert = tools.isEmpty
         frames = .allocate(capacity: CallMachine.maxFrames)
@@ -47,7 +47,7 @@ public final class ToolCallConstraint {
         head.choice = self.choice
     }
 
-    private let choice: UInt8
+    private let choice: ToolChoice
 
     /// A kept free-text mask and the ids it excludes, ascending.
     private struct FreeMask {
@@ -82,7 +82,7 @@ public final class ToolCallConstraint {
     /// Calls completed in this reply.
     public var completedCalls: Int { Int(head.completed) }
     /// True after a bare call closed: only the end of the reply may follow.
-    public var mustEnd: Bool { head.mode == .call && head.count == 1 && frames[0].flag != 0 && frames[0].phase == 13 }
+    public var mustEnd: Bool { CallMachine.bareCallClosed(head, frames) }
     /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
     /// the constraint then allows everything for the rest of the reply.
     public var failed: Bool { head.mode == .failed && !inert }
@@ -93,7 +93,7 @@ public final class ToolCallConstraint {
     public var needsMask: Bool {
         switch head.mode {
         case .replyStart, .call: return true
-        case .free: return head.tagPos > 0 || head.choice == 2
+        case .free: return head.tagPos > 0 || head.choice == .none
         case .ended, .failed: return false
         }
     }
@@ -154,7 +154,7 @@ public final class ToolCallConstraint {
         guard head.mode != .ended else { return }
         if head.mode == .call {
             let top = frames[Int(head.count - 1)]
-            if top.kind == .string && top.pos == 0 {
+            if top.kind == .string && top.pos == EscapeState.none {
                 stringMask(key: TokenTrie.stringKey(aux: top.aux), mask: mask.baseAddress!)
                 return
             }
@@ -226,7 +226,7 @@ public final class ToolCallConstraint {
                 allowRange(node, mask); return
             case .call:
                 let top = f + Int(h.pointee.count - 1)
-                if top.pointee.kind == .string && top.pointee.pos == 0 && top.pointee.aux >> 24 == 0
+                if top.pointee.kind == .string && top.pointee.pos == EscapeState.none && top.pointee.aux >> TagMatch.shift == TagMatch.none
                     && trie.plain[node] & (1 << ((top.pointee.aux >> 16) & 0xFF)) != 0 {
                     allowRange(node, mask); return
                 }

@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "AgentCore", "Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentCore"]),
         .testTarget(name: "RemoteModelTests", dependencies: ["RemoteModel", "AgentCore"], resources: [.copy("Resources")]),
+        .testTarget(name: "LocalModelTests", dependencies: ["LocalModel", "AgentCore", "ChatTemplate", "Engine", "Tokenizer"]),
         .testTarget(name: "CLITests", dependencies: ["loza", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools"]),
     ],
     swiftLanguageModes: [.v6]

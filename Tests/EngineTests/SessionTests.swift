@@ -98,4 +98,33 @@ struct SessionTests {
         }
         #expect(s.count == 0)
     }
+
+    /// A task cancelled during a prefill stops before the next batch: the timeline keeps the batches
+    /// done (no logits) and a later sync continues from them, to the same logits as an uncancelled prefill.
+    @Test func cancelledPrefillStopsBetweenBatches() async throws {
+        let model = try TestModels.model(Self.alias)
+        let tokens = Array(try Self.prompt().prefix(200))
+        let s = UncheckedBox(Session(model: model, threads: 2, batchSize: 32))
+        let task = Task { () -> ([Int], EngineError?) in
+            var reports: [Int] = []
+            do {
+                try s.value.sync(to: tokens) { done, _ in
+                    reports.append(done)
+                    if done >= 64 { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+            } catch {
+                return (reports, error as? EngineError)
+            }
+            return (reports, nil)
+        }
+        let (reports, error) = await task.value
+        #expect(error == .cancelled)
+        #expect(reports == [32, 64])
+        #expect(s.value.count == 64 && !s.value.hasLogits)
+
+        #expect(try s.value.sync(to: tokens) == 64)
+        let whole = Session(model: model, threads: 2, batchSize: 32)
+        try whole.append(tokens)
+        #expect(Array(s.value.logits) == Array(whole.logits))
+    }
 }

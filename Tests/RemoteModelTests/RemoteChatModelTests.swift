@@ -51,6 +51,7 @@ import Testing
         #expect(body["seed"] == 7)
         #expect(body["stop"] == ["END"])
         #expect(body["tools"] == .array(tools.map(\.openAIFunction)))
+        #expect(body["tool_choice"] == nil && turn.toolChoice == .auto)
         let wire = try #require(body["messages"]?.arrayValue)
         try #require(wire.count == 5)
         #expect(wire[0] == ["role": "system", "content": "Be brief."])
@@ -62,6 +63,21 @@ import Testing
         // An answer to a call the server never saw (a malformed one) goes as a user message.
         #expect(wire[4]["role"] == "user")
         #expect(wire[4]["content"]?.stringValue?.contains("bad_1") == true)
+    }
+
+    /// A tool choice other than auto goes to the server with the tools; the turn carries the choice it was asked for.
+    @Test func toolChoiceIsSentAndCarriedByTheTurn() async throws {
+        let server = try ScriptedServer()
+        let required = try await model(server, "text").respond(to: [.user("x")], tools: tools, toolChoice: .required,
+                                                                  sampling: SamplingOptions()) { _ in }
+        let none = try await model(server, "text").respond(to: [.user("x")], tools: tools, toolChoice: .none,
+                                                              sampling: SamplingOptions()) { _ in }
+        let noTools = try await model(server, "text").respond(to: [.user("x")], tools: [], toolChoice: .none,
+                                                                 sampling: SamplingOptions()) { _ in }
+        #expect(required.toolChoice == .required && none.toolChoice == .none && noTools.toolChoice == .none)
+        let bodies = try server.log().map { try JSONValue.parse(try #require($0["body"]?.stringValue)) }
+        try #require(bodies.count == 3)
+        #expect(bodies.map { $0["tool_choice"] } == ["required", "none", nil])
     }
 
     /// Token budgets of remote runs: the server's completion_tokens when it reports usage, else one token

@@ -58,6 +58,8 @@ public struct AgentLoop: Sendable {
                 switch try await step(conversation, toolChoice: toolChoice, counts: &counts, history: history, setup: setup) {
                 case .ended(let ending):
                     return finish(ending)
+                case .replied(let reply):
+                    return finish(.answer(reply))
                 case .answered(let answered):
                     history.remember(answered.answers)
                     let next = setup.policy.followUp(after: answered.answers)
@@ -69,8 +71,7 @@ public struct AgentLoop: Sendable {
                         conversation.append(nudge)
                     }
                     failedSteps = next.failed ? failedSteps + 1 : 0
-                    let lastError = answered.answers.first { $0.verdict != .ran }?.result.error ?? ""
-                    if let failed = setup.policy.ending(failedSteps: failedSteps, lastError: lastError) { return finish(failed) }
+                    if let failed = setup.policy.ending(failedSteps: failedSteps, lastError: answered.firstRefusal) { return finish(failed) }
                 }
             }
         } catch {

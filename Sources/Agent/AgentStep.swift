@@ -2,10 +2,12 @@ import AgentCore
 
 /// What one step came to.
 enum StepResult {
-    /// The run ends in this step: a final answer, an empty reply, a budget spent, a model error.
-    case ended(RunEnding)
+    /// The model replied in text, without a tool call: its answer.
+    case replied(ModelTurn)
     /// The model called tools and every call was answered.
     case answered(AnsweredStep)
+    /// The run ends in this step: an empty reply, a budget spent, a model error.
+    case ended(RunEnding)
 }
 
 /// A turn with tool calls, every call answered and recorded.
@@ -14,6 +16,9 @@ struct AnsweredStep {
     var messages: [Message]
     /// How each call was answered, in the order of `messages` (malformed calls first).
     var answers: [CallAnswer]
+
+    /// The error of the first call that did not run ("" when all ran).
+    var firstRefusal: String { answers.first { $0.verdict != .ran }?.result.error ?? "" }
 }
 
 /// How the step answered one call of its turn.
@@ -71,8 +76,7 @@ extension AgentLoop {
             if turn.text.allSatisfy(\.isWhitespace) {
                 return .ended(RunEnding(status: .failed, reason: "the model ended its turn with neither text nor a tool call"))
             }
-            let note = turn.stop == .length ? " (cut at max_tokens)" : ""
-            return .ended(RunEnding(status: .final, reason: "the model gave a final answer\(note)", answer: turn.text))
+            return .replied(turn)
         }
         if setup.budget.secondsLeft <= 0 { return .ended(setup.budget.wallTime(" before the tool calls ran")) }
 

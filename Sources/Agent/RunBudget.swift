@@ -1,13 +1,6 @@
 import AgentCore
 import Foundation
 
-/// How a run ends, before the counts are added to make its `RunOutcome`.
-struct RunEnding: Sendable, Hashable {
-    var status: RunOutcome.Status
-    var reason: String
-    var answer: String? = nil
-}
-
 /// What a run has used so far: steps started and tokens generated.
 struct RunCounts: Sendable, Hashable {
     var steps = 0

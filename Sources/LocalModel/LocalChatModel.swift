@@ -50,15 +50,17 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             attention: resolved.label)
     }
 
-    public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
         let progress = PromptProgress.report
-        return try lock.withLock {
-            try generate(messages: messages, tools: tools, sampling: sampling, onText: onText, progress: progress)
+        var turn = try lock.withLock {
+            try generate(messages: messages, tools: tools, toolChoice: toolChoice, sampling: sampling, onText: onText, progress: progress)
         }
+        turn.toolChoice = toolChoice
+        return turn
     }
 
-    private func generate(messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    private func generate(messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                           onText: (String) -> Void, progress: (@Sendable (Int, Int) -> Void)?) throws -> ModelTurn {
         let prompt = template.render(messages: messages, tools: tools, addGenerationPrompt: true)
         let ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
@@ -78,8 +80,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         samplerBuffers = buffers
         let sampler = Sampler(parameters: parameters, vocabSize: model.config.vocabSize, buffers: buffers)
         // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
-        let constrained = (constrainToolCalls || sampling.toolChoice != .auto) && !tools.isEmpty
-        let constraint = constrained ? toolCallConstraint(tools: tools, choice: sampling.toolChoice) : nil
+        let constrained = (constrainToolCalls || toolChoice != .auto) && !tools.isEmpty
+        let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
 
         var parser = ToolCallParser(tools: tools, turn: turn)
         var decoder = tokenizer.streamingDecoder(renderSpecial: true)

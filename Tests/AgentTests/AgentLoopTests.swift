@@ -229,7 +229,7 @@ import Testing
         // real result, with tool calls off.
         #expect(Array(model.conversations[2].dropLast()) == model.conversations[1])
         #expect(model.conversations[2].last == .user(AgentLoop.answerNowText))
-        #expect(model.samplingShown.map(\.toolChoice) == [.auto, .auto, .none, .none, .auto, .none])
+        #expect(model.toolChoicesShown == [.auto, .auto, .none, .none, .auto, .none])
     }
 
     @Test func toolChoicePerTurn() async {
@@ -241,10 +241,10 @@ import Testing
             ScriptedModel.answer("5"),
         ], tools: [FakeTool.add()], configure: { $0.rejectRepeatedCalls = true; $0.firstToolChoice = .required })
         #expect(outcome.status == .final)
-        #expect(model.samplingShown.map(\.toolChoice) == [.required, .auto, .auto, .none])
+        #expect(model.toolChoicesShown == [.required, .auto, .auto, .none])
         #expect(model.conversations[3] == model.conversations[2] + [.user(AgentLoop.answerNowText)])
         let (plain, _, plainModel) = await run([ScriptedModel.answer("5")], tools: [FakeTool.add()])
-        #expect(plain.status == .final && plainModel.samplingShown.map(\.toolChoice) == [.auto])
+        #expect(plain.status == .final && plainModel.toolChoicesShown == [.auto])
     }
 
     @Test func answerAfterTurnsToText() async {
@@ -254,7 +254,7 @@ import Testing
             ScriptedModel.answer("5"),
         ], tools: [FakeTool.add()], configure: { $0.answerAfter = ["add"] })
         #expect(outcome.status == .final && outcome.answer == "5")
-        #expect(model.samplingShown.map(\.toolChoice) == [.auto, .auto, .none])
+        #expect(model.toolChoicesShown == [.auto, .auto, .none])
         #expect(model.conversations[2].last == .user(AgentLoop.answerNowText) && model.conversations[2].count == 7)
     }
 

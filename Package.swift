@@ -56,7 +56,8 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "AgentCore", "Tokenizer", "GGUF"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentCore"]),
         .testTarget(name: "RemoteModelTests", dependencies: ["RemoteModel", "AgentCore"], resources: [.copy("Resources")]),
-        .testTarget(name: "CLITests", dependencies: ["loza", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools"]),
+        .testTarget(name: "CLITests", dependencies: ["loza", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools",
+                                                .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

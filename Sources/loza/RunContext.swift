@@ -112,7 +112,8 @@ final class RunContext: @unchecked Sendable {
         return await loop.run(spec, header: header)
     }
 
-    /// Until `close()`: on Ctrl-C, `before()` (stop the terminal UI), then `recordInterruption()`, a note, and exit 130.
+    /// Until `close()`: on Ctrl-C, `before()` (stop the terminal UI), then `recordInterruption()`, a note, and exit 130
+    /// (everything written is already on disk: the writer syncs the final event, stdout and stderr are unbuffered).
     func exitOnInterrupt(before: @escaping @Sendable () -> Void) {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
@@ -120,7 +121,8 @@ final class RunContext: @unchecked Sendable {
             before()
             recordInterruption()
             Console.err("\ninterrupted; transcript: \(writer?.path ?? "none")\n")
-            Foundation.exit(130)
+            // _exit, not exit: the exit handlers (OpenBLAS frees its buffers) must not run under a prefill in flight.
+            _exit(130)
         }
         lock.withLock { interrupt = source }
         source.resume()

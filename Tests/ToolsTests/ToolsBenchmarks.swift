@@ -41,7 +41,7 @@ struct ToolsBenchmarks {
                 let t0 = LibC.monotonicSeconds()
                 switch v {
                 case 0:
-                    _ = await ProcessRunner.run(ProcessSpec(executable: "/bin/true", arguments: ["true"], environment: [],
+                    _ = await ProcessRunner.run(ProcessSpec(child: ChildSpec(executable: "/bin/true", arguments: ["true"], environment: []),
                                                             timeoutSeconds: 10, outputLimit: 1024))
                 case 1: _ = await noneShell.call(["command": "true"])
                 case 2: _ = await shell.call(["command": "true"])

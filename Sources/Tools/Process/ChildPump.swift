@@ -220,7 +220,10 @@ final class ChildPump: @unchecked Sendable {
                             sinks[stream]?(chunk)
                         } else {
                             if end.status.utf8.count < 4096 { end.status += String(decoding: chunk, as: UTF8.self) }
-                            if child.initPid == 0, let p = Child.parseChildPid(end.status) { child.initPid = p }
+                            if child.initPid == 0, let p = Child.parseChildPid(end.status) {
+                                child.initPid = p
+                                nextCheck = LibC.monotonicSeconds()   // a check on the sandbox runs as soon as it can
+                            }
                         }
                         if got < (1 << 16) { break }
                     } else if got == 0 || (errno != EAGAIN && errno != EINTR) {

@@ -32,8 +32,8 @@ import Testing
     @Test func aChildThatExitsAtEndOfInputStopsAtTheFirstStep() async throws {
         let r = try await stop("read -r line; echo \"ready $line\"; cat >/dev/null; exit 5")
         #expect(r.output == "ready hello\n")
+        // Exit status 5, not SIGTERM: it ended at the first step (no bound on the time: suites run in parallel).
         #expect(r.end.exitCode == 5, "\(r.end)")
-        #expect(r.seconds < 0.3)
     }
 
     @Test func aChildThatIgnoresEndOfInputGetsSIGTERM() async throws {

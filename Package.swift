@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // C kernels: scalar reference + AVX2 + AVX-512 variants chosen at run time.
@@ -43,6 +44,7 @@ let package = Package(
                 "GGUF", "Tokenizer", "Engine", "AgentCore", "ChatTemplate", "Tools", "SpecParser",
                 "TranscriptIO", "Agent", "LocalModel", "RemoteModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -55,7 +57,8 @@ let package = Package(
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentCore"]),
         .testTarget(name: "RemoteModelTests", dependencies: ["RemoteModel", "AgentCore"], resources: [.copy("Resources")]),
         .testTarget(name: "LocalModelTests", dependencies: ["LocalModel", "AgentCore", "ChatTemplate", "Engine", "Tokenizer"]),
-        .testTarget(name: "CLITests", dependencies: ["loza", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools"]),
+        .testTarget(name: "CLITests", dependencies: ["loza", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools",
+                                                .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

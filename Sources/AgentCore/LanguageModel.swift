@@ -8,9 +8,6 @@ public struct SamplingOptions: Sendable, Hashable {
     public var seed: UInt64
     public var maxTokens: Int
     public var stop: [String]
-    /// Whether this turn may, must or must not call a tool (OpenAI's `tool_choice`). Set per turn by the
-    /// agent loop; not part of a spec's `sampling`.
-    public var toolChoice: ToolChoice = .auto
 
     public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
                 repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = []) {
@@ -63,7 +60,8 @@ public struct ModelTurn: Sendable, Hashable {
     public var reusedTokens: Int
     public var prefillSeconds: Double
     public var decodeSeconds: Double
-    /// The tool choice the turn was generated under (set by the agent loop, recorded in the transcript).
+    /// The tool choice the turn was generated under (set by the model from the choice it was asked for;
+    /// recorded in the transcript).
     public var toolChoice: ToolChoice = .auto
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
@@ -117,7 +115,9 @@ public struct ModelDescription: Sendable, Hashable {
 /// an incremental implementation keeps its cache for the common prefix and processes only the rest.
 public protocol LanguageModel: Sendable {
     var description: ModelDescription { get }
-    /// Generate the next assistant turn. `onText` receives text as it streams.
-    func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    /// Generate the next assistant turn under `toolChoice` (whether it may, must or must not call one of
+    /// `tools`; OpenAI's `tool_choice`), which the turn carries as its `toolChoice`. `onText` receives text
+    /// as it streams.
+    func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                  onText: @Sendable (String) -> Void) async throws -> ModelTurn
 }

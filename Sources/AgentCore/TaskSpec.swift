@@ -5,7 +5,14 @@ public struct TaskSpec: Sendable, Hashable {
     public var attention: AttentionSettings?
     public var sampling: SamplingOptions
     public var system: String?
+    /// The first user turn.
     public var prompt: String
+    /// User turns sent one by one after the model's answer to the previous turn, in the same conversation
+    /// (`prompts: [...]` in a spec holds `prompt` followed by these).
+    public var followUps: [String] = []
+    /// Earlier messages (user and assistant) placed between the system prompt and `prompt`, as a conversation
+    /// that already happened (`history:` in a spec).
+    public var history: [Message] = []
     /// Defaults substituted for `{{name}}` in `prompt` and `system`.
     public var parameters: [String: String]
     public var tools: [ToolEntry]
@@ -100,6 +107,9 @@ public enum ToolEntry: Sendable, Hashable {
     case exec(path: String)
     case http(HTTPToolSpec)
     case mcp(MCPServerSpec)
+    /// A tool with no implementation: a call of it is validated and recorded, and the run ends with status
+    /// `calls` (the caller executes it). Plain function calling.
+    case declare(ToolDeclaration)
 }
 
 public struct HTTPToolSpec: Sendable, Hashable {

@@ -23,7 +23,7 @@ public final class ScriptedModel: LanguageModel, @unchecked Sendable {
     public let description: ModelDescription
     private let lock = NSLock()
     private var script: [Step]
-    private var shown: [(messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions)] = []
+    private var shown: [(messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions)] = []
 
     public init(_ script: [Step], description: ModelDescription = ModelDescription(name: "scripted")) {
         self.script = script
@@ -52,12 +52,14 @@ public final class ScriptedModel: LanguageModel, @unchecked Sendable {
     public var conversations: [[Message]] { lock.withLock { shown.map(\.messages) } }
     public var toolsShown: [[ToolDeclaration]] { lock.withLock { shown.map(\.tools) } }
     public var samplingShown: [SamplingOptions] { lock.withLock { shown.map(\.sampling) } }
+    /// The tool choice each call asked for.
+    public var toolChoicesShown: [ToolChoice] { lock.withLock { shown.map(\.toolChoice) } }
     public var remaining: Int { lock.withLock { script.count } }
 
-    public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
         let next: Step? = lock.withLock {
-            shown.append((messages, tools, sampling))
+            shown.append((messages, tools, toolChoice, sampling))
             return script.isEmpty ? nil : script.removeFirst()
         }
         guard let next else { throw Exhausted() }
@@ -78,6 +80,7 @@ public final class ScriptedModel: LanguageModel, @unchecked Sendable {
             turn.malformedCalls = []
             turn.stop = .length
         }
+        turn.toolChoice = toolChoice
         onText(turn.text)
         return turn
     }

@@ -51,20 +51,20 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             attention: resolved.label)
     }
 
-    public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
-        let toolChoice = sampling.toolChoice
         let progress = PromptProgress.report
-        return try lock.withLock {
-            try generate(messages: messages, tools: tools, sampling: sampling, toolChoice: toolChoice,
-                         onText: onText, progress: progress)
+        var turn = try lock.withLock {
+            try generate(messages: messages, tools: tools, toolChoice: toolChoice, sampling: sampling, onText: onText, progress: progress)
         }
+        turn.toolChoice = toolChoice
+        return turn
     }
 
     /// Renders the conversation, runs the decode loop on it (the session reuses the prefix it already
     /// holds) and parses the streamed text for tool calls. A cancelled task (the agent loop's wall-time
     /// limit) stops within one prefill batch or one token with `CancellationError`.
-    private func generate(messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions, toolChoice: ToolChoice,
+    private func generate(messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                           onText: (String) -> Void, progress: (@Sendable (Int, Int) -> Void)?) throws -> ModelTurn {
         let prompt = template.render(messages: messages, tools: tools, addGenerationPrompt: true)
         let ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)

@@ -2,15 +2,15 @@ import AgentCore
 
 /// The JSON body of a `POST {url}/chat/completions` request in the OpenAI shape.
 enum ChatRequestBody {
-    static func make(model: String, messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
-                     stream: Bool) -> JSONValue {
+    static func make(model: String, messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice,
+                     sampling: SamplingOptions, stream: Bool) -> JSONValue {
         var members: [JSONMember] = [
             JSONMember("model", .string(model)),
             JSONMember("messages", .array(wireMessages(messages))),
         ]
         if !tools.isEmpty {
             members.append(JSONMember("tools", .array(tools.map(\.openAIFunction))))
-            if sampling.toolChoice != .auto { members.append(JSONMember("tool_choice", .string(sampling.toolChoice.rawValue))) }
+            if toolChoice != .auto { members.append(JSONMember("tool_choice", .string(toolChoice.rawValue))) }
         }
         members.append(JSONMember("temperature", .double(sampling.temperature)))
         members.append(JSONMember("top_p", .double(sampling.topP)))

@@ -29,7 +29,7 @@ public final class RemoteChatModel: LanguageModel {
         return base + "/chat/completions"
     }
 
-    public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
         var headers = ["Content-Type: application/json", "Accept: text/event-stream"]
         if let variable = settings.apiKeyEnv, !variable.isEmpty {
@@ -38,8 +38,8 @@ public final class RemoteChatModel: LanguageModel {
             }
             headers.append("Authorization: Bearer \(key)")
         }
-        let body = ChatRequestBody.make(model: settings.name, messages: messages, tools: tools, sampling: sampling,
-                                        stream: true)
+        let body = ChatRequestBody.make(model: settings.name, messages: messages, tools: tools, toolChoice: toolChoice,
+                                        sampling: sampling, stream: true)
         let request = StreamingPost(url: endpoint, headers: headers, body: Array(body.serialized(.compact).utf8),
                                     timeoutSeconds: settings.timeoutSeconds)
         var delay = initialBackoff
@@ -47,7 +47,9 @@ public final class RemoteChatModel: LanguageModel {
         while true {
             try Task.checkCancellation()
             do {
-                return try await exchange(request, onText: onText)
+                var turn = try await exchange(request, onText: onText)
+                turn.toolChoice = toolChoice
+                return turn
             } catch let error as RemoteModelError where error.retryable && attempt < settings.retries {
                 attempt += 1
                 try await Task.sleep(nanoseconds: UInt64(delay * 1e9))

@@ -5,7 +5,7 @@ import Yams
 /// Reads a task spec (YAML) into a `TaskSpec`. Every problem is a `SpecError` naming `file:line:col`.
 public enum SpecParser {
     public static let topLevelKeys = [
-        "name", "model", "attention", "sampling", "system", "prompt", "parameters", "tools", "sandbox", "limits",
+        "name", "model", "attention", "sampling", "system", "prompt", "prompts", "history", "parameters", "tools", "sandbox", "limits",
         "transcript", "constrain_tool_calls", "tool_result_hint", "reject_repeated_calls",
         "first_tool_choice", "answer_after",
     ]
@@ -76,12 +76,52 @@ public enum SpecParser {
 
         let parameters = try Parameters(topFields["parameters"], context: context, overrides: overrides)
         spec.parameters = parameters.values
-        let promptNode = try topFields.required("prompt")
-        spec.prompt = try parameters.substitute(try context.string(promptNode, path: "prompt"), node: promptNode, path: "prompt")
+        let prompts = try userTurns(topFields, context: context, parameters: parameters)
+        spec.prompt = prompts[0]
+        spec.followUps = Array(prompts.dropFirst())
+        if let node = topFields["history"] { spec.history = try history(node, context, parameters: parameters) }
         if let systemNode = topFields["system"] {
             spec.system = try parameters.substitute(try context.string(systemNode, path: "system"), node: systemNode, path: "system")
         }
         return spec
+    }
+
+    /// `prompt: TEXT` or `prompts: [TEXT, ...]` (exactly one of them), with parameters substituted.
+    static func userTurns(_ top: Fields, context: SpecContext, parameters: Parameters) throws -> [String] {
+        switch (top["prompt"], top["prompts"]) {
+        case (let single?, nil):
+            return [try parameters.substitute(try context.string(single, path: "prompt"), node: single, path: "prompt")]
+        case (nil, let list?):
+            let items = try context.list(list, path: "prompts")
+            guard !items.isEmpty else { throw context.error(list, "prompts: expected at least one user turn") }
+            return try items.enumerated().map { index, item in
+                let path = "prompts[\(index)]"
+                return try parameters.substitute(try context.string(item, path: path), node: item, path: path)
+            }
+        case (_?, let list?):
+            throw context.error(list, "prompts: give either 'prompt' (one user turn) or 'prompts' (several), not both")
+        case (nil, nil):
+            _ = try top.required("prompt")
+            return []
+        }
+    }
+
+    /// `history: [{role: user|assistant, content: TEXT}, ...]`.
+    static func history(_ node: Node, _ c: SpecContext, parameters: Parameters) throws -> [Message] {
+        try c.list(node, path: "history").enumerated().map { index, item in
+            let path = "history[\(index)]"
+            let f = try c.fields(item, path: path, allowed: ["role", "content"])
+            let roleNode = try f.required("role")
+            let role = try c.string(roleNode, path: "\(path).role")
+            let contentNode = try f.required("content")
+            let content = try parameters.substitute(try c.string(contentNode, path: "\(path).content"), node: contentNode,
+                                                    path: "\(path).content")
+            switch role {
+            case "user": return .user(content)
+            case "assistant": return .assistant(content)
+            default: throw c.error(roleNode, "\(path).role: expected user or assistant, got '\(role)'")
+            }
+        }
     }
 
     static func yamlError(_ error: YamlError, file: String) -> SpecError {

@@ -65,22 +65,35 @@ extension SpecParser {
         return s
     }
 
-    /// A list of `{builtin: NAME}` (or just `NAME`), `{exec: PATH}`, `{http: {...}}`, `{mcp: {...}}`.
+    /// A list of `{builtin: NAME}` (or just `NAME`), `{exec: PATH}`, `{http: {...}}`, `{mcp: {...}}`,
+    /// `{declare: {name, description, parameters}}`.
     static func tools(_ node: Node, _ c: SpecContext) throws -> [ToolEntry] {
         try c.list(node, path: "tools").enumerated().map { index, item in
             let path = "tools[\(index)]"
             if case .scalar = item { return .builtin(try c.string(item, path: path)) }
-            let f = try c.fields(item, path: path, allowed: ["builtin", "exec", "http", "mcp"])
+            let f = try c.fields(item, path: path, allowed: ["builtin", "exec", "http", "mcp", "declare"])
             guard f.pairs.count == 1, let (key, _, value) = f.pairs.first else {
-                throw c.error(item, "\(path): expected exactly one of builtin, exec, http, mcp")
+                throw c.error(item, "\(path): expected exactly one of builtin, exec, http, mcp, declare")
             }
             switch key {
             case "builtin": return .builtin(try c.string(value, path: "\(path).builtin"))
             case "exec": return .exec(path: c.path(try c.string(value, path: "\(path).exec")))
             case "http": return .http(try http(value, c, path: "\(path).http"))
+            case "declare": return .declare(try declaration(value, c, path: "\(path).declare"))
             default: return .mcp(try mcp(value, c, path: "\(path).mcp"))
             }
         }
+    }
+
+    /// `{name, description, parameters}`: a declared tool (OpenAI's function shape).
+    static func declaration(_ node: Node, _ c: SpecContext, path: String) throws -> ToolDeclaration {
+        let f = try c.fields(node, path: path, allowed: ["name", "description", "parameters"])
+        let nameNode = try f.required("name")
+        let name = try c.string(nameNode, path: "\(path).name")
+        guard !name.isEmpty else { throw c.error(nameNode, "\(path).name: must not be empty") }
+        var parameters: JSONValue = ["type": "object", "properties": [:]]
+        if let node = f["parameters"] { parameters = try schema(node, c, path: "\(path).parameters") }
+        return ToolDeclaration(name: name, description: try f.string("description") ?? "", parameters: parameters)
     }
 
     static func http(_ node: Node, _ c: SpecContext, path: String) throws -> HTTPToolSpec {

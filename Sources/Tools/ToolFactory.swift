@@ -67,6 +67,8 @@ public enum ToolFactory {
             return [try HTTPTool(spec: spec, outputLimit: policy.settings.outputBytes)]
         case .mcp(let spec):
             return try await MCPClient.connect(spec, sandbox: Sandbox(policy: policy))
+        case .declare(let declaration):
+            return [DeclaredTool(declaration)]
         }
     }
 
@@ -76,6 +78,7 @@ public enum ToolFactory {
         case .exec(let path): return "exec: \(path)"
         case .http(let spec): return "http: \(spec.name)"
         case .mcp(let spec): return "mcp: \(spec.command.joined(separator: " "))"
+        case .declare(let declaration): return "declare: \(declaration.name)"
         }
     }
 }

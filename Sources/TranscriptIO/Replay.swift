@@ -25,7 +25,8 @@ public final class ReplayLog: @unchecked Sendable {
     func report(_ d: ReplayDivergence) { lock.withLock { if first == nil { first = d } } }
 }
 
-/// Returns the recorded model turns in order (replaying a transcript without a model).
+/// Returns the recorded model turns in order (replaying a transcript without a model), each under the tool
+/// choice it is asked for, as any model's turn.
 public final class ReplayModel: LanguageModel, @unchecked Sendable {
     public let description: ModelDescription
     private let lock = NSLock()
@@ -41,13 +42,14 @@ public final class ReplayModel: LanguageModel, @unchecked Sendable {
         self.log = log
     }
 
-    public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
-        guard let next = lock.withLock({ turns.isEmpty ? nil : turns.removeFirst() }) else {
+        guard var next = lock.withLock({ turns.isEmpty ? nil : turns.removeFirst() }) else {
             let d = ReplayDivergence(seq: nil, tokenIndex: nil, message: "the run asked for more model turns than were recorded")
             log.report(d)
             throw d
         }
+        next.turn.toolChoice = toolChoice
         onText(next.turn.text)
         return next.turn
     }
@@ -74,9 +76,9 @@ public final class VerifyingModel: LanguageModel, @unchecked Sendable {
     /// Recorded turns not reached by the re-run.
     public var unconsumed: [(seq: Int, turn: ModelTurn)] { lock.withLock { turns } }
 
-    public func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+    public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
-        let live = try await inner.respond(to: messages, tools: tools, sampling: sampling, onText: onText)
+        let live = try await inner.respond(to: messages, tools: tools, toolChoice: toolChoice, sampling: sampling, onText: onText)
         guard let recorded = lock.withLock({ turns.isEmpty ? nil : turns.removeFirst() }) else {
             let d = ReplayDivergence(seq: nil, tokenIndex: nil, message: "the model produced a turn the record does not have")
             log.report(d)

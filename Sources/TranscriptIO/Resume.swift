@@ -52,13 +52,14 @@ public enum Resume {
             self.replay = replay
         }
         var description: ModelDescription { live.description }
-        func respond(to messages: [Message], tools: [ToolDeclaration], sampling: SamplingOptions,
+        func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                      onText: @Sendable (String) -> Void) async throws -> ModelTurn {
-            if let next = lock.withLock({ replay.isEmpty ? nil : replay.removeFirst() }) {
+            if var next = lock.withLock({ replay.isEmpty ? nil : replay.removeFirst() }) {
+                next.toolChoice = toolChoice
                 onText(next.text)
                 return next
             }
-            return try await live.respond(to: messages, tools: tools, sampling: sampling, onText: onText)
+            return try await live.respond(to: messages, tools: tools, toolChoice: toolChoice, sampling: sampling, onText: onText)
         }
     }
 

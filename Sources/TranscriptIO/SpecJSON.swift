@@ -34,6 +34,14 @@ public enum SpecJSON {
         if spec.rejectRepeatedCalls { members.append(JSONMember("reject_repeated_calls", .bool(true))) }
         if !spec.answerAfter.isEmpty { members.append(JSONMember("answer_after", .array(spec.answerAfter.map { .string($0) }))) }
         if spec.firstToolChoice != .auto { members.append(JSONMember("first_tool_choice", .string(spec.firstToolChoice.rawValue))) }
+        if !spec.followUps.isEmpty {
+            members.append(JSONMember("prompts", .array(([spec.prompt] + spec.followUps).map { .string($0) })))
+        }
+        if !spec.history.isEmpty {
+            members.append(JSONMember("history", .array(spec.history.map {
+                ["role": .string($0.role.rawValue), "content": .string($0.content)]
+            })))
+        }
         return .object(members)
     }
 
@@ -67,6 +75,8 @@ public enum SpecJSON {
                 "timeout": .number(h.timeoutSeconds), "max_bytes": .int(Int64(h.maxBytes)),
                 "max_redirects": .int(Int64(h.maxRedirects)),
             ]]
+        case .declare(let d):
+            return ["declare": ["name": .string(d.name), "description": .string(d.description), "parameters": d.parameters]]
         case .mcp(let m):
             return ["mcp": [
                 "command": .array(m.command.map { .string($0) }), "env": .sortedObject(m.env),
@@ -150,6 +160,18 @@ public enum SpecJSON {
             guard let choice = ToolChoice(rawValue: value) else { throw TranscriptError(file: nil, line: nil, message: "first_tool_choice: unknown value '\(value)'") }
             spec.firstToolChoice = choice
         }
+        if f.has("prompts") { spec.followUps = Array(try f.stringArray("prompts").dropFirst()) }
+        if f.has("history") {
+            spec.history = try f.array("history").map { item in
+                let m = try JSONFields(item, "spec.history[]")
+                let content = try m.string("content")
+                switch try m.string("role") {
+                case "user": return .user(content)
+                case "assistant": return .assistant(content)
+                case let other: throw TranscriptError(file: nil, line: nil, message: "history: unknown role '\(other)'")
+                }
+            }
+        }
         return spec
     }
 
@@ -163,6 +185,11 @@ public enum SpecJSON {
     static func decodeTool(_ f: JSONFields) throws -> ToolEntry {
         if f.has("builtin") { return .builtin(try f.string("builtin")) }
         if f.has("exec") { return .exec(path: try f.string("exec")) }
+        if f.has("declare") {
+            let d = try f.object("declare")
+            return .declare(ToolDeclaration(name: try d.string("name"), description: try d.string("description"),
+                                            parameters: try d.raw("parameters")))
+        }
         if f.has("http") {
             let h = try f.object("http")
             return .http(HTTPToolSpec(

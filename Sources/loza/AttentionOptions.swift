@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Logging
 
 extension AttentionChoice.Requested: ExpressibleByArgument {}
 
@@ -11,10 +12,13 @@ struct AttentionOptions: ParsableArguments {
     @Option(help: "LoZA plan: a plan JSON file, or one character per layer (F full, S sparse; B 128, S 1, L 7).")
     var plan: String?
 
-    /// The attention to run; bad plans are input errors (exit 2).
+    /// The attention to run, logged (a notice); bad plans are input errors (exit 2).
     func resolve(_ model: Model) throws -> AttentionChoice {
-        do { return try AttentionChoice.resolve(model: model, requested: attention, plan: plan) } catch {
+        let choice: AttentionChoice
+        do { choice = try AttentionChoice.resolve(model: model, requested: attention, plan: plan) } catch {
             throw CLIError.input("\(error)")
         }
+        Logger(label: "loza.model").notice("\(choice.summary)")
+        return choice
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 
 /// `loza bench --model M [--threads N] [--prompt-tokens N] [--gen-tokens N] [--repeats N] [--json]`
 /// `loza bench --model M --depths 1024,4096,... [--attention full|loza] [--plan P] [--json]`
-struct BenchCommand: AsyncParsableCommand {
+struct BenchCommand: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure prompt processing and decode speed (tokens per second, median over repeats).")
@@ -16,6 +16,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Tokens decoded one at a time after the prompt.") var genTokens = 128
     @Option(help: "Timed runs.") var repeats = 3
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var logging: LogOptions
     @OptionGroup var attention: AttentionOptions
     @Option(help: "Context depths (comma-separated): prefill time, decode ms/token after a prompt of each depth, KV bytes.")
     var depths: String?
@@ -47,7 +48,6 @@ struct BenchCommand: AsyncParsableCommand {
             do { m = try Model(path: path) } catch { throw CLIError.failed("\(error)") }
             let n = threads ?? ThreadPool.defaultThreadCount
             let choice = try attention.resolve(m)
-            Console.err(choice.summary + "\n")
             if let ds = try parsedDepths() {
                 return try runDepths(m, path: path, threads: n, choice: choice, depths: ds, progress: progress)
             }

@@ -2,10 +2,11 @@ import AgentCore
 import ArgumentParser
 import Engine
 import Foundation
+import Logging
 import Tokenizer
 
 /// `loza calibrate --model M [--ratio 0.5] [--context N] [--corpus FILE...] --out PLAN.json`
-struct CalibrateCommand: AsyncParsableCommand {
+struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
         abstract: "Choose the LoZA sparse layers of a model (training-free, greedy on NLL past position 1024).",
@@ -35,6 +36,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(help: "Reuse round 1 (every layer alone) from an earlier run with the same model and settings: a plan JSON written by calibrate, or a JSON array of its single_layer scores.") var firstRound: String?
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
     @Option(help: "Where to write the plan JSON.") var out: String
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         if !(0...1).contains(ratio) { throw ValidationError("--ratio must be in 0...1") }
@@ -83,8 +85,9 @@ struct CalibrateCommand: AsyncParsableCommand {
                 }
             }
             let t0 = Date()
+            let log = Logger(label: "loza.calibrate")
             let cal = LoZACalibrator(model: m, threads: threads, sequences: seqs) { line in
-                Console.err(String(format: "[%6.1fs] ", Date().timeIntervalSince(t0)) + line + "\n")
+                log.notice("\(String(format: "[%6.1fs] ", Date().timeIntervalSince(t0)))\(line)")
             }
             let target = Int((ratio * Double(m.config.layerCount)).rounded())
             let every = rescoreEvery ?? max(1, (target + 2) / 3)
@@ -113,7 +116,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             do { try file.encoded().write(to: URL(fileURLWithPath: out)) } catch {
                 throw CLIError.failed("\(out): cannot write plan: \(error.localizedDescription)")
             }
-            Console.err("wrote \(out): plan \(r.plan)\n")
+            log.notice("wrote \(out): plan \(r.plan)")
             Console.out(r.plan + "\n")
             return 0
         }

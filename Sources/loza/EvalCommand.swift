@@ -5,7 +5,7 @@ import Foundation
 import Tokenizer
 
 /// `loza eval passkey|nll --model M --context N [--attention ...] [--plan ...] [--json]`
-struct EvalCommand: AsyncParsableCommand {
+struct EvalCommand: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Long-context quality: passkey retrieval accuracy, or NLL of the tokens past position 1024.")
@@ -22,6 +22,7 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "Seed of the keys and corpus offset.") var seed: UInt64 = 7
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         if context < 256 { throw ValidationError("--context must be at least 256") }
@@ -52,7 +53,6 @@ struct EvalCommand: AsyncParsableCommand {
             let m: Model
             do { m = try Model(path: path) } catch { throw CLIError.failed("\(error)") }
             let choice = try attention.resolve(m)
-            Console.err(choice.summary + "\n")
             let tok: Tokenizer
             do { tok = try Tokenizer(gguf: m.file) } catch { throw CLIError.failed("\(error)") }
             let texts = LoZATexts(tokenizer: tok)

@@ -3,11 +3,12 @@ import ArgumentParser
 import ChatTemplate
 import Engine
 import Foundation
+import Logging
 import Tokenizer
 
 /// `loza generate --model M (--prompt T | --prompt-file F) [--max-tokens N] [--temperature X] [--top-k K]
 /// [--top-p P] [--seed S] [--threads N] [--chat] [--json]`
-struct GenerateCommand: AsyncParsableCommand {
+struct GenerateCommand: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Continue a prompt with a local model, streaming the text.",
@@ -32,6 +33,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var attention: AttentionOptions
     @Flag(help: "Wrap the prompt as a user message in the model's chat template.") var chat = false
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false
+    @OptionGroup var logging: LogOptions
 
     func validate() throws {
         if maxTokens < 0 { throw ValidationError("--max-tokens must be >= 0") }
@@ -54,7 +56,6 @@ struct GenerateCommand: AsyncParsableCommand {
             let tokenizer: Tokenizer
             do { tokenizer = try Tokenizer(gguf: m.file) } catch { throw CLIError.input("\(path): \(error)") }
             let choice = try attention.resolve(m)
-            Console.err(choice.summary + "\n")
             let session = Session(model: m, threads: threads ?? ThreadPool.defaultThreadCount, plan: choice.plan)
             let loadSeconds = Date().timeIntervalSince(loadStart)
             progress.clear()
@@ -63,7 +64,7 @@ struct GenerateCommand: AsyncParsableCommand {
             if chat {
                 // The model's own template (checked against jinja2 in the ChatTemplate tests).
                 let template = ChatTemplate(template: m.file.string("tokenizer.chat_template"))
-                if let warning = template.warning { Console.err("warning: \(warning)\n") }
+                if let warning = template.warning { Logger(label: "loza.model").warning("\(warning)") }
                 rendered = template.render(messages: [.user(text)], tools: [], addGenerationPrompt: true)
             }
             let ids = tokenizer.encode(rendered, addSpecial: true, parseSpecial: true)

@@ -2,10 +2,10 @@ import Agent
 import AgentCore
 import ArgumentParser
 import Foundation
-import Tools
+import Logging
 import TranscriptIO
 
-struct ReplayCommand: AsyncParsableCommand {
+struct ReplayCommand: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Show a transcript, verify that the model reproduces it, or re-run its tool calls.",
@@ -28,6 +28,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Compute threads for verify and resume (default: the recorded thread count).") var threads: Int?
     @Option(name: .customLong("from"), help: "resume: the first step to run live.") var fromStep: Int?
     @Option(help: "resume: where to write the new transcript (default: ./transcripts/<name>-<time>.jsonl).") var transcript: String?
+    @OptionGroup var logging: LogOptions
+
+    var logger: Logger { Logger(label: "loza.replay") }
 
     func run() async throws {
         let code = await runCLI { try await execute() }
@@ -37,7 +40,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func execute() async throws -> Int32 {
         let transcript: Transcript
         do { transcript = try Transcript.read(path: file) } catch { throw CLIError.input("\(error)") }
-        for w in transcript.warnings { Console.err("warning: \(w)\n") }
+        for w in transcript.warnings { logger.warning("\(w)") }
         guard let header = transcript.header else { throw CLIError.input("\(file): no header event") }
         switch mode {
         case .view:
@@ -78,7 +81,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
         let model = try ModelFactory.make(spec, threads: threads ?? header.threads)
         if let recorded = header.model.fileSHA256, let live = model.description.fileSHA256, recorded != live {
-            Console.err("warning: the model file differs from the recorded one (sha256 \(live.prefix(12))…, recorded \(recorded.prefix(12))…)\n")
+            logger.warning("the model file differs from the recorded one (sha256 \(live.prefix(12))…, recorded \(recorded.prefix(12))…)")
         }
         let log = ReplayLog()
         let verifying = VerifyingModel(model, transcript: transcript, log: log)
@@ -111,51 +114,30 @@ struct ReplayCommand: AsyncParsableCommand {
         guard let step = fromStep, step >= 1 else { throw CLIError.input("--mode resume needs --from STEP (1 or more)") }
         let spec = try recordedSpec(header)
         let model = try ModelFactory.make(spec, threads: threads ?? header.threads)
-        let live: [any Tool]
-        let policy: SandboxPolicy
-        do {
-            (live, policy) = try await ToolFactory.makeToolSet(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
-        } catch {
-            throw CLIError.input("\(file): \(error)")
-        }
-        let path = transcript ?? RunCommand.defaultTranscriptPath(name: spec.name)
-        let writer: TranscriptWriter
-        do { writer = try TranscriptWriter(path: path) } catch { throw CLIError.input("\(error)") }
-        var newHeader = header
-        newHeader.runtimeVersion = Runtime.version
-        newHeader.model = model.description
-        newHeader.threads = threads ?? header.threads
-        newHeader.startedAt = TranscriptWriter.timestamp()
+        let path = transcript ?? RunContext.defaultTranscriptPath(name: spec.name)
+        let context = try await RunContext.open(spec, origin: file, options: .init(
+            transcript: path, threads: threads ?? header.threads, continuing: header)) { model }
         let ui = TerminalUI()
         ui.start()
-        let outcome = await AgentLoop(model: Resume.model(model, transcript: recorded, from: step),
-                                      tools: Resume.tools(live, transcript: recorded, from: step), sink: writer) { ui.handle($0) }
-            .run(spec, header: newHeader)
+        context.exitOnInterrupt { ui.stop() }
+        let outcome = await context.run(model: Resume.model(model, transcript: recorded, from: step),
+                                        tools: Resume.tools(context.tools, transcript: recorded, from: step)) { ui.handle($0) }
         ui.stop()
-        writer.close()
-        for t in live { await t.shutdown() }
-        if let kept = policy.removeTemporaryWorkdir() { Console.err("work directory kept: \(kept)\n") }
+        await context.close()
+        if let kept = context.keptWorkdir { logger.notice("work directory kept: \(kept)") }
         Console.err("transcript: \(path)\n")
         return outcome.exitCode
     }
 
     /// Re-run the real tools on the recorded calls.
     func rerunTools(_ transcript: Transcript, header: TranscriptHeader) async throws -> Int32 {
-        let spec = try recordedSpec(header)
-        let tools: [any Tool]
-        let policy: SandboxPolicy
-        do {
-            (tools, policy) = try await ToolFactory.makeToolSet(entries: spec.tools, sandbox: spec.sandbox, baseDirectory: spec.baseDirectory)
-        } catch {
-            throw CLIError.input("\(file): \(error)")
-        }
+        let context = try await RunContext.open(try recordedSpec(header), origin: file)
         let style = Style.forStdout()
-        let (compared, differences) = await ToolReplay.run(transcript, tools: tools) { seq, call, result in
+        let (compared, differences) = await ToolReplay.run(transcript, tools: context.tools) { seq, call, result in
             Console.out(style.dim("event \(seq) ") + style.cyan(call.name) + " " + call.arguments.serialized(.python)
                         + (result.ok ? style.green(" ok") : style.red(" failed")) + "\n")
         }
-        for t in tools { await t.shutdown() }
-        policy.removeTemporaryWorkdir()
+        await context.close()
         for d in differences { Console.out(style.red("✗ ") + d.description + "\n") }
         if differences.isEmpty {
             Console.out("✓ \(compared) tool calls, same results\n")

@@ -28,6 +28,7 @@ func runAsync<C: AsyncParsableCommand>(_ command: C) async throws {
 
 do {
     var command = try Loza.parseAsRoot()
+    Log.bootstrap(option: (command as? any LoggingCommand)?.logging.logLevel)
     if let asyncCommand = command as? any AsyncParsableCommand {
         try await runAsync(asyncCommand)
     } else {

@@ -150,7 +150,9 @@ import Testing
             ScriptedModel.answer("late"),
         ], tools: [FakeTool.echo()], limits: Limits(wallSeconds: 0.2))
         #expect(outcome.status == .budget && outcome.reason == "wall-time limit reached (0.2s) while the model was generating")
-        #expect(outcome.wallSeconds < 30)  // the 60 s model call was cancelled, not waited for
+        // The 60 s model call was cancelled, not waited for. Under the full suite the cooperative pool is shared
+        // with blocking real-model tests, so the cancellation itself can be late (33 s seen): bound below 60 s.
+        #expect(outcome.wallSeconds < 55)
     }
 
     @Test func emptyReplyIsNotAnAnswer() async {
@@ -229,7 +231,7 @@ import Testing
         // real result, with tool calls off.
         #expect(Array(model.conversations[2].dropLast()) == model.conversations[1])
         #expect(model.conversations[2].last == .user(AgentLoop.answerNowText))
-        #expect(model.samplingShown.map(\.toolChoice) == [.auto, .auto, .none, .none, .auto, .none])
+        #expect(model.toolChoicesShown == [.auto, .auto, .none, .none, .auto, .none])
     }
 
     @Test func toolChoicePerTurn() async {
@@ -241,10 +243,10 @@ import Testing
             ScriptedModel.answer("5"),
         ], tools: [FakeTool.add()], configure: { $0.rejectRepeatedCalls = true; $0.firstToolChoice = .required })
         #expect(outcome.status == .final)
-        #expect(model.samplingShown.map(\.toolChoice) == [.required, .auto, .auto, .none])
+        #expect(model.toolChoicesShown == [.required, .auto, .auto, .none])
         #expect(model.conversations[3] == model.conversations[2] + [.user(AgentLoop.answerNowText)])
         let (plain, _, plainModel) = await run([ScriptedModel.answer("5")], tools: [FakeTool.add()])
-        #expect(plain.status == .final && plainModel.samplingShown.map(\.toolChoice) == [.auto])
+        #expect(plain.status == .final && plainModel.toolChoicesShown == [.auto])
     }
 
     @Test func answerAfterTurnsToText() async {
@@ -254,7 +256,7 @@ import Testing
             ScriptedModel.answer("5"),
         ], tools: [FakeTool.add()], configure: { $0.answerAfter = ["add"] })
         #expect(outcome.status == .final && outcome.answer == "5")
-        #expect(model.samplingShown.map(\.toolChoice) == [.auto, .auto, .none])
+        #expect(model.toolChoicesShown == [.auto, .auto, .none])
         #expect(model.conversations[2].last == .user(AgentLoop.answerNowText) && model.conversations[2].count == 7)
     }
 

@@ -115,3 +115,36 @@ import TranscriptIO
         #expect(stats.generatedTokens == sumScript.reduce(0) { n, s in if case .turn(let t) = s { return n + t.tokens.count } else { return n } })
     }
 }
+
+/// The loop re-run on each shipped transcript's recorded model turns and tool results writes the same
+/// events, byte for byte: tool choices, refused repeats, hints, nudges and the ending are decided as when
+/// the transcript was recorded (the CLI tests re-run the real model on the same files).
+@Suite struct ShippedTranscriptReplayTests {
+    static var files: [String] {
+        let dir = ShippedSpecTests.repository.appendingPathComponent("Transcripts").path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+    }
+
+    @Test func thereAreShippedTranscripts() { #expect(Self.files.count >= 3) }
+
+    @Test(arguments: files)
+    func loopWritesTheRecordedEvents(_ file: String) async throws {
+        let path = ShippedSpecTests.repository.appendingPathComponent("Transcripts/\(file)").path
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }
+        let transcript = try Transcript.read(path: path)
+        let header = try #require(transcript.header)
+        let log = ReplayLog()
+        let sink = MemorySink()
+        let outcome = await AgentLoop(model: ReplayModel(transcript, log: log), tools: ReplayTools(transcript, log: log).tools, sink: sink)
+            .run(try SpecJSON.decode(header.spec), header: header)
+        #expect(log.divergence == nil)
+        #expect(sink.events.count == transcript.events.count)
+        for (event, recorded) in zip(sink.events, transcript.events) {
+            if case .final = event { continue }  // wall time differs
+            #expect(TranscriptWriter.line(event, seq: recorded.seq, timestamp: recorded.timestamp) == lines[recorded.seq], "\(file) event \(recorded.seq)")
+        }
+        let recordedOutcome = try #require(transcript.outcome)
+        #expect(outcome.status == recordedOutcome.status && outcome.reason == recordedOutcome.reason && outcome.answer == recordedOutcome.answer)
+        #expect(outcome.steps == recordedOutcome.steps && outcome.tokens == recordedOutcome.tokens)
+    }
+}

@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after)"),
+        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after)"),
         ("name: t\nprompt: hi\nsampling:\n  temprature: 1\n", "task.yaml:4:3: unknown key 'temprature' in sampling (did you mean 'temperature'?)"),
         ("name: t\nprompt: hi\nsampling: {temperature: hot}\n", "task.yaml:3:25: sampling.temperature: expected a number, got string \"hot\""),
         ("name: t\nprompt: hi\nsampling: {top_p: 1.5}\n", "task.yaml:3:19: sampling.top_p: must be between 0 and 1, got 1.5"),
@@ -103,8 +103,8 @@ import Testing
         ("name: t\n", "task.yaml:1:1: missing required key 'prompt' in task"),
         ("name: t\nprompt: hi\nmodel: {name: m}\n", "task.yaml:3:8: missing required key 'url' in model"),
         ("name: t\nprompt: hi\ntools: shell\n", "task.yaml:3:8: tools: expected a list, got string \"shell\""),
-        ("name: t\nprompt: hi\ntools:\n  - {exec: a, builtin: b}\n", "task.yaml:4:5: tools[0]: expected exactly one of builtin, exec, http, mcp"),
-        ("name: t\nprompt: hi\ntools:\n  - {plugin: a}\n", "task.yaml:4:6: unknown key 'plugin' in tools[0] (allowed: builtin, exec, http, mcp)"),
+        ("name: t\nprompt: hi\ntools:\n  - {exec: a, builtin: b}\n", "task.yaml:4:5: tools[0]: expected exactly one of builtin, exec, http, mcp, declare"),
+        ("name: t\nprompt: hi\ntools:\n  - {plugin: a}\n", "task.yaml:4:6: unknown key 'plugin' in tools[0] (allowed: builtin, exec, http, mcp, declare)"),
         ("name: t\nprompt: hi\ntools:\n  - http: {name: w, url: 'ftp://x'}\n", "task.yaml:4:26: tools[0].http.url: expected an http:// or https:// URL, got \"ftp://x\""),
         ("name: t\nprompt: hi\nattention: sparse\n", "task.yaml:3:12: attention: expected full or loza, got \"sparse\""),
         ("name: t\nname: u\nprompt: hi\n", "task.yaml:2:1: duplicate key 'name' in task"),
@@ -116,9 +116,41 @@ import Testing
         ("- a\n", "task.yaml:1:1: task: expected a mapping, got a list"),
         ("name: t\nprompt: hi\ntool_result_hint: [a]\n", "task.yaml:3:19: tool_result_hint: expected a string, got a list"),
         ("name: t\nprompt: hi\nreject_repeated_calls: maybe\n", "task.yaml:3:24: reject_repeated_calls: expected true or false, got string \"maybe\""),
+        ("name: t\nprompt: hi\nprompts: [a, b]\n", "task.yaml:3:10: prompts: give either 'prompt' (one user turn) or 'prompts' (several), not both"),
+        ("name: t\nprompts: []\n", "task.yaml:2:10: prompts: expected at least one user turn"),
+        ("name: t\nprompts: [a, [b]]\n", "task.yaml:2:14: prompts[1]: expected a string, got a list"),
+        ("name: t\nprompt: hi\nhistory: [{role: system, content: x}]\n", "task.yaml:3:18: history[0].role: expected user or assistant, got 'system'"),
+        ("name: t\nprompt: hi\ntools:\n  - declare: {description: d}\n", "task.yaml:4:14: missing required key 'name' in tools[0].declare"),
+        ("name: t\nprompt: hi\ntools:\n  - declare: {name: f, parameters: {type: string}}\n", "task.yaml:4:36: tools[0].declare.parameters: the arguments schema must have type object, got \"string\""),
     ])
     func errorsVerbatim(yaml: String, expected: String) {
         #expect(failure(yaml) == expected)
+    }
+
+    @Test func promptsHistoryAndDeclaredTools() throws {
+        let spec = try parse("""
+            name: t
+            parameters: {city: Paris}
+            history:
+              - {role: user, content: Hello}
+              - {role: assistant, content: Hi. What can I do?}
+            prompts:
+              - Weather in {{city}}?
+              - And tomorrow?
+            tools:
+              - declare:
+                  name: get_weather
+                  description: Current weather.
+                  parameters: {type: object, properties: {city: {type: string}}, required: [city]}
+            """)
+        #expect(spec.prompt == "Weather in Paris?")
+        #expect(spec.followUps == ["And tomorrow?"])
+        #expect(spec.history == [.user("Hello"), .assistant("Hi. What can I do?")])
+        #expect(spec.tools == [.declare(ToolDeclaration(
+            name: "get_weather", description: "Current weather.",
+            parameters: ["type": "object", "properties": ["city": ["type": "string"]], "required": ["city"]]))])
+        let single = try parse("name: t\nprompt: hi\n")
+        #expect(single.followUps.isEmpty && single.history.isEmpty)
     }
 
     @Test func parameterOverrides() throws {

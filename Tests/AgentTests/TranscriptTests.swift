@@ -59,6 +59,16 @@ let sumScript: [ScriptedModel.Step] = [
         #expect(try SpecJSON.decode(SpecJSON.encode(spec)) == spec)
     }
 
+    @Test func promptsHistoryAndDeclaredToolsSurviveTheHeader() throws {
+        var spec = TaskSpec(name: "t", model: .local("m"), prompt: "p")
+        #expect(SpecJSON.encode(spec)["prompts"] == nil && SpecJSON.encode(spec)["history"] == nil)
+        spec.followUps = ["second", "third"]
+        spec.history = [.user("earlier"), .assistant("reply")]
+        spec.tools = [.declare(ToolDeclaration(name: "f", description: "d", parameters: ["type": "object", "properties": [:]]))]
+        #expect(SpecJSON.encode(spec)["prompts"] == ["p", "second", "third"])
+        #expect(try SpecJSON.decode(SpecJSON.encode(spec)) == spec)
+    }
+
     @Test func lineFormat() async throws {
         let (path, _) = try await recordTranscript(sumScript, tools: [FakeTool.add(), FakeTool.echo()])
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)

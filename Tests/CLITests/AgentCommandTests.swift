@@ -20,13 +20,17 @@ struct CLI {
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    static func run(_ arguments: [String], in directory: String) throws -> (code: Int32, out: String, err: String) {
+    /// The test's environment without `LOZA_LOG_LEVEL`, plus `environment` (a nil value removes the variable).
+    static func run(_ arguments: [String], in directory: String, environment: [String: String?] = [:]) throws
+        -> (code: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        env["LOZA_LOG_LEVEL"] = nil
+        for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -27,7 +27,7 @@ struct LocalChatModelTests {
         var messages: [Message] = [.system("You can call tools. Use the calculator for arithmetic."), .user("What is 17 * 23?")]
         var calls = 0, endedByConstraint = 0
         for step in 0..<3 {
-            let turn = try await model.respond(to: messages, tools: [Self.calculator], sampling: sampling) { _ in }
+            let turn = try await model.respond(to: messages, tools: [Self.calculator], toolChoice: .auto, sampling: sampling) { _ in }
             let expected = try reference.respond(to: messages, tools: [Self.calculator], sampling: sampling)
             #expect(turn.tokens == expected.tokens, "step \(step)")
             #expect(turn.text == expected.text && turn.stop == expected.stop, "step \(step)")
@@ -55,7 +55,7 @@ struct LocalChatModelTests {
         let reports = Reports()
         let task = Task {
             try await PromptProgress.withReporter({ reports.add($0, $1) }) {
-                try await model.respond(to: messages, tools: [], sampling: SamplingOptions(maxTokens: 4)) { _ in }
+                try await model.respond(to: messages, tools: [], toolChoice: .auto, sampling: SamplingOptions(maxTokens: 4)) { _ in }
             }
         }
         while reports.count < 2 { try await Task.sleep(for: .milliseconds(2)) }
@@ -72,7 +72,7 @@ struct LocalChatModelTests {
         #expect(done <= 3 * reports.batch && done < total / 2)
         #expect(stopping < rest / 3)
 
-        let again = try await model.respond(to: [.user("Say hi.")], tools: [], sampling: SamplingOptions(maxTokens: 4)) { _ in }
+        let again = try await model.respond(to: [.user("Say hi.")], tools: [], toolChoice: .auto, sampling: SamplingOptions(maxTokens: 4)) { _ in }
         #expect(!again.tokens.isEmpty)
     }
 }

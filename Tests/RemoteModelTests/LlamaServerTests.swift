@@ -36,7 +36,7 @@ import Testing
         let sampling = SamplingOptions(temperature: 0, seed: 1, maxTokens: 24)
         var streamed = ""
         let sink = TextSink()
-        let plain = try await model.respond(to: [.system("You are brief."), .user("Say hello.")], tools: [],
+        let plain = try await model.respond(to: [.system("You are brief."), .user("Say hello.")], tools: [], toolChoice: .auto,
                                             sampling: sampling) { sink.add($0) }
         streamed = sink.text
         print("llama-server plain turn: stop=\(plain.stop) text=\(plain.text.debugDescription)")
@@ -49,7 +49,7 @@ import Testing
                                                 "required": ["zone"]])
         let sink2 = TextSink()
         let withTools = try await model.respond(to: [.user("What time is it in UTC? Use the get_time tool.")],
-                                                tools: [tool], sampling: sampling) { sink2.add($0) }
+                                                tools: [tool], toolChoice: .auto, sampling: sampling) { sink2.add($0) }
         print("llama-server tools turn: stop=\(withTools.stop) text=\(withTools.text.debugDescription) calls=\(withTools.toolCalls) malformed=\(withTools.malformedCalls)")
         #expect(!(withTools.text.isEmpty && withTools.toolCalls.isEmpty && withTools.malformedCalls.isEmpty))
         #expect(sink2.text == withTools.text)
@@ -59,12 +59,12 @@ import Testing
         let followUp = try await model.respond(
             to: [.user("What time is it in UTC?"), .assistant("", toolCalls: [call]),
                  .tool(ToolResult(callID: "call_1", name: "get_time", ok: true, output: "12:00 UTC"))],
-            tools: [tool], sampling: sampling) { _ in }
+            tools: [tool], toolChoice: .auto, sampling: sampling) { _ in }
         print("llama-server follow-up turn: stop=\(followUp.stop) text=\(followUp.text.debugDescription)")
         #expect(!followUp.text.isEmpty || !followUp.toolCalls.isEmpty)
 
         // Same seed, temperature 0: the server is deterministic, and so is what we make of it.
-        let again = try await model.respond(to: [.system("You are brief."), .user("Say hello.")], tools: [],
+        let again = try await model.respond(to: [.system("You are brief."), .user("Say hello.")], tools: [], toolChoice: .auto,
                                             sampling: sampling) { _ in }
         #expect(again.text == plain.text)
     }

@@ -29,7 +29,7 @@ import Testing
             .tool(ToolResult.failure(callID: "bad_1", name: "add", error: "malformed tool call: x")),
         ]
         let sampling = SamplingOptions(temperature: 0.5, topP: 0.9, seed: 7, maxTokens: 33, stop: ["END"])
-        let turn = try await model(server, "text").respond(to: messages, tools: tools, sampling: sampling) { sink.add($0) }
+        let turn = try await model(server, "text").respond(to: messages, tools: tools, toolChoice: .auto, sampling: sampling) { sink.add($0) }
         #expect(turn.text == "Hello wörld")
         #expect(turn.content == "Hello wörld")
         #expect(turn.stop == .eos)
@@ -51,6 +51,7 @@ import Testing
         #expect(body["seed"] == 7)
         #expect(body["stop"] == ["END"])
         #expect(body["tools"] == .array(tools.map(\.openAIFunction)))
+        #expect(body["tool_choice"] == nil && turn.toolChoice == .auto)
         let wire = try #require(body["messages"]?.arrayValue)
         try #require(wire.count == 5)
         #expect(wire[0] == ["role": "system", "content": "Be brief."])
@@ -64,24 +65,39 @@ import Testing
         #expect(wire[4]["content"]?.stringValue?.contains("bad_1") == true)
     }
 
+    /// A tool choice other than auto goes to the server with the tools; the turn carries the choice it was asked for.
+    @Test func toolChoiceIsSentAndCarriedByTheTurn() async throws {
+        let server = try ScriptedServer()
+        let required = try await model(server, "text").respond(to: [.user("x")], tools: tools, toolChoice: .required,
+                                                                  sampling: SamplingOptions()) { _ in }
+        let none = try await model(server, "text").respond(to: [.user("x")], tools: tools, toolChoice: .none,
+                                                              sampling: SamplingOptions()) { _ in }
+        let noTools = try await model(server, "text").respond(to: [.user("x")], tools: [], toolChoice: .none,
+                                                                 sampling: SamplingOptions()) { _ in }
+        #expect(required.toolChoice == .required && none.toolChoice == .none && noTools.toolChoice == .none)
+        let bodies = try server.log().map { try JSONValue.parse(try #require($0["body"]?.stringValue)) }
+        try #require(bodies.count == 3)
+        #expect(bodies.map { $0["tool_choice"] } == ["required", "none", nil])
+    }
+
     /// Token budgets of remote runs: the server's completion_tokens when it reports usage, else one token
     /// per streamed output event.
     @Test func generatedTokensAreCountedFromUsageOrEvents() async throws {
         let server = try ScriptedServer()
-        let withUsage = try await model(server, "usage").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+        let withUsage = try await model(server, "usage").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         #expect(withUsage.text == "Hello wörld")
         #expect(withUsage.tokens.isEmpty && withUsage.reportedTokenCount == 9 && withUsage.generatedTokenCount == 9)
         #expect(withUsage.promptTokens == 20)
-        let without = try await model(server, "text").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+        let without = try await model(server, "text").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         #expect(without.generatedTokenCount == 3)
-        let complete = try await model(server, "complete").respond(to: [.user("x")], tools: tools, sampling: SamplingOptions()) { _ in }
+        let complete = try await model(server, "complete").respond(to: [.user("x")], tools: tools, toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         #expect(complete.generatedTokenCount == 5)
     }
 
     @Test func eventsSplitAcrossWritesWithCRLFAndComments() async throws {
         let server = try ScriptedServer()
         let sink = TextSink()
-        let turn = try await model(server, "split").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { sink.add($0) }
+        let turn = try await model(server, "split").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { sink.add($0) }
         #expect(turn.text == "abcé")
         #expect(sink.text == "abcé")
         #expect(turn.stop == .length)
@@ -90,7 +106,7 @@ import Testing
     @Test func toolCallDeltasAccumulateByIndex() async throws {
         let server = try ScriptedServer()
         let sink = TextSink()
-        let turn = try await model(server, "tools").respond(to: [.user("x")], tools: tools, sampling: SamplingOptions()) { sink.add($0) }
+        let turn = try await model(server, "tools").respond(to: [.user("x")], tools: tools, toolChoice: .auto, sampling: SamplingOptions()) { sink.add($0) }
         #expect(turn.stop == .toolCall)
         #expect(turn.content == "Let me check.")
         #expect(sink.text == "Let me check.")
@@ -113,7 +129,7 @@ import Testing
 
     @Test func toolCallNameRepeatedInEveryFragment() async throws {
         let server = try ScriptedServer()
-        let turn = try await model(server, "repeated_name").respond(to: [.user("x")], tools: tools, sampling: SamplingOptions()) { _ in }
+        let turn = try await model(server, "repeated_name").respond(to: [.user("x")], tools: tools, toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         #expect(turn.toolCalls == [ToolCall(id: "call__0_calc", name: "calc", arguments: ["expression": "12*34"])])
         #expect(turn.malformedCalls.isEmpty)
         #expect(turn.text == "")
@@ -123,7 +139,7 @@ import Testing
     @Test func acceptsANonStreamingResponse() async throws {
         let server = try ScriptedServer()
         let sink = TextSink()
-        let turn = try await model(server, "complete").respond(to: [.user("x")], tools: tools, sampling: SamplingOptions()) { sink.add($0) }
+        let turn = try await model(server, "complete").respond(to: [.user("x")], tools: tools, toolChoice: .auto, sampling: SamplingOptions()) { sink.add($0) }
         #expect(turn.toolCalls == [ToolCall(id: "call_z", name: "get_time", arguments: ["zone": "CET"])])
         #expect(turn.content == "Calling.")
         #expect(sink.text == "Calling.")
@@ -134,7 +150,7 @@ import Testing
     @Test func reasoningIsStreamedInThinkTags() async throws {
         let server = try ScriptedServer()
         let sink = TextSink()
-        let turn = try await model(server, "reasoning").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { sink.add($0) }
+        let turn = try await model(server, "reasoning").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { sink.add($0) }
         #expect(turn.text == "<think>\nthink\n</think>\nanswer")
         #expect(turn.content == "answer")
         #expect(sink.text == turn.text)
@@ -142,7 +158,7 @@ import Testing
 
     @Test func retries5xxAnd429ThenSucceeds() async throws {
         let server = try ScriptedServer()
-        let turn = try await model(server, "flaky", retries: 2).respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+        let turn = try await model(server, "flaky", retries: 2).respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         #expect(turn.text == "Hello wörld")
         #expect(try server.log().count == 3)
     }
@@ -150,7 +166,7 @@ import Testing
     @Test func givesUpAfterRetriesWithTheServersMessage() async throws {
         let server = try ScriptedServer()
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await model(server, "down", retries: 2).respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+            _ = try await model(server, "down", retries: 2).respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message == "remote model \(server.url("down"))/chat/completions: HTTP 503: <html> <body>Service Unavailable</body> </html> (after 3 attempts)")
         #expect(try server.log().count == 3)
@@ -159,7 +175,7 @@ import Testing
     @Test func clientErrorIsNotRetried() async throws {
         let server = try ScriptedServer()
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await model(server, "bad").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+            _ = try await model(server, "bad").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message == "remote model \(server.url("bad"))/chat/completions: HTTP 400: This model's maximum context length is 2048 tokens. Please shorten.")
         #expect(try server.log().count == 1)
@@ -168,7 +184,7 @@ import Testing
     @Test func garbageIsAnError() async throws {
         let server = try ScriptedServer()
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await model(server, "garbage").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+            _ = try await model(server, "garbage").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message.contains("the server sent an event that is not JSON (invalid JSON at byte") == true)
         #expect(err?.message.contains("\n") == false)
@@ -177,7 +193,7 @@ import Testing
     @Test func errorEventInTheStream() async throws {
         let server = try ScriptedServer()
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await model(server, "midstream_error").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+            _ = try await model(server, "midstream_error").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message.hasSuffix("the server reported an error in the stream: engine crashed") == true)
     }
@@ -186,7 +202,7 @@ import Testing
         let server = try ScriptedServer()
         let sink = TextSink()
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await model(server, "dropped").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { sink.add($0) }
+            _ = try await model(server, "dropped").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { sink.add($0) }
         }
         #expect(err?.message.hasSuffix("the server's event stream ended before the response was complete") == true)
         #expect(sink.text == "Hello")
@@ -197,7 +213,7 @@ import Testing
         let server = try ScriptedServer()
         let start = Date()
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await model(server, "hang", timeout: 1).respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+            _ = try await model(server, "hang", timeout: 1).respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message.hasSuffix("no response for 1 s (timeout_seconds)") == true)
         // The server stays silent for 300 s: ending well before that shows the idle timeout fired (the bound
@@ -214,7 +230,7 @@ import Testing
         let m = RemoteChatModel(settings: RemoteModelSettings(url: "http://127.0.0.1:\(port)/v1", name: "x", timeoutSeconds: 5,
                                                               retries: 2), initialBackoff: 0.05)
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await m.respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+            _ = try await m.respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message.hasPrefix("remote model http://127.0.0.1:\(port)/v1/chat/completions: request failed: ") == true)
         #expect(err?.message.hasSuffix("(after 3 attempts)") == true)
@@ -226,7 +242,7 @@ import Testing
         let m = model(server, "slow")
         let start = Date()
         let task = Task {
-            try await m.respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { sink.add($0) }
+            try await m.respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { sink.add($0) }
         }
         while sink.count < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
         task.cancel()
@@ -240,11 +256,11 @@ import Testing
     @Test func apiKeyFromTheEnvironment() async throws {
         let server = try ScriptedServer()
         setenv("LOZA_TEST_REMOTE_KEY", "sk-test-123", 1)
-        _ = try await model(server, "text", apiKeyEnv: "LOZA_TEST_REMOTE_KEY").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+        _ = try await model(server, "text", apiKeyEnv: "LOZA_TEST_REMOTE_KEY").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         #expect(try server.log().first?["headers"]?["authorization"] == "Bearer sk-test-123")
 
         let err = await #expect(throws: RemoteModelError.self) {
-            _ = try await model(server, "text", apiKeyEnv: "LOZA_TEST_REMOTE_KEY_UNSET").respond(to: [.user("x")], tools: [], sampling: SamplingOptions()) { _ in }
+            _ = try await model(server, "text", apiKeyEnv: "LOZA_TEST_REMOTE_KEY_UNSET").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
         }
         #expect(err?.message == "remote model \(server.url("text")): api_key_env names LOZA_TEST_REMOTE_KEY_UNSET, which is not set")
         #expect(try server.log().count == 1)

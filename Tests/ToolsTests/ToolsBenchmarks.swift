@@ -41,7 +41,7 @@ struct ToolsBenchmarks {
                 let t0 = LibC.monotonicSeconds()
                 switch v {
                 case 0:
-                    _ = await ProcessRunner.run(ProcessSpec(executable: "/bin/true", arguments: ["true"], environment: [],
+                    _ = await ProcessRunner.run(ProcessSpec(child: ChildSpec(executable: "/bin/true", arguments: ["true"], environment: []),
                                                             timeoutSeconds: 10, outputLimit: 1024))
                 case 1: _ = await noneShell.call(["command": "true"])
                 case 2: _ = await shell.call(["command": "true"])
@@ -54,6 +54,43 @@ struct ToolsBenchmarks {
         print("BENCH shell `true`, sandbox: none:           \(Self.percentiles(times[1]))")
         print("BENCH shell `true`, bubblewrap + cgroup:     \(Self.percentiles(times[2]))")
         print("BENCH shell `true`, bubblewrap + watchdog:   \(Self.percentiles(times[3]))")
+    }
+
+    /// Per-call latency of the three users of a sandboxed child: a plugin call (the shipped calculator),
+    /// a shell call, and an MCP server's start (spawn, initialize, tools/list) plus one tools/call.
+    /// Interleaved round by round so that load from elsewhere on the machine falls on all alike.
+    @Test func sandboxedChildPerCallLatency() async throws {
+        let sb = try TestSandbox()
+        defer { sb.cleanup() }
+        let calculator = try PluginTool(path: "calculator", baseDirectory: shippedTools, policy: sb.policy)
+        let shell = ShellTool(policy: sb.policy)
+        let server = MCPServerSpec(command: [try mcpServer("mcp-server-time")], timeoutSeconds: 30)
+        _ = await calculator.call(["expression": "1 + 1"])   // warm the page cache
+        var times: [[Double]] = [[], [], [], []]
+        for _ in 0..<30 {
+            var t0 = LibC.monotonicSeconds()
+            let c = await calculator.call(["expression": "(3 + 4) * 2 ** 10"])
+            times[0].append(LibC.monotonicSeconds() - t0)
+            #expect(c.output == "7168\n", "\(c)")
+            t0 = LibC.monotonicSeconds()
+            let s = await shell.call(["command": "echo hi"])
+            times[1].append(LibC.monotonicSeconds() - t0)
+            #expect(s.output == "hi\n", "\(s)")
+            t0 = LibC.monotonicSeconds()
+            let tools = try await ToolFactory.makeTools(entries: [.mcp(server)], policy: sb.policy, baseDirectory: sb.root)
+            let started = LibC.monotonicSeconds()
+            times[2].append(started - t0)
+            let get = try #require(tools.first { $0.declaration.name == "get_current_time" })
+            let r = await get.call(["timezone": "UTC"])
+            times[3].append(LibC.monotonicSeconds() - started)
+            #expect(r.ok, "\(r)")
+            for t in tools { await t.shutdown() }
+        }
+        print("BENCH plugin call (calculator):              \(Self.percentiles(times[0]))")
+        print("BENCH shell call (echo hi):                  \(Self.percentiles(times[1]))")
+        print("BENCH MCP start (spawn+initialize+list):     \(Self.percentiles(times[2]))")
+        print("BENCH MCP tools/call (get_current_time):     \(Self.percentiles(times[3]))")
+        print("BENCH MCP start + one tools/call:            \(Self.percentiles(zip(times[2], times[3]).map { $0 + $1 }))")
     }
 
     @Test func httpToolVersusBareLibcurl() async throws {

@@ -11,99 +11,62 @@ struct MCPFailure: Error, Sendable, CustomStringConvertible {
     var description: String { message }
 }
 
-/// One MCP server over stdio (JSON-RPC 2.0, newline-delimited), started inside the sandbox. A dedicated
-/// I/O thread writes requests, reads responses and pairs them by id; every request has a deadline.
-/// A server that crashes, hangs or writes garbage fails the requests in flight with a clear message.
+/// One MCP server over stdio (JSON-RPC 2.0, newline-delimited), started inside the sandbox: a thin use of
+/// `ChildPump`, whose thread writes requests, hands back stdout line by line and keeps the tail of stderr.
+/// Responses are paired with requests by id; every request has a deadline. A server that crashes, hangs
+/// or writes garbage fails the requests in flight with a clear message.
 final class MCPServer: @unchecked Sendable {
     static let protocolVersion = "2025-06-18"
+    /// Stopping: close stdin and give the server a second to exit, then SIGTERM, then kill the sandbox.
+    static let teardown: [TeardownStep] = [.closeInput(grace: 1), .signal(SIGTERM, grace: 0.5)]
 
     let label: String
     let timeoutSeconds: Double
+    private let pump: ChildPump
     private let lock = NSLock()
     private var pending: [Int64: (cont: CheckedContinuation<Result<JSONValue, MCPFailure>, Never>, deadline: Double, method: String)] = [:]
-    private var outgoing: [UInt8] = []
     private var nextID: Int64 = 1
     private var dead: String?
-    private var stopping = false
     private var stderrTail = OutputCapture(limit: 4096)
-    private var stopped: CheckedContinuation<Void, Never>?
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     private var finished = false
+    /// Bytes of stdout after the last newline (the pump's thread only).
+    private var lineBuffer: [UInt8] = []
 
-    private let pid: pid_t
-    private let stdinFD: Int32
-    private let stdoutFD: Int32
-    private let stderrFD: Int32
-    private let statusFD: Int32
-    private let wakeR: Int32
-    private let wakeW: Int32
-    private let cgroup: CallCgroup?
-    private var initPid: pid_t = 0
-
-    private init(label: String, timeout: Double, pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32, status: Int32,
-                 wake: (Int32, Int32), cgroup: CallCgroup?) {
+    private init(label: String, timeout: Double, pump: ChildPump) {
         self.label = label
         self.timeoutSeconds = timeout
-        self.pid = pid
-        stdinFD = stdin
-        stdoutFD = stdout
-        stderrFD = stderr
-        statusFD = status
-        wakeR = wake.0
-        wakeW = wake.1
-        self.cgroup = cgroup
+        self.pump = pump
     }
 
     /// Starts the server in `sandbox` (its executable's folder bound read-only when outside the system).
     static func start(_ spec: MCPServerSpec, sandbox: Sandbox) throws -> MCPServer {
         guard !spec.command.isEmpty else { throw ToolSetupError("mcp.command must not be empty") }
-        let label = spec.command.joined(separator: " ")
-        let policy = sandbox.policy
-        if !policy.settings.disabled && access(policy.bwrapPath, X_OK) != 0 {
-            throw ToolSetupError("sandbox unavailable: \(policy.bwrapPath) is missing or not executable (install bubblewrap; nothing was run)")
+        let command = SandboxCommand(argv: spec.command, stdin: [], separateStderr: true,
+                                     readOnly: readOnlyPaths(for: spec.command), extraEnv: spec.env,
+                                     network: spec.network || sandbox.policy.settings.network)
+        let launch = try sandbox.launch(command, role: .server).get()
+        let pump: ChildPump
+        switch ChildPump.spawn(launch.spec, prepare: launch.prepare) {
+        case .success(let p): pump = p
+        case .failure(let e):
+            launch.cgroup?.release()
+            throw ToolSetupError("sandbox setup failed: \(e)")
         }
-        let argv = sandbox.serverCommand(spec.command, readOnly: readOnlyPaths(for: spec.command),
-                                         env: spec.env, network: spec.network || policy.settings.network)
-        var cgroup: CallCgroup?
-        if policy.processLimit == .cgroup {
-            do { cgroup = try CallCgroup.acquire(maxProcesses: policy.settings.processes, memoryBytes: policy.settings.memoryBytes) }
-            catch { throw ToolSetupError("\(error)") }
+        let server = MCPServer(label: spec.command.joined(separator: " "), timeout: spec.timeoutSeconds, pump: pump)
+        pump.sinks = [.stdout: { server.received($0) }, .stderr: { server.keepStderr($0) }, .toolStderr: { server.keepStderr($0) }]
+        pump.check = { now, _ in
+            server.expireRequests(now: now)
+            return nil
         }
-        guard let inP = Spawn.pipe(), let outP = Spawn.pipe(), let errP = Spawn.pipe(), let statP = Spawn.pipe(),
-              let gate = Spawn.pipe(), let wake = Spawn.pipe() else {
+        pump.teardown = MCPServer.teardown
+        pump.stopWhenStdoutCloses = true
+        let cgroup = launch.cgroup
+        ChildPump.detach("loza-mcp") {
+            let end = pump.run()
             cgroup?.release()
-            throw ToolSetupError("pipe: \(LibC.errnoText())")
+            server.ended(end)
         }
-        var env = ["PATH=/usr/bin:/bin"]
-        if policy.settings.disabled {
-            env = policy.environment(extra: spec.env).map { "\($0.0)=\($0.1)" }
-        }
-        let spawned = Spawn.spawn(executable: "/bin/sh", arguments: argv, environment: env,
-                                  fds: [(inP.r, 0), (outP.w, 1), (errP.w, 2), (statP.w, 3), (errP.w, 4), (gate.r, 5)])
-        for fd in [inP.r, outP.w, errP.w, statP.w, gate.r] { close(fd) }
-        guard case .success(let pid) = spawned else {
-            for fd in [inP.w, outP.r, errP.r, statP.r, gate.w, wake.r, wake.w] { close(fd) }
-            cgroup?.release()
-            if case .failure(let e) = spawned { throw ToolSetupError("\(e)") }
-            throw ToolSetupError("cannot start the MCP server")
-        }
-        var problem = Sandbox.applyLimits(sandbox.serverLimits, to: pid)
-        if problem == nil { problem = cgroup?.join(pid) }
-        if let problem {
-            kill(pid, SIGKILL)
-            waitpid(pid, nil, 0)
-            for fd in [inP.w, outP.r, errP.r, statP.r, gate.w, wake.r, wake.w] { close(fd) }
-            cgroup?.release()
-            throw ToolSetupError("sandbox setup failed: \(problem)")
-        }
-        var nl: UInt8 = 10
-        _ = write(gate.w, &nl, 1)
-        close(gate.w)
-        for fd in [inP.w, outP.r, errP.r, statP.r, wake.r] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        let server = MCPServer(label: label, timeout: spec.timeoutSeconds, pid: pid, stdin: inP.w, stdout: outP.r,
-                               stderr: errP.r, status: statP.r, wake: (wake.r, wake.w), cgroup: cgroup)
-        let thread = Thread { server.ioLoop() }
-        thread.name = "loza-mcp"
-        thread.start()
         return server
     }
 
@@ -139,15 +102,11 @@ final class MCPServer: @unchecked Sendable {
                 let id = nextID
                 nextID += 1
                 let msg: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]
-                outgoing += Array((msg.serialized(.compact) + "\n").utf8)
                 pending[id] = (cont, LibC.monotonicSeconds() + limit, method)
+                pump.send(Array((msg.serialized(.compact) + "\n").utf8))
                 return nil
             }
-            if let failure {
-                cont.resume(returning: .failure(MCPFailure(failure)))
-            } else {
-                wake()
-            }
+            if let failure { cont.resume(returning: .failure(MCPFailure(failure))) }
         }
     }
 
@@ -157,159 +116,56 @@ final class MCPServer: @unchecked Sendable {
             m.append(JSONMember("params", params))
             msg = .object(m)
         }
-        lock.withLock { outgoing += Array((msg.serialized(.compact) + "\n").utf8) }
-        wake()
+        pump.send(Array((msg.serialized(.compact) + "\n").utf8))
     }
 
-    private func wake() {
-        var b: UInt8 = 1
-        _ = write(wakeW, &b, 1)
-    }
-
-    /// Closes stdin, gives the server a second to exit, then kills the whole sandbox.
+    /// Runs the teardown sequence (`MCPServer.teardown`) and waits until every process of the server is gone.
     func stop() async {
-        let already: Bool = lock.withLock {
-            if finished { return true }
-            stopping = true
-            return false
-        }
-        if already { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let done: Bool = lock.withLock {
                 if finished { return true }
-                stopped = c
+                stopWaiters.append(c)
                 return false
             }
-            if done { c.resume() } else { wake() }
+            if done { c.resume() } else { pump.stop() }
         }
     }
 
     var stderrText: String { lock.withLock { stderrTail.text } }
 
-    // MARK: I/O thread
+    // MARK: the pump's thread
 
-    private func ioLoop() {
-        var lineBuffer: [UInt8] = []
-        var status = ""
-        var stdinOpen = true
-        var stopDeadline = Double.infinity
-        var outputsOpen = true
-        var errOpen = true
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { buffer.deallocate() }
-        var exitStatus: Int32 = 0
-        var reaped = false
-
-        while true {
-            let now = LibC.monotonicSeconds()
-            let (wantStop, hasOutgoing) = lock.withLock { (stopping, !outgoing.isEmpty) }
-            if wantStop && stdinOpen {
-                close(stdinFD)
-                stdinOpen = false
-                stopDeadline = now + 1
-            }
-            if now >= stopDeadline {
-                killAll()
-                stopDeadline = .infinity
-            }
-            expireRequests(now: now)
-            if !reaped {
-                let r = waitpid(pid, &exitStatus, WNOHANG)
-                if r == pid || (r < 0 && errno == ECHILD) { reaped = true }
-            }
-            if reaped && (!outputsOpen || wantStop) { break }
-
-            var fds = [pollfd(fd: wakeR, events: Int16(POLLIN), revents: 0)]
-            if outputsOpen { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
-            if errOpen { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
-            fds.append(pollfd(fd: statusFD, events: Int16(POLLIN), revents: 0))
-            if stdinOpen && hasOutgoing { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            _ = poll(&fds, nfds_t(fds.count), 50)
-
-            // Drain the wake pipe.
-            while read(wakeR, buffer, 256) > 0 {}
-            if outputsOpen {
-                while true {
-                    let n = read(stdoutFD, buffer, 1 << 16)
-                    if n > 0 {
-                        lineBuffer.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: n))
-                        while let nl = lineBuffer.firstIndex(of: 10) {
-                            let line = Array(lineBuffer[..<nl])
-                            lineBuffer.removeSubrange(...nl)
-                            handleLine(line)
-                        }
-                        if lineBuffer.count > 32 << 20 {
-                            failAll("the server wrote a line of more than 32 MiB without a newline")
-                            lineBuffer.removeAll()
-                        }
-                    } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-                        outputsOpen = false
-                        break
-                    } else {
-                        break
-                    }
-                }
-            }
-            if errOpen {
-                while true {
-                    let n = read(stderrFD, buffer, 1 << 16)
-                    if n > 0 {
-                        let chunk = UnsafeRawBufferPointer(start: buffer, count: n)
-                        lock.withLock { stderrTail.append(chunk) }
-                    } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-                        errOpen = false
-                        break
-                    } else {
-                        break
-                    }
-                }
-            }
-            while true {
-                let n = read(statusFD, buffer, 4096)
-                guard n > 0 else { break }
-                status += String(decoding: UnsafeRawBufferPointer(start: buffer, count: n), as: UTF8.self)
-                if initPid == 0, let p = ProcessRunner.parseChildPid(status) { initPid = p }
-            }
-            if stdinOpen {
-                let chunk: [UInt8] = lock.withLock { outgoing }
-                if !chunk.isEmpty {
-                    let n = chunk.withUnsafeBytes { write(stdinFD, $0.baseAddress!, $0.count) }
-                    if n > 0 {
-                        lock.withLock { outgoing.removeFirst(n) }
-                    } else if n < 0 && errno != EAGAIN && errno != EINTR {
-                        close(stdinFD)
-                        stdinOpen = false
-                    }
-                }
-            }
-            if !outputsOpen && !reaped {
-                // stdout closed: the server is exiting (or closed it on purpose); give it a moment.
-                if stopDeadline == .infinity { stopDeadline = LibC.monotonicSeconds() + 1 }
-            }
-        }
-        if !reaped { killAll(); waitpid(pid, &exitStatus, 0) }
-        if initPid > 0 { for _ in 0..<2000 where ProcessRunner.isAlive(initPid) { usleep(500) } }
-        let why: String
-        let tail = stderrText.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
-        let sig = exitStatus & 0x7f
-        let code = (exitStatus >> 8) & 0xff
-        let how = sig != 0 ? "was killed by signal \(sig)" : "exited with status \(code)"
-        why = "MCP server '\(label)' \(how)" + (tail.map { ": \($0.prefix(300))" } ?? "")
-        let waiter: CheckedContinuation<Void, Never>? = lock.withLock {
-            dead = why
-            finished = true
-            return stopped
-        }
-        failAll(why)
-        if stdinOpen { close(stdinFD) }
-        for fd in [stdoutFD, stderrFD, statusFD, wakeR, wakeW] { close(fd) }
-        cgroup?.release()
-        waiter?.resume()
+    private func keepStderr(_ chunk: UnsafeRawBufferPointer) {
+        lock.withLock { stderrTail.append(chunk) }
     }
 
-    private func killAll() {
-        kill(pid, SIGKILL)
-        if initPid > 0 { kill(initPid, SIGKILL) }
+    private func received(_ chunk: UnsafeRawBufferPointer) {
+        lineBuffer.append(contentsOf: chunk)
+        var start = 0
+        while let nl = lineBuffer[start...].firstIndex(of: 10) {
+            handleLine(Array(lineBuffer[start..<nl]))
+            start = nl + 1
+        }
+        lineBuffer.removeFirst(start)
+        if lineBuffer.count > 32 << 20 {
+            failAll("the server wrote a line of more than 32 MiB without a newline")
+            lineBuffer.removeAll()
+        }
+    }
+
+    /// The server is gone: every request in flight, and every later one, fails with how it ended.
+    private func ended(_ end: ChildPump.End) {
+        let tail = stderrText.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+        let how = end.signal.map { "was killed by signal \($0)" } ?? "exited with status \(end.exitCode ?? 0)"
+        let why = "MCP server '\(label)' \(how)" + (tail.map { ": \($0.prefix(300))" } ?? "")
+        let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
+            dead = why
+            finished = true
+            defer { stopWaiters = [] }
+            return stopWaiters
+        }
+        failAll(why)
+        for w in waiters { w.resume() }
     }
 
     private func expireRequests(now: Double) {
@@ -344,7 +200,7 @@ final class MCPServer: @unchecked Sendable {
                 let reply: JSONValue = method == "ping"
                     ? ["jsonrpc": "2.0", "id": id, "result": [:]]
                     : ["jsonrpc": "2.0", "id": id, "error": ["code": -32601, "message": "method not supported by loza"]]
-                lock.withLock { outgoing += Array((reply.serialized(.compact) + "\n").utf8) }
+                pump.send(Array((reply.serialized(.compact) + "\n").utf8))
             }
             return   // notifications (logging, progress, list_changed) are ignored
         }

@@ -20,6 +20,11 @@ enum LibC {
     /// `pipe2`: pipes created close-on-exec atomically, so no other spawn in the process inherits them.
     static let pipe2: Pipe2Fn? = symbol("pipe2")
 
+    typealias PidfdOpenFn = @convention(c) (pid_t, UInt32) -> Int32
+    /// `pidfd_open` (glibc 2.36, Linux 5.3): a descriptor that polls readable once the process exited.
+    /// Without it the pump notices a child's exit by polling `waitid`.
+    static let pidfdOpen: PidfdOpenFn? = symbol("pidfd_open")
+
     /// `POSIX_SPAWN_SETSID` (glibc 2.26).
     static let spawnSetSID: Int32 = 0x80
 

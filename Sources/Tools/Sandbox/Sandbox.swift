@@ -65,61 +65,29 @@ struct Sandbox: Sendable {
     private func runOnce(_ command: SandboxCommand) async -> SandboxRun {
         let s = policy.settings
         let sandboxed = !s.disabled
-        if sandboxed {
-            guard access(policy.bwrapPath, X_OK) == 0 else {
-                return SandboxRun(process: ProcessOutcome(), failure: "sandbox unavailable: \(policy.bwrapPath) is missing or not executable (install bubblewrap; nothing was run)", sandboxed: true)
-            }
+        let launch: Launch
+        switch self.launch(command, role: .call) {
+        case .success(let l): launch = l
+        case .failure(let e): return SandboxRun(process: ProcessOutcome(), failure: e.description, sandboxed: sandboxed)
         }
-        var cgroup: CallCgroup?
-        if policy.processLimit == .cgroup {
-            do {
-                cgroup = try CallCgroup.acquire(maxProcesses: s.processes, memoryBytes: s.memoryBytes)
-            } catch {
-                return SandboxRun(process: ProcessOutcome(), failure: "\(error)", sandboxed: sandboxed)
-            }
-        }
-        defer { cgroup?.release() }
+        defer { launch.cgroup?.release() }
 
-        var argv = ["/bin/sh", "-c", Sandbox.launcherScript, "loza-launch"]
-        var spec = ProcessSpec(executable: "/bin/sh", arguments: [], environment: [],
-                               stdin: command.stdin, gated: true,
+        let spec = ProcessSpec(child: launch.spec, stdin: command.stdin,
                                timeoutSeconds: command.timeoutSeconds ?? s.timeoutSeconds,
                                outputLimit: command.outputLimit ?? s.outputBytes)
-        if sandboxed {
-            argv += [policy.bwrapPath] + policy.bwrapArguments(readOnly: command.readOnly, network: command.network,
-                                                               extraEnv: command.extraEnv)
-            argv += ["--", "/bin/sh", "-c", Sandbox.innerScript, "loza-tool"] + command.argv
-            spec.statusFD = true
-            spec.toolStderr = command.separateStderr ? .separate : .stdout
-            spec.environment = ["PATH=/usr/bin:/bin"]
-        } else {
-            argv += command.argv
-            spec.workingDirectory = policy.workdir
-            spec.stderrIntoStdout = !command.separateStderr
-            spec.environment = policy.environment(extra: command.extraEnv).map { "\($0.0)=\($0.1)" }
-        }
-        spec.arguments = argv
-
-        let limits = self.limits
-        let group = cgroup
-        var hooks = ProcessHooks()
-        hooks.prepare = { pid in
-            if let problem = Sandbox.applyLimits(limits, to: pid) { return problem }
-            return group?.join(pid)
-        }
+        var hooks = ProcessHooks(prepare: launch.prepare)
         if sandboxed && policy.processLimit == .watchdog {
             let maxProcesses = s.processes
             hooks.watchdog = { initPid in
+                guard initPid > 0 else { return nil }
                 let n = Sandbox.countProcesses(initPid: initPid)
                 return n > maxProcesses ? "more than \(maxProcesses) processes (limit); all processes of the call killed" : nil
             }
         }
         let outcome = await ProcessRunner.run(spec, hooks: hooks)
-        let events = cgroup?.limitEvents() ?? (processLimitHits: 0, oomKills: 0)
+        let events = launch.cgroup?.limitEvents() ?? (processLimitHits: 0, oomKills: 0)
         var run = SandboxRun(process: outcome, failure: nil, timeout: spec.timeoutSeconds, sandboxed: sandboxed)
         if let e = outcome.spawnError {
-            run.failure = "sandbox setup failed: \(e)"
-        } else if let e = outcome.prepareFailure {
             run.failure = "sandbox setup failed: \(e)"
         } else if sandboxed && !outcome.timedOut && outcome.killReason == nil && !outcome.status.contains("\"exit-code\"") {
             let diag = outcome.stderr.text.split(separator: "\n").first { $0.hasPrefix("bwrap:") }
@@ -135,14 +103,59 @@ struct Sandbox: Sendable {
         return run
     }
 
-    /// The launcher command line for a long-running server (an MCP server) in this sandbox: the gated
-    /// launcher, then bwrap, then the inner script (fd 4 = the server's stderr). No CPU-time limit: the
-    /// server lives for the whole run; per-request timeouts bound it instead.
-    func serverCommand(_ argv: [String], readOnly: [String], env: [String: String], network: Bool) -> [String] {
-        var out = ["/bin/sh", "-c", Sandbox.launcherScript, "loza-launch"]
-        if policy.settings.disabled { return out + argv }
-        out += [policy.bwrapPath] + policy.bwrapArguments(readOnly: readOnly, network: network, extraEnv: env)
-        return out + ["--", "/bin/sh", "-c", Sandbox.innerScript, "loza-mcp"] + argv
+    /// What a child in the sandbox is for.
+    enum Role: Sendable {
+        /// A tool call, run to completion under every limit.
+        case call
+        /// A server (MCP) living for the whole run: no CPU-time limit (per-request timeouts bound it).
+        case server
+    }
+
+    /// A child ready to start in this sandbox.
+    struct Launch: Sendable {
+        var spec: ChildSpec
+        /// Runs while the launcher waits at its gate: the rlimits, then the per-call cgroup.
+        var prepare: @Sendable (pid_t) -> String?
+        var cgroup: CallCgroup?
+    }
+
+    /// The one way a tool process starts, for a call and for a server alike: the checks that fail closed,
+    /// the per-call cgroup, and the gated launcher, then bwrap, then the inner script (fd 4 = the
+    /// command's stderr), with the descriptors they expect. Failures are the one-line error to show.
+    func launch(_ command: SandboxCommand, role: Role) -> Result<Launch, ToolSetupError> {
+        let s = policy.settings
+        if !s.disabled && access(policy.bwrapPath, X_OK) != 0 {
+            return .failure(ToolSetupError("sandbox unavailable: \(policy.bwrapPath) is missing or not executable (install bubblewrap; nothing was run)"))
+        }
+        var cgroup: CallCgroup?
+        if policy.processLimit == .cgroup {
+            do {
+                cgroup = try CallCgroup.acquire(maxProcesses: s.processes, memoryBytes: s.memoryBytes)
+            } catch {
+                return .failure(ToolSetupError("\(error)"))
+            }
+        }
+        var spec = ChildSpec(executable: "/bin/sh", arguments: ["/bin/sh", "-c", Sandbox.launcherScript, "loza-launch"],
+                             environment: [], stdinPipe: command.stdin != nil, gated: true)
+        if s.disabled {
+            spec.arguments += command.argv
+            // A call runs in the work directory; a server keeps loza's own, as it always has.
+            if role == .call { spec.workingDirectory = policy.workdir }
+            spec.stderrIntoStdout = !command.separateStderr
+            spec.environment = policy.environment(extra: command.extraEnv).map { "\($0.0)=\($0.1)" }
+        } else {
+            spec.arguments += [policy.bwrapPath] + policy.bwrapArguments(readOnly: command.readOnly, network: command.network,
+                                                                        extraEnv: command.extraEnv)
+            spec.arguments += ["--", "/bin/sh", "-c", Sandbox.innerScript, role == .call ? "loza-tool" : "loza-mcp"] + command.argv
+            spec.statusFD = true
+            spec.toolStderr = command.separateStderr ? .separate : .stdout
+            spec.environment = ["PATH=/usr/bin:/bin"]
+        }
+        let limits = role == .call ? self.limits : serverLimits
+        let group = cgroup
+        return .success(Launch(spec: spec, prepare: { pid in
+            Sandbox.applyLimits(limits, to: pid) ?? group?.join(pid)
+        }, cgroup: cgroup))
     }
 
     var serverLimits: Limits {

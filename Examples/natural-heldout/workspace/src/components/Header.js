@@ -1,0 +1,6 @@
+// Header component
+function Header(props) {
+  return { type: "Header", props };
+}
+
+module.exports = { Header };

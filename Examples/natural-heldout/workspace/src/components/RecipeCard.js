@@ -1,0 +1,6 @@
+// RecipeCard component
+function RecipeCard(props) {
+  return { type: "RecipeCard", props };
+}
+
+module.exports = { RecipeCard };

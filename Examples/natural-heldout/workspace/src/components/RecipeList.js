@@ -1,0 +1,6 @@
+// RecipeList component
+function RecipeList(props) {
+  return { type: "RecipeList", props };
+}
+
+module.exports = { RecipeList };

@@ -1,0 +1,6 @@
+// SearchBar component
+function SearchBar(props) {
+  return { type: "SearchBar", props };
+}
+
+module.exports = { SearchBar };

@@ -1,0 +1,1 @@
+"""Inventory service: catalog, stock levels and supplier prices."""

@@ -1,0 +1,143 @@
+import AgentCore
+
+/// What one step came to.
+enum StepResult {
+    /// The model replied in text, without a tool call: its answer.
+    case replied(ModelTurn)
+    /// The model called tools and every call was answered.
+    case answered(AnsweredStep)
+    /// The run ends in this step: an empty reply, a budget spent, a model error.
+    case ended(RunEnding)
+}
+
+/// A turn with tool calls, every call answered and recorded.
+struct AnsweredStep {
+    /// What the conversation gains: the turn's assistant message, then the answer to each call.
+    var messages: [Message]
+    /// How each call was answered, in the order of `messages` (malformed calls first).
+    var answers: [CallAnswer]
+
+    /// The error of the first call that did not run ("" when all ran).
+    var firstRefusal: String { answers.first { $0.verdict != .ran }?.result.error ?? "" }
+}
+
+/// How the step answered one call of its turn.
+struct CallAnswer: Sendable, Hashable {
+    enum Verdict: Sendable, Hashable {
+        /// Malformed, unknown tool or invalid arguments: answered with an error, no tool ran.
+        case rejected
+        /// Refused by the repeated-call guard; `earlierFailed`: the call it repeats had failed.
+        case repeated(earlierFailed: Bool)
+        /// The tool ran (its result may still be a failure).
+        case ran
+    }
+
+    /// The call; nil for a malformed one (nothing parsed).
+    var call: ToolCall?
+    var verdict: Verdict
+    var result: ToolResult
+}
+
+/// What a run was set up with, the same for all its steps.
+struct RunSetup: Sendable {
+    var sampling: SamplingOptions
+    var policy: LoopPolicy
+    var budget: RunBudget
+    var dispatcher: ToolDispatcher
+}
+
+extension AgentLoop {
+    /// One step: the model's turn on `conversation` under `toolChoice`, recorded; then every call of the
+    /// turn answered, in order, each call and its result recorded. The step and its tokens are added to
+    /// `counts`. Throws only when the transcript cannot be written.
+    func step(_ conversation: [Message], toolChoice: ToolChoice, counts: inout RunCounts, history: CallHistory,
+              setup: RunSetup) async throws -> StepResult {
+        var sampling = setup.sampling
+        sampling.maxTokens = min(sampling.maxTokens, setup.budget.tokensLeft(counts))
+        counts.steps += 1
+        let step = counts.steps
+        observer(.modelStarted(step: step))
+        let turn: ModelTurn
+        do {
+            turn = try await respond(conversation, setup.dispatcher.declarations, toolChoice, sampling, step: step,
+                                     deadline: setup.budget.secondsLeft)
+        } catch is WallTimeout {
+            try? record(.error(step: step, message: "model: stopped by the wall-time limit"))
+            return .ended(setup.budget.wallTime(" while the model was generating"))
+        } catch {
+            try? record(.error(step: step, message: "model: \(error)"))
+            return .ended(RunEnding(status: .failed, reason: "model error: \(error)"))
+        }
+        counts.tokens += turn.generatedTokenCount
+        try record(.modelTurn(step: step, turn: turn))
+
+        if turn.toolCalls.isEmpty && turn.malformedCalls.isEmpty {
+            if turn.stop == .length, let spent = setup.budget.tokensRanOutInReply(counts) { return .ended(spent) }
+            if turn.text.allSatisfy(\.isWhitespace) {
+                return .ended(RunEnding(status: .failed, reason: "the model ended its turn with neither text nor a tool call"))
+            }
+            return .replied(turn)
+        }
+        if setup.budget.secondsLeft <= 0 { return .ended(setup.budget.wallTime(" before the tool calls ran")) }
+
+        // Malformed calls first, then the parsed ones, each answered (and recorded) before the next.
+        var answered = AnsweredStep(messages: [turn.assistantMessage], answers: [])
+        for bad in turn.malformedCalls {
+            try record(.malformedCall(step: step, call: bad))
+            let result = ToolResult.failure(callID: bad.id, name: bad.name ?? "", error: "malformed tool call: \(bad.reason)")
+            try add(CallAnswer(call: nil, verdict: .rejected, result: result), step: step, policy: setup.policy, to: &answered)
+        }
+        for call in turn.toolCalls {
+            try record(.toolCall(step: step, call: call))
+            let answer = await self.answer(call, history: history, setup: setup)
+            try add(answer, step: step, policy: setup.policy, to: &answered)
+        }
+        return .answered(answered)
+    }
+
+    /// Answer one parsed call: refused as a repeat, rejected by the dispatcher, or run.
+    func answer(_ call: ToolCall, history: CallHistory, setup: RunSetup) async -> CallAnswer {
+        if let earlier = setup.policy.refusedRepeat(call, history: history) {
+            return CallAnswer(call: call, verdict: .repeated(earlierFailed: earlier.failed),
+                              result: LoopPolicy.refusal(of: call, repeating: earlier))
+        }
+        let (result, ran) = await setup.dispatcher.dispatch(call)
+        return CallAnswer(call: call, verdict: ran ? .ran : .rejected, result: result)
+    }
+
+    /// Record `answer`'s result and add it to the step. The policy's hint, when the result gets one, is
+    /// appended after a blank line to what the model sees, and recorded in the result's metadata
+    /// (`tool_result_hint`), so the record shows exactly what the model was given.
+    func add(_ answer: CallAnswer, step: Int, policy: LoopPolicy, to answered: inout AnsweredStep) throws {
+        var answer = answer
+        if let hint = policy.hint(for: answer.verdict) { answer.result.metadata["tool_result_hint"] = hint }
+        try record(.toolResult(step: step, result: answer.result, dispatched: answer.verdict == .ran))
+        answered.messages.append(Self.message(for: answer.result))
+        answered.answers.append(answer)
+    }
+
+    /// The model's next turn, in a child task that carries the prompt-progress reporter and is cancelled
+    /// (the model stops at its next token) when `deadline` seconds pass.
+    func respond(_ messages: [Message], _ tools: [ToolDeclaration], _ toolChoice: ToolChoice, _ sampling: SamplingOptions,
+                 step: Int, deadline: Double) async throws -> ModelTurn {
+        let model = self.model, observer = self.observer
+        return try await withThrowingTaskGroup(of: ModelTurn.self) { group in
+            group.addTask {
+                try await PromptProgress.withReporter({ observer(.promptProgress(step: step, processed: $0, total: $1)) }) {
+                    try await model.respond(to: messages, tools: tools, toolChoice: toolChoice, sampling: sampling) { observer(.text($0)) }
+                }
+            }
+            if deadline.isFinite {
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(max(0, deadline) * 1e9))
+                    throw WallTimeout()
+                }
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw WallTimeout() }
+            return first
+        }
+    }
+
+    struct WallTimeout: Error {}
+}

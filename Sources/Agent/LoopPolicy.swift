@@ -1,0 +1,114 @@
+import AgentCore
+
+/// The rules a run follows from one step to the next, decided once from the spec: the tool choice of each
+/// turn (`first_tool_choice`; `none` after a refused repeat or an `answer_after` tool), the repeated-call
+/// guard (`reject_repeated_calls`), the rewind and "answer now" nudge after a turn that only repeated calls,
+/// the `tool_result_hint`, and how many failed steps in a row end the run. A plain value: each rule is a
+/// function of what the steps reported, so each can be checked on its own.
+struct LoopPolicy: Sendable, Hashable {
+    var firstToolChoice: ToolChoice = .auto
+    var rejectRepeatedCalls = false
+    var answerAfter: Set<String> = []
+    var toolResultHint: String? = nil
+    var maxFailedSteps = Limits().maxConsecutiveToolErrors
+
+    /// What the model is told (as the user) when its next turn must be text: the weak default model
+    /// otherwise starts a call it may not make, and writes markup.
+    static let answerNowText = "You have the tool results you need, above. Answer my question now, in plain text."
+
+    /// Tool choice of the turn of step `step` (counted from 1). `textOnly`: the previous step's `FollowUp`.
+    func toolChoice(step: Int, textOnly: Bool) -> ToolChoice {
+        step == 1 ? firstToolChoice : (textOnly ? .none : .auto)
+    }
+
+    /// The earlier call `call` repeats (same tool, same arguments, in an earlier step), when the guard
+    /// refuses to run it again; nil when it may run.
+    func refusedRepeat(_ call: ToolCall, history: CallHistory) -> CallHistory.Earlier? {
+        rejectRepeatedCalls ? history.earlier(call) : nil
+    }
+
+    /// The answer to a refused repeat: an error that carries the earlier result's text.
+    static func refusal(of call: ToolCall, repeating earlier: CallHistory.Earlier) -> ToolResult {
+        let start = "repeated call: \(call.name) was already called with these same arguments in an earlier step, so it was not run again. "
+        let error = earlier.failed
+            ? start + "It failed with the error below and would fail again: change the arguments or use another tool"
+            : start + "Its result was the text below. Answer the user now from the results you have, in plain text"
+        var result = ToolResult.failure(callID: call.id, name: call.name, error: error, output: earlier.text)
+        result.metadata["repeated_call"] = "not run: identical to a call of the previous step"
+        return result
+    }
+
+    /// The hint appended to what the model sees of a result: results of tools that ran and refused repeats
+    /// get it; errors for calls that could not run do not.
+    func hint(for verdict: CallAnswer.Verdict) -> String? {
+        guard verdict != .rejected, let hint = toolResultHint, !hint.isEmpty else { return nil }
+        return hint
+    }
+
+    /// What follows a step whose calls were answered as `answers` (at least one).
+    func followUp(after answers: [CallAnswer]) -> FollowUp {
+        // A repeat of a call that worked: the model has what it needs. A repeat of a failed call: it may
+        // still try something else.
+        let textOnly = answers.contains { answer in
+            switch answer.verdict {
+            case .repeated(let earlierFailed): return !earlierFailed
+            case .ran: return answer.result.ok && answerAfter.contains(answer.call?.name ?? "")
+            case .rejected: return false
+            }
+        }
+        return FollowUp(textOnly: textOnly,
+                        rewind: !answers.isEmpty && answers.allSatisfy { $0.verdict == .repeated(earlierFailed: false) },
+                        failed: answers.allSatisfy { $0.verdict != .ran })
+    }
+
+    /// The ending after `failedSteps` failed steps in a row, the last of which refused a call with `lastError`.
+    func ending(failedSteps: Int, lastError: String) -> RunEnding? {
+        failedSteps >= maxFailedSteps
+            ? RunEnding(status: .failed, reason: "\(failedSteps) consecutive steps with only invalid tool calls (last: \(lastError))") : nil
+    }
+}
+
+extension LoopPolicy {
+    init(_ spec: TaskSpec) {
+        self.init(firstToolChoice: spec.firstToolChoice, rejectRepeatedCalls: spec.rejectRepeatedCalls,
+                  answerAfter: Set(spec.answerAfter), toolResultHint: spec.toolResultHint,
+                  maxFailedSteps: spec.limits.maxConsecutiveToolErrors)
+    }
+}
+
+/// What the policy makes of a step that answered tool calls.
+struct FollowUp: Sendable, Hashable {
+    /// The next turn is text only (tool choice `none`), and the model is told to answer now.
+    var textOnly: Bool
+    /// Every call repeated one that worked: the turn and its refusals leave the conversation the model sees
+    /// (they stay in the transcript), so it is asked again from the real results, not from the refusal.
+    var rewind: Bool
+    /// No call ran (malformed, unknown tool, invalid arguments, refused repeat): a failed step.
+    var failed: Bool
+}
+
+/// The calls that ran in earlier steps, with what their results told the model (for the repeated-call guard).
+struct CallHistory: Sendable, Hashable {
+    struct Earlier: Sendable, Hashable {
+        var text: String
+        var failed: Bool
+    }
+
+    /// A call's identity for the guard: same tool, same arguments.
+    private struct Key: Hashable {
+        var name: String
+        var arguments: JSONValue
+    }
+
+    private var calls: [Key: Earlier] = [:]
+
+    func earlier(_ call: ToolCall) -> Earlier? { calls[Key(name: call.name, arguments: call.arguments)] }
+
+    /// Remember the calls of a step that ran (the last of identical ones wins).
+    mutating func remember(_ answers: [CallAnswer]) {
+        for answer in answers where answer.verdict == .ran {
+            guard let call = answer.call else { continue }
+            calls[Key(name: call.name, arguments: call.arguments)] = Earlier(text: answer.result.modelText, failed: !answer.result.ok)
+        }
+    }
+}

@@ -16,9 +16,13 @@ final class Child: @unchecked Sendable {
     let stdin: Int32, stdout: Int32, stderr: Int32, status: Int32, toolStderr: Int32
     /// A pidfd of the child (readable once it exited), or -1 where the kernel has none.
     let exitFD: Int32
-    /// The sandbox's init (pid 1 of its PID namespace) as seen from here, once bwrap's status names it.
-    /// Set and read by the pump's thread only.
-    var initPid: pid_t = 0
+    /// The sandbox's init (pid 1 of its PID namespace) as seen from here, once bwrap's status names it
+    /// (`adoptInit`). Set and read by the pump's thread only.
+    private(set) var initPid: pid_t = 0
+    /// A pidfd of the sandbox's init, or -1. The init is not our child: once it exits, the system reaps it
+    /// and its pid may be reused at once (a fork bomb elsewhere cycles through all 32768 in seconds), so it
+    /// is signalled and awaited through this descriptor, never by number.
+    private var initFD: Int32 = -1
     private(set) var reaped = false
 
     private init(pid: pid_t, newSession: Bool, fds: [Int32]) {
@@ -26,6 +30,40 @@ final class Child: @unchecked Sendable {
         self.newSession = newSession
         (stdin, stdout, stderr, status, toolStderr) = (fds[0], fds[1], fds[2], fds[3], fds[4])
         exitFD = LibC.pidfdOpen?(pid, 0) ?? -1
+    }
+
+    deinit {
+        if initFD >= 0 { close(initFD) }
+    }
+
+    /// Takes `pid` as the sandbox's init once it is pinned by a pidfd and is still a child of ours
+    /// (bwrap's); a pid already gone (or reused) is not adopted.
+    func adoptInit(_ pid: pid_t) {
+        guard initPid == 0, pid > 0, let open = LibC.pidfdOpen else { return }
+        let fd = open(pid, 0)
+        guard fd >= 0 else { return }
+        guard Child.parentPid(of: pid) == self.pid else {
+            close(fd)
+            return
+        }
+        initFD = fd
+        initPid = pid
+    }
+
+    /// The parent pid from `/proc/PID/stat`, or nil.
+    static func parentPid(of pid: pid_t) -> pid_t? {
+        guard let text = statLine(pid), let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? pid_t(fields[1]) : nil
+    }
+
+    private static func statLine(_ pid: pid_t) -> String? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 512)
+        let n = read(fd, &buf, buf.count)
+        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : nil
     }
 
     /// Starts the child. With `spec.gated`, `prepare` runs once the child exists and before it may go on
@@ -141,7 +179,7 @@ final class Child: @unchecked Sendable {
             if newSession { kill(-pid, sig) }
             kill(pid, sig)
         }
-        if initPid > 0 { kill(initPid, sig) }
+        if initFD >= 0 { _ = LibC.pidfdSendSignal?(initFD, sig, nil, 0) }
     }
 
     /// True once the child exited (it stays a zombie, so its pid and process group cannot be reused
@@ -164,25 +202,18 @@ final class Child: @unchecked Sendable {
     /// down the PID namespace. The child is gone only when the init is dead (a zombie or gone): by then
     /// the kernel has killed and reaped every other process of the namespace.
     func awaitSandboxGone() {
-        guard initPid > 0 else { return }
-        for _ in 0..<2000 where Child.isAlive(initPid) { usleep(500) }
+        guard initFD >= 0 else { return }
+        var pfd = pollfd(fd: initFD, events: Int16(POLLIN), revents: 0)
+        let until = LibC.monotonicSeconds() + 1
+        while pfd.revents == 0 {
+            let left = until - LibC.monotonicSeconds()
+            if left <= 0 || (poll(&pfd, 1, Int32(left * 1000) + 1) < 0 && errno != EINTR) { return }
+        }
     }
 
     /// Every open parent-side descriptor; whoever drives the child closes each once.
     var descriptors: [Int32] {
         [stdin, stdout, stderr, status, toolStderr, exitFD].filter { $0 >= 0 }
-    }
-
-    /// True while `pid` exists and is not a zombie.
-    static func isAlive(_ pid: pid_t) -> Bool {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 512)
-        let n = read(fd, &buf, buf.count)
-        guard n > 0, let close = buf[0..<n].lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { return false }
-        let state = buf[close + 2]
-        return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
     }
 
     /// `"child-pid": 1234` from bwrap's JSON status (only once the number is complete).

@@ -221,7 +221,7 @@ final class ChildPump: @unchecked Sendable {
                         } else {
                             if end.status.utf8.count < 4096 { end.status += String(decoding: chunk, as: UTF8.self) }
                             if child.initPid == 0, let p = Child.parseChildPid(end.status) {
-                                child.initPid = p
+                                child.adoptInit(p)
                                 nextCheck = LibC.monotonicSeconds()   // a check on the sandbox runs as soon as it can
                             }
                         }

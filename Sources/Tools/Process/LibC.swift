@@ -25,6 +25,11 @@ enum LibC {
     /// Without it the pump notices a child's exit by polling `waitid`.
     static let pidfdOpen: PidfdOpenFn? = symbol("pidfd_open")
 
+    typealias PidfdSendSignalFn = @convention(c) (Int32, Int32, UnsafeMutableRawPointer?, UInt32) -> Int32
+    /// `pidfd_send_signal` (glibc 2.36, Linux 5.1): a signal to the process a pidfd names, never to a later
+    /// process that reused its pid.
+    static let pidfdSendSignal: PidfdSendSignalFn? = symbol("pidfd_send_signal")
+
     /// `POSIX_SPAWN_SETSID` (glibc 2.26).
     static let spawnSetSID: Int32 = 0x80
 

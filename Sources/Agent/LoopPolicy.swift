@@ -7,7 +7,7 @@ import AgentCore
 /// function of what the steps reported, so each can be checked on its own.
 struct LoopPolicy: Sendable, Hashable {
     var firstToolChoice: ToolChoice = .auto
-    var rejectRepeatedCalls = false
+    var repeatedCalls = RepeatedCallRule.previousStep
     var answerAfter: Set<String> = []
     var toolResultHint: String? = nil
     var maxFailedSteps = Limits().maxConsecutiveToolErrors
@@ -21,10 +21,14 @@ struct LoopPolicy: Sendable, Hashable {
         step == 1 ? firstToolChoice : (textOnly ? .none : .auto)
     }
 
-    /// The earlier call `call` repeats (same tool, same arguments, in an earlier step), when the guard
-    /// refuses to run it again; nil when it may run.
+    /// The earlier call `call` repeats (same tool, same arguments, in an earlier step, or in the step just
+    /// before under the default rule), when the guard refuses to run it again; nil when it may run.
     func refusedRepeat(_ call: ToolCall, history: CallHistory) -> CallHistory.Earlier? {
-        rejectRepeatedCalls ? history.earlier(call) : nil
+        switch repeatedCalls {
+        case .never: return nil
+        case .anyStep: return history.earlier(call)
+        case .previousStep: return history.earlier(call, inStep: history.lastStep)
+        }
     }
 
     /// The answer to a refused repeat: an error that carries the earlier result's text.
@@ -70,7 +74,7 @@ struct LoopPolicy: Sendable, Hashable {
 
 extension LoopPolicy {
     init(_ spec: TaskSpec) {
-        self.init(firstToolChoice: spec.firstToolChoice, rejectRepeatedCalls: spec.rejectRepeatedCalls,
+        self.init(firstToolChoice: spec.firstToolChoice, repeatedCalls: spec.repeatedCalls,
                   answerAfter: Set(spec.answerAfter), toolResultHint: spec.toolResultHint,
                   maxFailedSteps: spec.limits.maxConsecutiveToolErrors)
     }
@@ -92,6 +96,8 @@ struct CallHistory: Sendable, Hashable {
     struct Earlier: Sendable, Hashable {
         var text: String
         var failed: Bool
+        /// The `remember` round (step with calls that ran) it comes from.
+        var step: Int = 0
     }
 
     /// A call's identity for the guard: same tool, same arguments.
@@ -101,14 +107,26 @@ struct CallHistory: Sendable, Hashable {
     }
 
     private var calls: [Key: Earlier] = [:]
+    /// The last step whose calls were remembered (counted in `remember` rounds from 1), 0 before any.
+    private(set) var lastStep = 0
 
     func earlier(_ call: ToolCall) -> Earlier? { calls[Key(name: call.name, arguments: call.arguments)] }
 
-    /// Remember the calls of a step that ran (the last of identical ones wins).
+    /// The earlier identical call when it was last made in `step`.
+    func earlier(_ call: ToolCall, inStep step: Int) -> Earlier? {
+        earlier(call).flatMap { $0.step == step ? $0 : nil }
+    }
+
+    /// Remember the calls of a step that ran (the last of identical ones wins). A step whose calls were all
+    /// refused or rejected still counts as a step: what it refused was not run, so under the
+    /// previous-step rule a call repeated over it is still a repeat of the last thing that ran.
     mutating func remember(_ answers: [CallAnswer]) {
-        for answer in answers where answer.verdict == .ran {
+        let ran = answers.filter { $0.verdict == .ran }
+        guard !ran.isEmpty else { return }
+        lastStep += 1
+        for answer in ran {
             guard let call = answer.call else { continue }
-            calls[Key(name: call.name, arguments: call.arguments)] = Earlier(text: answer.result.modelText, failed: !answer.result.ok)
+            calls[Key(name: call.name, arguments: call.arguments)] = Earlier(text: answer.result.modelText, failed: !answer.result.ok, step: lastStep)
         }
     }
 }

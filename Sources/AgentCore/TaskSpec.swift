@@ -1,4 +1,15 @@
 /// One agent task, as read from a YAML spec (see SpecParser) or built in code.
+/// Which identical repeats of a call the loop refuses to run.
+public enum RepeatedCallRule: String, Sendable, Hashable {
+    /// A repeat of a call that ran in the step just before (nothing the agent did came between, so the
+    /// result cannot have changed because of it): the default.
+    case previousStep = "previous_step"
+    /// A repeat of a call from any earlier step (`reject_repeated_calls: true`).
+    case anyStep = "any_step"
+    /// Every call runs (`reject_repeated_calls: false`; transcripts recorded before the rule existed).
+    case never
+}
+
 public struct TaskSpec: Sendable, Hashable {
     public var name: String
     public var model: ModelRef
@@ -27,9 +38,9 @@ public struct TaskSpec: Sendable, Hashable {
     /// Text appended (after a blank line) to every tool result the model sees; nil = none.
     /// A lever for weak models that keep calling tools after they have the answer.
     public var toolResultHint: String? = nil
-    /// Answer a tool call identical (same tool, same arguments) to one made in an earlier step of the run with
-    /// an error result that repeats the earlier result, without running the tool.
-    public var rejectRepeatedCalls: Bool = false
+    /// Which tool calls identical (same tool, same arguments) to an earlier one are answered, without running
+    /// the tool, with an error result that repeats the earlier result (`reject_repeated_calls`).
+    public var repeatedCalls: RepeatedCallRule = .previousStep
     /// Tool choice of the run's first turn (`auto`: the model decides; `required`: it must call a tool).
     /// Later turns are `auto`, except the turn after a refused repeated call, which is `none` (text only).
     public var firstToolChoice: ToolChoice = .auto

@@ -64,7 +64,7 @@ public enum SpecParser {
         spec.transcript = try topFields.string("transcript").map { context.path($0) }
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
         spec.toolResultHint = try topFields.string("tool_result_hint")
-        spec.rejectRepeatedCalls = try topFields.bool("reject_repeated_calls") ?? false
+        if let node = topFields["reject_repeated_calls"] { spec.repeatedCalls = try repeatedCalls(node, context) }
         if let node = topFields["first_tool_choice"] {
             let value = try context.string(node, path: "first_tool_choice")
             guard let choice = ToolChoice(rawValue: value), choice != .none else {
@@ -122,6 +122,15 @@ public enum SpecParser {
             default: throw c.error(roleNode, "\(path).role: expected user or assistant, got '\(role)'")
             }
         }
+    }
+
+    /// `reject_repeated_calls`: true (any earlier step), false (never), or previous_step (the default).
+    static func repeatedCalls(_ node: Node, _ c: SpecContext) throws -> RepeatedCallRule {
+        if c.scalarKind(node) == .bool { return try c.bool(node, path: "reject_repeated_calls") ? .anyStep : .never }
+        guard c.scalarKind(node) == .string, case .scalar(let s) = node, s.string == RepeatedCallRule.previousStep.rawValue else {
+            throw c.error(node, "reject_repeated_calls: expected true, false or previous_step, got \(c.describe(node))")
+        }
+        return .previousStep
     }
 
     static func yamlError(_ error: YamlError, file: String) -> SpecError {

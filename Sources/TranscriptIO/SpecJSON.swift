@@ -31,7 +31,11 @@ public enum SpecJSON {
         ]
         // Written only when set, so transcripts of specs without them keep their shape.
         if let hint = spec.toolResultHint { members.append(JSONMember("tool_result_hint", .string(hint))) }
-        if spec.rejectRepeatedCalls { members.append(JSONMember("reject_repeated_calls", .bool(true))) }
+        switch spec.repeatedCalls {
+        case .anyStep: members.append(JSONMember("reject_repeated_calls", .bool(true)))
+        case .previousStep: members.append(JSONMember("reject_repeated_calls", .string(RepeatedCallRule.previousStep.rawValue)))
+        case .never: break   // a header without the key: the rule of transcripts recorded before it existed
+        }
         if !spec.answerAfter.isEmpty { members.append(JSONMember("answer_after", .array(spec.answerAfter.map { .string($0) }))) }
         if spec.firstToolChoice != .auto { members.append(JSONMember("first_tool_choice", .string(spec.firstToolChoice.rawValue))) }
         if !spec.followUps.isEmpty {
@@ -153,7 +157,17 @@ public enum SpecJSON {
         spec.constrainToolCalls = try f.bool("constrain_tool_calls")
         spec.baseDirectory = try f.string("base_directory")
         if f.has("tool_result_hint") { spec.toolResultHint = try f.string("tool_result_hint") }
-        if f.has("reject_repeated_calls") { spec.rejectRepeatedCalls = try f.bool("reject_repeated_calls") }
+        spec.repeatedCalls = .never
+        if f.has("reject_repeated_calls") {
+            if case .string(let s)? = f.value["reject_repeated_calls"] {
+                guard let rule = RepeatedCallRule(rawValue: s) else {
+                    throw TranscriptError(file: nil, line: nil, message: "reject_repeated_calls: unknown value '\(s)'")
+                }
+                spec.repeatedCalls = rule
+            } else {
+                spec.repeatedCalls = try f.bool("reject_repeated_calls") ? .anyStep : .never
+            }
+        }
         if f.has("answer_after") { spec.answerAfter = try f.stringArray("answer_after") }
         if f.has("first_tool_choice") {
             let value = try f.string("first_tool_choice")

@@ -105,7 +105,7 @@ import Testing
             ScriptedModel.call("broken", [:], id: "c1"),
             ScriptedModel.call("broken", [:], id: "c2"),
             ScriptedModel.answer("it is broken"),
-        ], tools: [broken], limits: Limits(maxConsecutiveToolErrors: 1))
+        ], tools: [broken], limits: Limits(maxConsecutiveToolErrors: 1), configure: { $0.repeatedCalls = .never })
         #expect(outcome.status == .final && broken.calls.count == 2)
         #expect(results(events).allSatisfy { $0.1 && !$0.0.ok })
         #expect(model.conversations[2].last?.content == "error: exit status 1\npartial output")
@@ -216,7 +216,7 @@ import Testing
             ScriptedModel.call("add", ["a": 2, "b": 4], id: "c4"),
             ScriptedModel.call("add", ["a": 2, "b": 3], id: "c5"),
             ScriptedModel.answer("5"),
-        ], tools: [add], configure: { $0.rejectRepeatedCalls = true })
+        ], tools: [add], configure: { $0.repeatedCalls = .anyStep })
         #expect(outcome.status == .final && outcome.answer == "5")
         // c2 and c3 repeat c1 and do not run; c4 differs and runs; c5 repeats c1 again (steps earlier): not run.
         #expect(add.calls.map(\.arguments) == [["a": 2, "b": 3], ["a": 2, "b": 4]])
@@ -241,7 +241,7 @@ import Testing
             ScriptedModel.call("add", ["a": 2, "b": 4], id: "c2"),
             ScriptedModel.call("add", ["a": 2, "b": 3], id: "c3"),
             ScriptedModel.answer("5"),
-        ], tools: [FakeTool.add()], configure: { $0.rejectRepeatedCalls = true; $0.firstToolChoice = .required })
+        ], tools: [FakeTool.add()], configure: { $0.repeatedCalls = .anyStep; $0.firstToolChoice = .required })
         #expect(outcome.status == .final)
         #expect(model.toolChoicesShown == [.required, .auto, .auto, .none])
         #expect(model.conversations[3] == model.conversations[2] + [.user(AgentLoop.answerNowText)])
@@ -262,11 +262,14 @@ import Testing
 
     @Test func repeatedCallsCountAsFailedStepsAndRunWhenTheGuardIsOff() async {
         let script: [ScriptedModel.Step] = (1...4).map { ScriptedModel.call("add", ["a": 1, "b": 1], id: "c\($0)") } + [ScriptedModel.answer("2")]
-        let (guarded, _, _) = await run(script, tools: [FakeTool.add()], configure: { $0.rejectRepeatedCalls = true })
+        let (guarded, _, _) = await run(script, tools: [FakeTool.add()], configure: { $0.repeatedCalls = .anyStep })
         #expect(guarded.status == .failed && guarded.reason.contains("3 consecutive steps") && guarded.reason.contains("repeated call"))
         let add = FakeTool.add()
-        let (plain, _, _) = await run(script, tools: [add])
+        let (plain, _, _) = await run(script, tools: [add], configure: { $0.repeatedCalls = .never })
         #expect(plain.status == .final && add.calls.count == 4)
+        // The default refuses only a repeat of the step before; here every step repeats it.
+        let (byDefault, _, _) = await run(script, tools: [FakeTool.add()])
+        #expect(byDefault.status == .failed && byDefault.reason.contains("3 consecutive steps"))
     }
 }
 

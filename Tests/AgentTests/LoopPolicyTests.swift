@@ -37,9 +37,28 @@ import Testing
     func repeatedCallIsRefusedOnlyWithTheGuardOn(_ c: RepeatCase) {
         var history = CallHistory()
         history.remember([CallAnswer(call: Self.sum, verdict: .ran, result: ToolResult(callID: "c1", name: "add", ok: true, output: "5"))])
-        let earlier = LoopPolicy(rejectRepeatedCalls: c.guardOn).refusedRepeat(c.call, history: history)
+        let earlier = LoopPolicy(repeatedCalls: c.guardOn ? .anyStep : .never).refusedRepeat(c.call, history: history)
         #expect((earlier != nil) == c.refused)
-        if c.refused { #expect(earlier == CallHistory.Earlier(text: "5", failed: false)) }
+        if c.refused { #expect(earlier == CallHistory.Earlier(text: "5", failed: false, step: 1)) }
+    }
+
+    /// The default rule refuses a repeat only of what ran in the last step that ran anything: another call
+    /// that ran in between (it may have changed what the repeated call would see) lets it run again.
+    @Test func previousStepRuleRefusesOnlyARepeatOfTheLastCallsThatRan() {
+        let policy = LoopPolicy(repeatedCalls: .previousStep)
+        let five = ToolResult(callID: "c1", name: "add", ok: true, output: "5")
+        var history = CallHistory()
+        history.remember([CallAnswer(call: Self.sum, verdict: .ran, result: five)])
+        #expect(policy.refusedRepeat(Self.sum, history: history) == CallHistory.Earlier(text: "5", failed: false, step: 1))
+        // A step that ran nothing (its repeat refused) does not separate the repeat from its original.
+        history.remember([CallAnswer(call: Self.sum, verdict: .repeated(earlierFailed: false), result: .failure(callID: "c2", name: "add", error: "repeated"))])
+        #expect(policy.refusedRepeat(Self.sum, history: history) != nil)
+        let echo = ToolCall(id: "c3", name: "echo", arguments: ["text": "hi"])
+        history.remember([CallAnswer(call: echo, verdict: .ran, result: ToolResult(callID: "c3", name: "echo", ok: true, output: "hi"))])
+        #expect(policy.refusedRepeat(Self.sum, history: history) == nil)
+        #expect(policy.refusedRepeat(echo, history: history) != nil)
+        #expect(LoopPolicy(repeatedCalls: .anyStep).refusedRepeat(Self.sum, history: history) != nil)
+        #expect(LoopPolicy(repeatedCalls: .never).refusedRepeat(echo, history: history) == nil)
     }
 
     @Test func historyRemembersOnlyCallsThatRanTheLastOneWinning() {
@@ -56,7 +75,7 @@ import Testing
             CallAnswer(call: Self.sum, verdict: .ran, result: ToolResult(callID: "c1", name: "add", ok: true, output: "5")),
             CallAnswer(call: Self.sum, verdict: .ran, result: failed),
         ])
-        #expect(history.earlier(ToolCall(id: "other", name: "add", arguments: ["a": 2, "b": 3])) == CallHistory.Earlier(text: "error: boom\nhalf", failed: true))
+        #expect(history.earlier(ToolCall(id: "other", name: "add", arguments: ["a": 2, "b": 3])) == CallHistory.Earlier(text: "error: boom\nhalf", failed: true, step: 1))
     }
 
     @Test func refusalCarriesTheEarlierResult() {
@@ -152,10 +171,10 @@ import Testing
         var spec = TaskSpec(name: "t", model: .local("m"), prompt: "p", limits: Limits(maxConsecutiveToolErrors: 5))
         #expect(LoopPolicy(spec) == LoopPolicy(maxFailedSteps: 5))
         spec.firstToolChoice = .required
-        spec.rejectRepeatedCalls = true
+        spec.repeatedCalls = .anyStep
         spec.answerAfter = ["add", "add", "echo"]
         spec.toolResultHint = "Answer."
-        #expect(LoopPolicy(spec) == LoopPolicy(firstToolChoice: .required, rejectRepeatedCalls: true, answerAfter: ["add", "echo"],
+        #expect(LoopPolicy(spec) == LoopPolicy(firstToolChoice: .required, repeatedCalls: .anyStep, answerAfter: ["add", "echo"],
                                                toolResultHint: "Answer.", maxFailedSteps: 5))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import AgentCore
 import SpecParser
 import Testing
+import TranscriptIO
 
 @Suite struct SpecParserTests {
     func parse(_ yaml: String, overrides: [(String, String)] = []) throws -> TaskSpec {
@@ -115,7 +116,7 @@ import Testing
         ("", "task.yaml:1:1: empty spec; expected a mapping with at least 'name' and 'prompt'"),
         ("- a\n", "task.yaml:1:1: task: expected a mapping, got a list"),
         ("name: t\nprompt: hi\ntool_result_hint: [a]\n", "task.yaml:3:19: tool_result_hint: expected a string, got a list"),
-        ("name: t\nprompt: hi\nreject_repeated_calls: maybe\n", "task.yaml:3:24: reject_repeated_calls: expected true or false, got string \"maybe\""),
+        ("name: t\nprompt: hi\nreject_repeated_calls: maybe\n", "task.yaml:3:24: reject_repeated_calls: expected true, false or previous_step, got string \"maybe\""),
         ("name: t\nprompt: hi\nprompts: [a, b]\n", "task.yaml:3:10: prompts: give either 'prompt' (one user turn) or 'prompts' (several), not both"),
         ("name: t\nprompts: []\n", "task.yaml:2:10: prompts: expected at least one user turn"),
         ("name: t\nprompts: [a, [b]]\n", "task.yaml:2:14: prompts[1]: expected a string, got a list"),
@@ -184,10 +185,25 @@ import Testing
 
     @Test func weakModelOptions() throws {
         let plain = try SpecParser.parse(yaml: "name: t\nprompt: hi\n", file: "task.yaml", baseDirectory: "/")
-        #expect(plain.toolResultHint == nil && plain.rejectRepeatedCalls == false)
+        #expect(plain.toolResultHint == nil && plain.repeatedCalls == .previousStep)
         let spec = try SpecParser.parse(yaml: "name: t\nprompt: hi\ntool_result_hint: Now answer.\nreject_repeated_calls: true\n", file: "task.yaml", baseDirectory: "/")
-        #expect(spec.toolResultHint == "Now answer." && spec.rejectRepeatedCalls)
+        #expect(spec.toolResultHint == "Now answer." && spec.repeatedCalls == .anyStep)
         #expect(plain.firstToolChoice == .auto)
+        let off = try SpecParser.parse(yaml: "name: t\nprompt: hi\nreject_repeated_calls: false\n", file: "task.yaml", baseDirectory: "/")
+        let previous = try SpecParser.parse(yaml: "name: t\nprompt: hi\nreject_repeated_calls: previous_step\n", file: "task.yaml", baseDirectory: "/")
+        #expect(off.repeatedCalls == .never && previous.repeatedCalls == .previousStep)
+        do {
+            _ = try SpecParser.parse(yaml: "name: t\nprompt: hi\nreject_repeated_calls: sometimes\n", file: "task.yaml", baseDirectory: "/")
+            Issue.record("accepted reject_repeated_calls: sometimes")
+        } catch let e as SpecError {
+            #expect("\(e)".hasPrefix("task.yaml:3:24: reject_repeated_calls: expected true, false or previous_step"), "\(e)")
+        }
+        // The header records each rule; a header without the key (recorded before the rule) replays with `never`.
+        for rule in [RepeatedCallRule.previousStep, .anyStep, .never] {
+            var s = plain
+            s.repeatedCalls = rule
+            #expect(try SpecJSON.decode(SpecJSON.encode(s)).repeatedCalls == rule)
+        }
         let required = try SpecParser.parse(yaml: "name: t\nprompt: hi\nfirst_tool_choice: required\n", file: "task.yaml", baseDirectory: "/")
         #expect(required.firstToolChoice == .required && required.answerAfter.isEmpty)
         let after = try SpecParser.parse(yaml: "name: t\nprompt: hi\nanswer_after: [calculator]\n", file: "task.yaml", baseDirectory: "/")

@@ -55,7 +55,7 @@ let sumScript: [ScriptedModel.Step] = [
         #expect(SpecJSON.encode(spec)["tool_result_hint"] == nil)
         #expect(try SpecJSON.decode(SpecJSON.encode(spec)) == spec)
         spec.toolResultHint = "Answer now."
-        spec.rejectRepeatedCalls = true
+        spec.repeatedCalls = .anyStep
         #expect(try SpecJSON.decode(SpecJSON.encode(spec)) == spec)
     }
 

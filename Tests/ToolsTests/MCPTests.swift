@@ -37,6 +37,47 @@ func mcpServer(_ name: String) throws -> String {
         for t in tools { await t.shutdown() }
     }
 
+    /// bwrap runs with --die-with-parent (PR_SET_PDEATHSIG): it is killed when the *thread* that spawned it
+    /// exits. A server started from a short-lived thread must outlive it (spawns go through `SpawnThread`).
+    @Test func aServerOutlivesTheThreadThatStartedIt() async throws {
+        let sb = try TestSandbox()
+        defer { sb.cleanup() }
+        let spec = MCPServerSpec(command: [try mcpServer("mcp-server-time")], timeoutSeconds: 30)
+        let started = StartedServer()
+        let release = DispatchSemaphore(value: 0)
+        // The thread lives until the server answered once (bwrap has set its parent-death signal by then),
+        // then exits.
+        let thread = Thread {
+            started.set(Result { try MCPServer.start(spec, sandbox: Sandbox(policy: sb.policy)) })
+            release.wait()
+        }
+        thread.start()
+        var result: Result<MCPServer, Error>?
+        while result == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            result = started.get()
+        }
+        let server = try #require(try result?.get())
+        let hello = await server.request("initialize", params: [
+            "protocolVersion": .string(MCPServer.protocolVersion), "capabilities": [:],
+            "clientInfo": ["name": "loza-test", "version": "0"],
+        ])
+        #expect(throws: Never.self) { try hello.get() }
+        release.signal()
+        while !thread.isFinished { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(500))   // the kernel's SIGKILL, if it comes, comes at once
+        let again = await server.request("ping", params: [:])
+        if case .failure(let e) = again { Issue.record("the server died with the thread that started it: \(e)") }
+        await server.stop()
+    }
+
+    final class StartedServer: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Result<MCPServer, Error>?
+        func set(_ v: Result<MCPServer, Error>) { lock.withLock { value = v } }
+        func get() -> Result<MCPServer, Error>? { lock.withLock { value } }
+    }
+
     @Test func gitServerFromPyPIOnARepositoryTheTestCreates() async throws {
         let sb = try TestSandbox()
         defer { sb.cleanup() }

@@ -68,7 +68,12 @@ final class Child: @unchecked Sendable {
 
     /// Starts the child. With `spec.gated`, `prepare` runs once the child exists and before it may go on
     /// (rlimits, cgroups); a non-nil answer kills and reaps it, and is the failure.
+    /// It is spawned from `SpawnThread` (see there why).
     static func spawn(_ spec: ChildSpec, prepare: ((pid_t) -> String?)? = nil) -> Result<Child, SpawnFailure> {
+        SpawnThread.shared.perform { spawnHere(spec, prepare: prepare) }
+    }
+
+    private static func spawnHere(_ spec: ChildSpec, prepare: ((pid_t) -> String?)?) -> Result<Child, SpawnFailure> {
         guard let addCloseFrom = LibC.addCloseFrom, let pipe2 = LibC.pipe2 else {
             return .failure(SpawnFailure(description: "this C library lacks posix_spawn_file_actions_addclosefrom_np or pipe2 (glibc 2.34+ required)"))
         }

@@ -2,6 +2,7 @@ import AgentCore
 import ArgumentParser
 import Engine
 import Foundation
+import LoZACalibration
 import Tokenizer
 
 /// `loza calibrate --model M [--ratio 0.5] [--context N] [--corpus FILE...] --out PLAN.json`

@@ -6,7 +6,8 @@ import Foundation
 /// the SSA rule would hide, averaged over heads and over the queries at positions >= `from` (every
 /// `stride`-th one). Measured from the real queries of a prefill (Forward.queryProbe) against the
 /// layer's dense K cache, so it is exact for the plan being run: layers already sparse are skipped,
-/// and the mass of the others reflects the sparse layers before them.
+/// and the mass of the others reflects the sparse layers before them. It lives in the engine because it
+/// reads the KV cache and the forward pass's query probe; the calibration itself is LoZACalibration's.
 public final class DroppedMassMeter {
     let blockSize: Int, sinkBlocks: Int, localBlocks: Int
     let from: Int, stride: Int

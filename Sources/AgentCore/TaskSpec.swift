@@ -1,3 +1,5 @@
+import Catalog
+
 /// One agent task, as read from a YAML spec (see SpecParser) or built in code.
 /// Which identical repeats of a call the loop refuses to run.
 public enum RepeatedCallRule: String, Sendable, Hashable {
@@ -102,7 +104,8 @@ public struct AttentionSettings: Sendable, Hashable {
     public var sinkBlocks: Int
     public var localBlocks: Int
 
-    public init(mode: Mode, plan: String? = nil, blockSize: Int = 128, sinkBlocks: Int = 1, localBlocks: Int = 7) {
+    public init(mode: Mode, plan: String? = nil, blockSize: Int = LoZADefaults.blockSize,
+                sinkBlocks: Int = LoZADefaults.sinkBlocks, localBlocks: Int = LoZADefaults.localBlocks) {
         self.mode = mode
         self.plan = plan
         self.blockSize = blockSize

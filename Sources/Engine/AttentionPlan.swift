@@ -1,3 +1,5 @@
+import Catalog
+
 /// Which keys each layer's queries attend to. One mode per layer; `full` everywhere is dense causal
 /// attention. LoZA (DESIGN.md section 2) sets about half of the layers to streaming sparse attention;
 /// a mode only has to say which key positions a query at position p sees (`KVLayout.keySpans`) and how
@@ -11,8 +13,10 @@ public struct AttentionPlan: Sendable, Equatable {
         /// the cache keeps the sink blocks and a ring of the last blocks only.
         case sparse(blockSize: Int, sinkBlocks: Int, localBlocks: Int)
 
-        /// SSA with the LoZA defaults (B 128, S 1, L 7).
-        public static let sparseDefault = Mode.sparse(blockSize: 128, sinkBlocks: 1, localBlocks: 7)
+        /// SSA with the LoZA defaults (`LoZADefaults`: B 128, S 1, L 7).
+        public static let sparseDefault = Mode.sparse(blockSize: LoZADefaults.blockSize,
+                                                      sinkBlocks: LoZADefaults.sinkBlocks,
+                                                      localBlocks: LoZADefaults.localBlocks)
     }
 
     public var layers: [Mode]
@@ -25,7 +29,8 @@ public struct AttentionPlan: Sendable, Equatable {
 
     /// A plan from one character per layer (`F` full, `S` sparse with the given B/S/L); nil when a
     /// character is neither or a parameter is out of range.
-    public init?(planString: String, blockSize: Int = 128, sinkBlocks: Int = 1, localBlocks: Int = 7) {
+    public init?(planString: String, blockSize: Int = LoZADefaults.blockSize, sinkBlocks: Int = LoZADefaults.sinkBlocks,
+                 localBlocks: Int = LoZADefaults.localBlocks) {
         guard blockSize >= 1, sinkBlocks >= 0, localBlocks >= 1 else { return nil }
         var modes: [Mode] = []
         for ch in planString {

@@ -2,13 +2,9 @@ import Foundation
 
 /// Where model files live and how an alias becomes a path. A model argument is either a path to a
 /// `.gguf` file or an alias such as `qwen2.5-coder-0.5b-instruct`, stored as `<directory>/<alias>.gguf`.
-/// The directory is `$LOZA_MODELS`, default `~/.cache/loza/models`.
+/// The directory is `$LOZA_MODELS`, default `~/.cache/loza/models`. Which aliases exist, and which is
+/// the default, is the catalog's (`Catalog.ModelCatalog`).
 public struct ModelStore: Sendable {
-    /// Aliases loza knows how to fetch (`loza models pull`).
-    public static let knownAliases = ["qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct"]
-    /// The model used when none is named.
-    public static let defaultAlias = "qwen2.5-coder-0.5b-instruct"
-
     public let directory: String
 
     public init(directory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {

@@ -1,4 +1,5 @@
 import AgentCore
+import Catalog
 import Foundation
 import Yams
 
@@ -9,9 +10,6 @@ public enum SpecParser {
         "transcript", "constrain_tool_calls", "tool_result_hint", "reject_repeated_calls",
         "first_tool_choice", "answer_after",
     ]
-    /// The model used when a spec names none.
-    public static let defaultModel = "qwen2.5-coder-0.5b-instruct"
-
     /// Parse the spec at `path`. `overrides` are `--param key=value` strings.
     public static func parse(file path: String, overrides: [String] = []) throws -> TaskSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -54,8 +52,8 @@ public enum SpecParser {
 
         let name = try context.string(try topFields.required("name"), path: "name")
         guard !name.isEmpty else { throw context.error(topFields["name"], "name: must not be empty") }
-        var spec = TaskSpec(name: name, model: .local(defaultModel), prompt: "", baseDirectory: baseDirectory)
-        spec.model = try topFields["model"].map { try model($0, context) } ?? .local(defaultModel)
+        var spec = TaskSpec(name: name, model: .local(ModelCatalog.defaultAlias), prompt: "", baseDirectory: baseDirectory)
+        spec.model = try topFields["model"].map { try model($0, context) } ?? .local(ModelCatalog.defaultAlias)
         spec.attention = try topFields["attention"].map { try attention($0, context) }
         if let node = topFields["sampling"] { spec.sampling = try sampling(node, context) }
         if let node = topFields["tools"] { spec.tools = try tools(node, context) }

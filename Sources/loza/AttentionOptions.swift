@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalog
 import Engine
 import Logging
 
@@ -9,7 +10,7 @@ struct AttentionOptions: ParsableArguments {
     @Option(help: "Attention: full or loza (default: loza when a LoZA plan exists for the model, else full).")
     var attention: AttentionChoice.Requested?
 
-    @Option(help: "LoZA plan: a plan JSON file, or one character per layer (F full, S sparse; B 128, S 1, L 7).")
+    @Option(help: "LoZA plan: a plan JSON file, or one character per layer (F full, S sparse; \(LoZADefaults.summary)).")
     var plan: String?
 
     /// The attention to run, logged (a notice); bad plans are input errors (exit 2).

@@ -2,6 +2,7 @@ import AgentCore
 import ArgumentParser
 import Engine
 import Foundation
+import LoZACalibration
 
 /// `loza bench --model M [--threads N] [--prompt-tokens N] [--gen-tokens N] [--repeats N] [--json]`
 /// `loza bench --model M --depths 1024,4096,... [--attention full|loza] [--plan P] [--json]`

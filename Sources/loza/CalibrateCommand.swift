@@ -3,6 +3,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import LoZACalibration
 import Tokenizer
 
 /// `loza calibrate --model M [--ratio 0.5] [--context N] [--corpus FILE...] --out PLAN.json`

@@ -2,6 +2,7 @@ import AgentCore
 import ArgumentParser
 import Engine
 import Foundation
+import LoZACalibration
 import Tokenizer
 
 /// `loza eval passkey|nll --model M --context N [--attention ...] [--plan ...] [--json]`

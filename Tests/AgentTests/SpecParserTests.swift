@@ -1,5 +1,6 @@
 import Foundation
 import AgentCore
+import Catalog
 import SpecParser
 import Testing
 import TranscriptIO
@@ -86,7 +87,7 @@ import TranscriptIO
         #expect(spec.attention == AttentionSettings(mode: .full))
         #expect(spec.sandbox.disabled)
         #expect(spec.limits == Limits() && spec.sampling == SamplingOptions() && spec.constrainToolCalls)
-        #expect(try parse("name: t\nprompt: hi\n").model == .local(SpecParser.defaultModel))
+        #expect(try parse("name: t\nprompt: hi\n").model == .local(ModelCatalog.defaultAlias))
     }
 
     @Test(arguments: [

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every transcript in Transcripts/ (recorded from Examples/ with scripts/record-transcripts.sh) replays
 /// token for token with the real default model: `loza replay FILE --mode verify` exits 0.
 /// Every example ends with a final answer (checked by hand to be right when recorded).
-/// Needs the release build (the model runs) and the default model; fails naming the file when it is missing.
+/// Needs the release build (the model runs) and the default model: skipped without it, except under CI.
 @Suite(.serialized) struct ExampleTranscriptTests {
     static var transcripts: [String] {
         let dir = CLI.repository + "/Transcripts"
@@ -20,16 +21,13 @@ import Testing
                 "re-record with scripts/record-transcripts.sh")
     }
 
-    @Test(arguments: transcripts)
+    @Test(.requiresModel(RealModels.qwen), arguments: transcripts)
     func replayVerifies(_ file: String) throws {
         #if DEBUG
         // The model is far too slow unoptimized; CI runs this suite in release.
         return
         #else
-        let models = ProcessInfo.processInfo.environment["LOZA_MODELS"]
-            ?? NSHomeDirectory() + "/.cache/loza/models"
-        let model = models + "/qwen2.5-coder-0.5b-instruct.gguf"
-        try #require(FileManager.default.fileExists(atPath: model), "missing model file \(model) (set LOZA_MODELS)")
+        _ = try RealModels.require(RealModels.qwen)
         let path = CLI.repository + "/Transcripts/" + file
         let run = try CLI.run(["replay", path, "--mode", "verify", "--threads", "2"], in: NSTemporaryDirectory())
         #expect(run.code == 0, "\(file): \(run.out)\(run.err)")

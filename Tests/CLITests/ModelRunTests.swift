@@ -1,29 +1,17 @@
 import AgentCore
 import Foundation
+import TestSupport
 import Testing
 import TranscriptIO
 
 /// End to end through the binary with a real model: `loza run`, then `loza replay --mode verify`
 /// must reproduce every token. Needs the model files (set $LOZA_MODELS; default ~/.cache/loza/models).
 @Suite(.serialized) struct ModelRunTests {
-    static var modelDirectory: String {
-        ProcessInfo.processInfo.environment["LOZA_MODELS"] ?? (NSHomeDirectory() + "/.cache/loza/models")
-    }
-
-    func requireModel(_ file: String) throws {
-        let path = Self.modelDirectory + "/" + file
-        guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("model file missing: \(path) (run `loza models pull`, or set LOZA_MODELS)")
-            throw CLIError()
-        }
-    }
-
-    struct CLIError: Error {}
 
     /// `generate --chat` renders the model's own template: Qwen's adds its default system message, and
     /// the result equals generating from the hand-rendered ChatML text.
-    @Test func generateChatUsesTheModelsTemplate() throws {
-        try requireModel("qwen2.5-coder-0.5b-instruct.gguf")
+    @Test(.requiresModel(RealModels.qwen)) func generateChatUsesTheModelsTemplate() throws {
+        _ = try RealModels.require(RealModels.qwen)
         let dir = try CLI.tempDirectory()
         let common = ["generate", "--model", "qwen2.5-coder-0.5b-instruct", "--max-tokens", "6", "--threads", "2", "--json"]
         let chat = try CLI.run(common + ["--prompt", "Say hi.", "--chat"], in: dir)
@@ -34,8 +22,8 @@ import TranscriptIO
         #expect((a["prompt_tokens"]?.intValue ?? 0) > 20)
     }
 
-    @Test func smolRunThenVerify() throws {
-        try requireModel("smollm2-135m-instruct.gguf")
+    @Test(.requiresModel(RealModels.smol)) func smolRunThenVerify() throws {
+        _ = try RealModels.require(RealModels.smol)
         let dir = try CLI.tempDirectory()
         try """
             name: smol-e2e
@@ -75,8 +63,8 @@ import TranscriptIO
 
 extension ModelRunTests {
     /// The default model on a shipped example: the run is recorded, then reproduced token for token.
-    @Test func defaultModelExampleRunThenVerify() throws {
-        try requireModel("qwen2.5-coder-0.5b-instruct.gguf")
+    @Test(.requiresModel(RealModels.qwen)) func defaultModelExampleRunThenVerify() throws {
+        _ = try RealModels.require(RealModels.qwen)
         let dir = try CLI.tempDirectory()
         let spec = CLI.repository + "/Examples/calculator.yaml"
         let run = try CLI.run(["run", spec, "--json", "--threads", "2", "--transcript", "calc.jsonl"], in: dir)
@@ -98,8 +86,8 @@ extension ModelRunTests {
     /// `loza calibrate` end to end on SmolLM2 (a natural-text sequence with planted keys plus a filler
     /// passkey document, 3 of 30 layers): the plan JSON carries the asked ratio and its figures, and
     /// `eval passkey` / `generate` accept it as --plan.
-    @Test func calibrateWritesAUsablePlan() throws {
-        try requireModel("smollm2-135m-instruct.gguf")
+    @Test(.requiresModel(RealModels.smol)) func calibrateWritesAUsablePlan() throws {
+        _ = try RealModels.require(RealModels.smol)
         let dir = try CLI.tempDirectory()
         let cal = try CLI.run(["calibrate", "--model", "smollm2-135m-instruct", "--ratio", "0.1", "--context", "1280",
                                "--sequences", "1", "--passkey-docs", "1", "--rescore-every", "3", "--mass-stride", "16",

@@ -1,5 +1,6 @@
 import AgentCore
 import Foundation
+import TestSupport
 import Testing
 import TranscriptIO
 @testable import loza
@@ -60,9 +61,8 @@ import TranscriptIO
 
     /// A recorded run: the writer at the asked path, the header from the spec, model and tools; `continuing`
     /// keeps a recorded header's spec and tools and takes the new runtime, model, threads and start time.
-    @Test func headerOfANewAndOfAResumedRun() async throws {
-        let path = ModelRunTests.modelDirectory + "/smollm2-135m-instruct.gguf"
-        try #require(FileManager.default.fileExists(atPath: path), "model file missing: \(path)")
+    @Test(.requiresModel(RealModels.smol)) func headerOfANewAndOfAResumedRun() async throws {
+        _ = try RealModels.require(RealModels.smol)
         let task = try spec()
         let transcript = try CLI.tempDirectory() + "/run.jsonl"
         let context = try await RunContext.open(task, origin: "context.yaml", options: .init(transcript: transcript, threads: 2)) {

@@ -1,5 +1,6 @@
 import AgentCore
 import Foundation
+import TestSupport
 import Testing
 import TranscriptIO
 
@@ -32,11 +33,6 @@ import TranscriptIO
         try "".write(toFile: dir + "/afile", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: dir + "/tmp", withIntermediateDirectories: true)
         return (dir, dir + "/tmp")
-    }
-
-    func requireModel(_ file: String) throws {
-        let path = ModelRunTests.modelDirectory + "/" + file
-        try #require(FileManager.default.fileExists(atPath: path), "model file missing: \(path)")
     }
 
     /// Runs `loza run fail.yaml ARGS --log-level debug` with its own $TMPDIR; checks exit 2, the message, and
@@ -82,8 +78,8 @@ import TranscriptIO
     }
 
     /// The model loads; then the transcript cannot be created (its folder is a file).
-    @Test func unwritableTranscript() throws {
-        try requireModel("smollm2-135m-instruct.gguf")
+    @Test(.requiresModel(RealModels.smol)) func unwritableTranscript() throws {
+        _ = try RealModels.require(RealModels.smol)
         let (dir, tmp) = try fixture(model: "smollm2-135m-instruct")
         try expectTeardown(dir, tmp: tmp, arguments: ["--transcript", "afile/t.jsonl"]) {
             $0 == "afile/t.jsonl: cannot create the transcript: Not a directory"
@@ -92,8 +88,8 @@ import TranscriptIO
 
     /// Ctrl-C in the middle of a model turn: exit 130, the transcript ends with a final event, and the work
     /// directory is gone.
-    @Test func interruptWritesTheFinalEventAndRemovesTheWorkdir() throws {
-        try requireModel("smollm2-135m-instruct.gguf")
+    @Test(.requiresModel(RealModels.smol)) func interruptWritesTheFinalEventAndRemovesTheWorkdir() throws {
+        _ = try RealModels.require(RealModels.smol)
         let dir = try CLI.tempDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/tmp", withIntermediateDirectories: true)
         try """

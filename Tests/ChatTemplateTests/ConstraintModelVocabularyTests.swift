@@ -1,15 +1,16 @@
 import AgentCore
 @testable import ChatTemplate
 import Foundation
+import TestSupport
 import Testing
 import Tokenizer
 
 /// The constraint over the real vocabularies of both models (needs the model files; run in release).
-@Suite(.serialized) struct ConstraintModelVocabularyTests {
-    static let models = ["qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct"]
+@Suite(.serialized, .requiresModel(RealModels.qwen, RealModels.smol)) struct ConstraintModelVocabularyTests {
+    static let models = [RealModels.qwen, RealModels.smol]
 
     static func load(_ model: String) throws -> (Tokenizer, TokenTrie) {
-        let tokenizer = try Tokenizer(path: try modelPath(model + ".gguf"))
+        let tokenizer = try Tokenizer(path: try RealModels.require(model))
         let start = ContinuousClock.now
         let trie = TokenTrie(tokenizer: tokenizer)
         print("vocabulary trie \(model): \(trie.nodeCount) nodes, built in \(ContinuousClock.now - start)")
@@ -63,7 +64,7 @@ import Tokenizer
         let constraint = ToolCallConstraint(trie: trie, tools: constraintTools)
         let mask = UnsafeMutableBufferPointer<Bool>.allocate(capacity: trie.vocabularySize)
         defer { mask.deallocate() }
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var completed = 0
         let structural: Set<UInt8> = [0x22, 0x7D, 0x5D, 0x3C, 0x2C]
         for round in 0..<24 {

@@ -2,6 +2,7 @@ import AgentCore
 import ChatTemplate
 import Foundation
 import GGUF
+import TestSupport
 import Testing
 
 /// Fixtures rendered by Python's jinja2 from each model's own template (scripts/make-template-fixtures.py).
@@ -100,21 +101,12 @@ struct TemplateFixture {
     }
 }
 
-/// The model files (never committed): $LOZA_MODELS or ~/.cache/loza/models.
-func modelPath(_ file: String) throws -> String {
-    let env = ProcessInfo.processInfo.environment
-    let dir = env["LOZA_MODELS"] ?? (env["HOME"] ?? "") + "/.cache/loza/models"
-    let path = dir + "/" + file
-    try #require(FileManager.default.fileExists(atPath: path), "missing model file \(path) (set LOZA_MODELS or run loza models pull)")
-    return path
-}
-
-@Suite struct TemplateFromModelTests {
+@Suite(.requiresModel(RealModels.qwen, RealModels.smol)) struct TemplateFromModelTests {
     /// The fixtures were rendered from the template stored in each model: the same text reaches the same
     /// renderer, and renders every fixture conversation identically.
     @Test(arguments: ["qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct"])
     func templateInTheModelMatchesTheFixture(model: String) throws {
-        let gguf = try GGUFFile(path: try modelPath(model + ".gguf"))
+        let gguf = try GGUFFile(path: try RealModels.require(model))
         let text = try #require(gguf.string("tokenizer.chat_template"), "\(model): no tokenizer.chat_template")
         let fixture = try TemplateFixture.load(model)
         let template = ChatTemplate(template: text)

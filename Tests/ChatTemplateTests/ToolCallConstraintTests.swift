@@ -1,5 +1,6 @@
 import AgentCore
 @testable import ChatTemplate
+import TestSupport
 import Testing
 
 let constraintTools: [ToolDeclaration] = [
@@ -233,7 +234,7 @@ extension ToolCallConstraint {
 
     /// Random logits: every sequence sampled under the mask is a call that parses and validates.
     @Test(arguments: [false, true]) func fuzzedSamplingAlwaysYieldsValidCalls(bare: Bool) {
-        var rng = SplitMix(seed: bare ? 7 : 11)
+        var rng = SplitMix64(seed: bare ? 7 : 11)
         var completed = 0
         for round in 0..<150 {
             let c = ToolCallConstraint(trie: trie, tools: constraintTools)
@@ -279,17 +280,4 @@ extension ToolCallConstraint {
         }
         #expect(completed >= 100)
     }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -1,11 +1,12 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
 /// The bytes-per-token figure of `loza bench`, checked against the GGUF file's own tensor table and the
 /// attention rule, and the bandwidth probe against a sanity range.
 @Suite struct DecodeTrafficTests {
-    @Test func weightBytesMatchTheTensorTable() throws {
+    @Test(.requiresModel(RealModels.smol)) func weightBytesMatchTheTensorTable() throws {
         let m = try TestModels.model("smollm2-135m-instruct")
         let s = Session(model: m, threads: 1, maxLength: 64, initialCapacity: 64)
         // Every tensor of the file is read once per token, except the token embedding (one row) when the
@@ -22,7 +23,7 @@ import Testing
         #expect(s.decodeBytesRead(atPosition: 9) == expected + 9 * c.layerCount * perKey)
     }
 
-    @Test func sparseLayersStopGrowing() throws {
+    @Test(.requiresModel(RealModels.smol)) func sparseLayersStopGrowing() throws {
         let m = try TestModels.model("smollm2-135m-instruct")
         let n = m.config.layerCount
         let plan = AttentionPlan(layers: (0..<n).map { $0 % 2 == 0 ? .full : .sparseDefault })

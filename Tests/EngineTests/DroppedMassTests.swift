@@ -1,7 +1,8 @@
 @testable import Engine
+import TestSupport
 import Testing
 
-/// LoZA calibration's dropped attention mass: the meter (real queries of a prefill against the dense
+/// LoZA calibration's dropped attention mass (the engine-side probe): the meter (real queries of a prefill against the dense
 /// K cache) against the naive f32 reference forward pass of a tiny model, with tiny blocks so the SSA
 /// rule hides keys within a few dozen tokens.
 struct DroppedMassTests {
@@ -39,27 +40,5 @@ struct DroppedMassTests {
         try sparse.append(tokens)
         #expect(m2.mass[1] == nil)
         #expect(abs(m2.mass[0]! - sum[0] / Double(n[0])) < 2e-3)
-    }
-
-    @Test func rankSumsNLLAndMassRanks() {
-        typealias S = LoZAPlanFile.LayerScore
-        let r = LoZACalibrator.rank([S(layer: 0, delta_nll: 0.010, dropped_mass: 0.01),
-                                     S(layer: 1, delta_nll: -0.002, dropped_mass: 0.35),
-                                     S(layer: 2, delta_nll: 0.001, dropped_mass: 0.02),
-                                     S(layer: 3, delta_nll: 0.050, dropped_mass: 0.30)])
-        #expect(r.map(\.layer) == [2, 0, 1, 3])
-        #expect(r.map { $0.rank_sum! } == [2, 2, 3, 5])
-    }
-
-    @Test func passkeyWeightAddsThePasskeyRank() {
-        typealias S = LoZAPlanFile.LayerScore
-        let scores = [S(layer: 0, delta_nll: 0.001, delta_nll_passkey: 0.30, dropped_mass: 0.01),
-                      S(layer: 1, delta_nll: 0.002, delta_nll_passkey: 0.00, dropped_mass: 0.02),
-                      S(layer: 2, delta_nll: 0.003, delta_nll_passkey: 0.01, dropped_mass: 0.03)]
-        #expect(LoZACalibrator.rank(scores).map(\.layer) == [0, 1, 2])
-        let r = LoZACalibrator.rank(scores, passkeyWeight: 2)
-        // layer 1: 1 + 1 + 2x0, layer 0: 0 + 0 + 2x2, layer 2: 2 + 2 + 2x1
-        #expect(r.map(\.layer) == [1, 0, 2])
-        #expect(r.map { $0.rank_sum! } == [2, 4, 6])
     }
 }

@@ -1,13 +1,14 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 import Tokenizer
 
 /// Generation through the tokenizer on SmolLM2: streamed pieces add up to the text, stop strings cut
 /// it, greedy generation is the reference continuation, the prompt prefix is reused.
-@Suite(.serialized)
+@Suite(.serialized, .requiresModel(RealModels.smol))
 struct GeneratorTests {
-    static let alias = "smollm2-135m-instruct"
+    static let alias = RealModels.smol
 
     @Test func streamsStopsAndReuses() throws {
         let model = try TestModels.model(Self.alias)

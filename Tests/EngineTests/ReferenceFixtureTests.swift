@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
 /// Greedy continuations and top logits against llama.cpp on the same GGUF files.
@@ -20,7 +21,7 @@ import Testing
 ///   best logits are closer than twice its deviation from exact arithmetic (a near-tie that rounding
 ///   can flip), and may part only at a step whose top-2 gap in llama.cpp is below that deviation (a
 ///   tie llama.cpp's own rounding cannot decide). Where they part is printed for every prompt.
-@Suite(.serialized)
+@Suite(.serialized, .requiresModel(RealModels.smol, RealModels.qwen))
 struct ReferenceFixtureTests {
     /// Smallest bound on |loza prefill - f64| on the top-10 logits (see above).
     static let f64Tolerance: Float = 0.15

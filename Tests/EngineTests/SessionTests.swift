@@ -1,10 +1,11 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
 /// Session bookkeeping on a real model (SmolLM2): incremental append, rewind, prefix reuse, and the
 /// agreement of the prefill (SGEMM) and decode (quantized) paths.
-@Suite(.serialized)
+@Suite(.serialized, .requiresModel(RealModels.smol))
 struct SessionTests {
     static let alias = "smollm2-135m-instruct"
 

@@ -1,11 +1,12 @@
 @testable import Engine
+import TestSupport
 import Testing
 
 /// Runs the dense cache and the sparse cache through the same checks on the fast test model.
 /// With L large enough to evict nothing, a sparse layer must be bit-identical to a full one (same keys,
 /// same order, same slots); with tiny blocks (B=4, S=1, L=2) eviction happens within a few dozen
 /// tokens, so decode, prefill, rewind and KV bytes are checked against the rule on short sequences.
-@Suite(.serialized)
+@Suite(.serialized, .requiresModel(RealModels.smol))
 struct SparseAttentionTests {
     static let alias = "smollm2-135m-instruct"
 

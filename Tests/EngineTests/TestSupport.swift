@@ -1,26 +1,16 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
-/// Models shared by the tests (loaded once per process; a Model is immutable).
+/// Models shared by the tests (loaded once per process; a Model is immutable). A test using one
+/// declares it with `.requiresModel(alias)`.
 enum TestModels {
-    static let store = ModelStore()
-
-    /// Path of a model alias; a test that needs it fails (not skips) when it is missing.
-    static func path(_ alias: String) throws -> String {
-        let p = store.path(forAlias: alias)
-        guard FileManager.default.fileExists(atPath: p) else {
-            Issue.record("model file \(p) is missing (set LOZA_MODELS or run: loza models pull \(alias))")
-            throw CancellationError()
-        }
-        return p
-    }
-
     nonisolated(unsafe) private static var cache: [String: Model] = [:]
     private static let lock = NSLock()
 
     static func model(_ alias: String) throws -> Model {
-        let p = try path(alias)
+        let p = try RealModels.require(alias)
         lock.lock()
         defer { lock.unlock() }
         if let m = cache[alias] { return m }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import GGUF
+import TestSupport
 import Testing
 
 /// The forward pass of both architectures on tiny GGUF files written here, against a naive f32

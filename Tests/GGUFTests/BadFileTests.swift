@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import TestSupport
 import Testing
 
 /// A tiny valid file whose last byte is tensor data (no trailing padding), and the positions of its

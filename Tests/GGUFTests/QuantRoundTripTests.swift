@@ -1,5 +1,6 @@
 import CKernels
 import GGUF
+import TestSupport
 import Testing
 
 /// A supported weight type with the round-trip error it is allowed: RMS(dequant - source) / RMS(source)

@@ -1,22 +1,20 @@
 import CKernels
 import Foundation
 import GGUF
+import TestSupport
 import Testing
 
 /// The two real models (run in release: `swift test -c release -Xswiftc -enable-testing --filter GGUFTests`).
-/// A missing model fails with its path; CI pulls them first.
+/// Skipped without the models, except under CI (which pulls them first), where a missing one fails.
 @Suite(.serialized) struct RealModelTests {
-    static let qwen = "qwen2.5-coder-0.5b-instruct.gguf"
-    static let smollm = "smollm2-135m-instruct.gguf"
+    static let qwen = RealModels.qwen
+    static let smollm = RealModels.smol
 
-    static func open(_ file: String) throws -> GGUFFile {
-        let path = modelPath(file)
-        try #require(FileManager.default.fileExists(atPath: path),
-                     "model \(path) not found: run `loza models pull` or set LOZA_MODELS")
-        return try GGUFFile(path: path)
+    static func open(_ alias: String) throws -> GGUFFile {
+        try GGUFFile(path: RealModels.require(alias))
     }
 
-    @Test func qwenLoads() throws {
+    @Test(.requiresModel(RealModels.qwen)) func qwenLoads() throws {
         let start = Date()
         let f = try Self.open(Self.qwen)
         let tokens = try #require(f.stringArray("tokenizer.ggml.tokens"))
@@ -48,7 +46,7 @@ import Testing
         try Self.everyTypeDequantizesFinite(f)
     }
 
-    @Test func smollmLoads() throws {
+    @Test(.requiresModel(RealModels.smol)) func smollmLoads() throws {
         let f = try Self.open(Self.smollm)
         #expect(f.architecture == "llama")
         #expect(f.int("llama.block_count") == 30)

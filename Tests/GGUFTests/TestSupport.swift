@@ -1,18 +1,8 @@
 import Foundation
 import GGUF
+import TestSupport
 
-/// Deterministic generator for test data (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// Roughly Gaussian (sum of 4 uniforms), like trained weights: mostly small, some outliers.
     mutating func gaussian() -> Float {
         var s: Float = 0
@@ -29,13 +19,6 @@ func tempPath(_ name: String) -> String {
 }
 
 func removeFile(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
-
-/// Where the real models live: $LOZA_MODELS or ~/.cache/loza/models.
-func modelPath(_ file: String) -> String {
-    let dir = ProcessInfo.processInfo.environment["LOZA_MODELS"]
-        ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/loza/models")
-    return (dir as NSString).appendingPathComponent(file)
-}
 
 /// Parses `bytes` as a GGUF file written to disk and returns the error (nil when it parsed).
 func parseError(_ bytes: [UInt8], allowUnsupported: Bool = false) -> GGUFError? {

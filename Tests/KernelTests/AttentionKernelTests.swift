@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import TestSupport
 import Testing
 
 /// The attention kernels (loza_attn_partial, loza_attn_softmax_tile, loza_exp_f32) at every ISA level
@@ -13,7 +14,7 @@ import Testing
         var k: [UInt16], v: [UInt16], q: [Float]
         let hd: Int, nq: Int, slots: Int
         init(hd: Int, nq: Int, slots: Int, seed: UInt64) {
-            var rng = TestRNG(seed: seed)
+            var rng = SplitMix64(seed: seed)
             self.hd = hd; self.nq = nq; self.slots = slots
             k = rng.values(slots * hd).map { loza_f32_to_f16($0 * 2) }
             v = rng.values(slots * hd).map { loza_f32_to_f16($0) }
@@ -102,7 +103,7 @@ import Testing
     }
 
     @Test func softmaxTileMatchesReference() {
-        var rng = TestRNG(seed: 77)
+        var rng = SplitMix64(seed: 77)
         let rows = 9, cols = 37, lds = 40, dv = 24
         var s0 = rng.values(rows * lds).map { $0 * 4 }
         for j in 0..<cols { s0[3 * lds + j] = -.infinity }              // a row masked entirely

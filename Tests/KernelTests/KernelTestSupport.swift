@@ -1,18 +1,8 @@
 import CKernels
+import TestSupport
 
-/// Deterministic test data for the kernel suites (SplitMix64; no Foundation randomness).
-struct TestRNG {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Deterministic test data for the kernel suites.
+extension SplitMix64 {
     /// Uniform in [-1, 1).
     mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
 
@@ -61,7 +51,7 @@ func oddLength(_ type: Int32, blocks: Int) -> Int {
 }
 
 /// `rows` random rows of `type` with `n` elements, quantized by the reference, back to back.
-func quantizedRows(_ type: Int32, rows: Int, n: Int, rng: inout TestRNG) -> [UInt8] {
+func quantizedRows(_ type: Int32, rows: Int, n: Int, rng: inout SplitMix64) -> [UInt8] {
     let rowBytes = Int(loza_row_bytes(type, Int64(n)))
     var out = [UInt8](repeating: 0, count: rowBytes * rows)
     for r in 0..<rows {

@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 import Testing
 
 /// Every SIMD variant against its scalar reference, at every ISA level this CPU has (forced down with
@@ -14,7 +15,7 @@ import Testing
     @Test(arguments: weightTypes)
     func vecDotMatchesReference(_ name: String, _ t: loza_type) {
         let type = ktype(t)
-        var rng = TestRNG(seed: 0x5eed_0001 ^ UInt64(type))
+        var rng = SplitMix64(seed: 0x5eed_0001 ^ UInt64(type))
         for blocks in [1, 3, 7, 19, 131] {  // 131: past the 64-block preparation chunks of vec_dot
             let n = oddLength(type, blocks: blocks)
             let rows = 3
@@ -43,7 +44,7 @@ import Testing
     @Test(arguments: weightTypes)
     func matvecRowsEqualVecDotBitForBit(_ name: String, _ t: loza_type) {
         let type = ktype(t)
-        var rng = TestRNG(seed: 0x5eed_0002 ^ UInt64(type))
+        var rng = SplitMix64(seed: 0x5eed_0002 ^ UInt64(type))
         for blocks in [5, 67] {
             Self.checkMatvecAgainstVecDot(name, type, n: oddLength(type, blocks: blocks), rows: 11, rng: &rng)
         }
@@ -54,7 +55,7 @@ import Testing
     @Test(arguments: weightTypes.filter { loza_block_elems(ktype($0.1)) == 32 })
     func longRowsTakeTheRowByRowPath(_ name: String, _ t: loza_type) {
         let type = ktype(t)
-        var rng = TestRNG(seed: 0x5eed_0007 ^ UInt64(type))
+        var rng = SplitMix64(seed: 0x5eed_0007 ^ UInt64(type))
         let n = 32 * 4099
         Self.checkMatvecAgainstVecDot(name, type, n: n, rows: 2, rng: &rng)
         let w = quantizedRows(type, rows: 1, n: n, rng: &rng)
@@ -71,7 +72,7 @@ import Testing
         }
     }
 
-    static func checkMatvecAgainstVecDot(_ name: String, _ type: Int32, n: Int, rows: Int, rng: inout TestRNG) {
+    static func checkMatvecAgainstVecDot(_ name: String, _ type: Int32, n: Int, rows: Int, rng: inout SplitMix64) {
         let w = quantizedRows(type, rows: rows, n: n, rng: &rng)
         let act = referenceActivations(type, rng.values(n))
         let rowBytes = Int(loza_row_bytes(type, Int64(n)))
@@ -101,7 +102,7 @@ import Testing
     @Test(arguments: [("Q8_0 (for Q4_0)", LOZA_TYPE_Q4_0), ("Q8_1 (for Q4_1)", LOZA_TYPE_Q4_1), ("Q8_K (for Q4_K)", LOZA_TYPE_Q4_K)])
     func quantizeActMatchesReferenceExactly(_ name: String, _ t: loza_type) {
         let type = ktype(t)
-        var rng = TestRNG(seed: 0x5eed_0003 ^ UInt64(type))
+        var rng = SplitMix64(seed: 0x5eed_0003 ^ UInt64(type))
         for blocks in [1, 5, 19] {
             var x = rng.values(Int(loza_block_elems(loza_vec_dot_type(type))) * blocks)
             // Edge cases: exact halves (roundf ties away from zero), a zero block, tiny values.
@@ -124,7 +125,7 @@ import Testing
     @Test(arguments: weightTypes)
     func dequantizeMatchesReferenceExactly(_ name: String, _ t: loza_type) {
         let type = ktype(t)
-        var rng = TestRNG(seed: 0x5eed_0004 ^ UInt64(type))
+        var rng = SplitMix64(seed: 0x5eed_0004 ^ UInt64(type))
         let n = oddLength(type, blocks: 9)
         let w = quantizedRows(type, rows: 1, n: n, rng: &rng)
         var ref = [Float](repeating: 0, count: n)
@@ -139,7 +140,7 @@ import Testing
     /// The f32 / f16 helpers of attention against their scalar level: dot products within 1e-5 of
     /// sum |a_i b_i|; axpy within one rounding of |a x_i| + |y_i| (fma rounds once, scalar twice).
     @Test func attentionHelpersMatchScalar() {
-        var rng = TestRNG(seed: 0x5eed_0005)
+        var rng = SplitMix64(seed: 0x5eed_0005)
         for n in [1, 7, 64, 131, 1000] {
             let a = rng.values(n), b = rng.values(n)
             let h = a.map { loza_f32_to_f16($0) }
@@ -180,7 +181,7 @@ import Testing
     @Test(arguments: weightTypes)
     func vecDotIsBitIdenticalRunToRun(_ name: String, _ t: loza_type) {
         let type = ktype(t)
-        var rng = TestRNG(seed: 0x5eed_0006 ^ UInt64(type))
+        var rng = SplitMix64(seed: 0x5eed_0006 ^ UInt64(type))
         let n = oddLength(type, blocks: 7)
         let w = quantizedRows(type, rows: 1, n: n, rng: &rng)
         let x = rng.values(n)

@@ -1,4 +1,5 @@
 import CKernels
+import TestSupport
 import Testing
 
 /// The quantized GEMM of prefill (loza_gemm): every SIMD level gives exactly the bits of the scalar
@@ -17,7 +18,7 @@ import Testing
 
         init(type: Int32, n: Int, rows: Int, tokens: Int, seed: UInt64) {
             self.type = type; self.n = n; self.rows = rows; self.tokens = tokens
-            var rng = TestRNG(seed: seed)
+            var rng = SplitMix64(seed: seed)
             w = quantizedRows(type, rows: rows, n: n, rng: &rng)
             let xs = rng.values(n * tokens)
             let stride = loza_gemm_act_stride(Int64(n))

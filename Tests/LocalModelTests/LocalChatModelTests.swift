@@ -1,14 +1,15 @@
 import AgentCore
 import Foundation
 import LocalModel
+import TestSupport
 import Testing
 
 /// `LocalChatModel` through the engine's one decode loop: constrained turns give the tokens of the loop
 /// it used to have (the default model, which calls tools), and a cancelled prefill stops promptly (SmolLM2).
 @Suite(.serialized)
 struct LocalChatModelTests {
-    static let alias = "smollm2-135m-instruct"
-    static let defaultAlias = "qwen2.5-coder-0.5b-instruct"
+    static let alias = RealModels.smol
+    static let defaultAlias = RealModels.qwen
     static let calculator = ToolDeclaration(
         name: "calculator", description: "Evaluate an arithmetic expression.",
         parameters: .object([
@@ -20,7 +21,7 @@ struct LocalChatModelTests {
     /// Three sampled turns with a tool under constraint (bare calls ended by the constraint, their
     /// results, answers): token for token what the previous loop gave, with the cache, the sampler's
     /// scratch and the constraint reused across turns on one side and fresh on the other.
-    @Test func constrainedTurnsMatchThePreviousLoop() async throws {
+    @Test(.requiresModel(RealModels.qwen)) func constrainedTurnsMatchThePreviousLoop() async throws {
         let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2)
         let reference = try ReferenceLoop(model)
         let sampling = SamplingOptions(temperature: 0.7, topK: 40, seed: 7, maxTokens: 48)
@@ -50,7 +51,7 @@ struct LocalChatModelTests {
     /// batch in flight with `CancellationError` instead of running to its end, and the model answers
     /// again after. The cancel comes from a plain thread and both times are taken outside the test's
     /// task, so a busy cooperative pool (the full suite) cannot delay either.
-    @Test func cancelledPrefillStopsPromptly() async throws {
+    @Test(.requiresModel(RealModels.smol)) func cancelledPrefillStopsPromptly() async throws {
         let model = try LocalChatModel(modelReference: Self.alias, threads: 2)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog near the river bank. ", count: 450)
         let messages: [Message] = [.user(text + "How many foxes are there?")]

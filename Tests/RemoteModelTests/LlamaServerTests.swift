@@ -1,22 +1,20 @@
 import AgentCore
 import Foundation
+import TestSupport
 import Testing
 @testable import RemoteModel
 
 /// End to end against llama-cpp-python's OpenAI-compatible server serving SmolLM2 on 127.0.0.1.
-/// Needs LOZA_LLAMA_SERVER_PYTHON (a python with `llama_cpp.server`); skipped with a printed reason
-/// when unset, since building llama-cpp-python is too slow for CI.
+/// Needs LOZA_LLAMA_SERVER_PYTHON (a python with `llama_cpp.server`); skipped with a note when unset,
+/// since building llama-cpp-python is too slow for CI.
 @Suite struct LlamaServerTests {
-    static let python = ProcessInfo.processInfo.environment["LOZA_LLAMA_SERVER_PYTHON"]
+    static let python = ProcessInfo.processInfo.environment["LOZA_LLAMA_SERVER_PYTHON"] ?? ""
 
-    @Test func chatWithAndWithoutToolsThroughLlamaCppServer() async throws {
-        guard let python = Self.python, !python.isEmpty else {
-            print("LlamaServerTests skipped: set LOZA_LLAMA_SERVER_PYTHON to a python with llama_cpp.server to run it")
-            return
-        }
-        let models = ProcessInfo.processInfo.environment["LOZA_MODELS"] ?? (NSHomeDirectory() + "/.cache/loza/models")
-        let modelPath = models + "/smollm2-135m-instruct.gguf"
-        try #require(FileManager.default.fileExists(atPath: modelPath), "missing model \(modelPath)")
+    @Test(.enabled(if: !python.isEmpty, "set LOZA_LLAMA_SERVER_PYTHON to a python with llama_cpp.server to run it"),
+          .requiresModel(RealModels.smol))
+    func chatWithAndWithoutToolsThroughLlamaCppServer() async throws {
+        let python = Self.python
+        let modelPath = try RealModels.require(RealModels.smol)
         let port = Int.random(in: 20000..<60000)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)

@@ -1,9 +1,10 @@
+import TestSupport
 import Testing
 @testable import Tokenizer
 
 /// One tokenizer (and its shared word cache) used from many tasks at once gives the same ids as
 /// llama.cpp for every fixture text.
-@Suite("concurrent encoding")
+@Suite("concurrent encoding", .requiresModel(RealModels.smol))
 struct ConcurrencyTests {
     @Test func sharedTokenizerFromManyTasks() async throws {
         let fixture = try TokenizerFixture.load("tokenizer-smollm2-135m-instruct")

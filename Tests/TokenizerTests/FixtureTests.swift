@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Tokenizer
 
 /// Token ids must equal llama.cpp's for every fixture text, for both models and for the other
 /// pre-tokenizers (SmolLM's vocabulary with another `tokenizer.ggml.pre`).
-@Suite("llama.cpp reference fixtures")
+@Suite("llama.cpp reference fixtures", .requiresModel(RealModels.qwen, RealModels.smol))
 struct FixtureTests {
     static let fixtures: [(fixture: String, model: String, pre: String?)] = [
         ("tokenizer-qwen2.5-coder-0.5b-instruct", TestModels.qwen, nil),

@@ -1,32 +1,24 @@
 import Foundation
 import GGUF
+import TestSupport
 import Testing
 @testable import Tokenizer
 
-/// The two real models, found under $LOZA_MODELS (default ~/.cache/loza/models). A test that needs
-/// one fails, naming the file, when it is not there.
+/// The tokenizers of the two real models (`RealModels`), loaded once per run. A test that needs one
+/// declares it with `.requiresModel(alias)`.
 enum TestModels {
-    static let qwen = "qwen2.5-coder-0.5b-instruct.gguf"
-    static let smollm = "smollm2-135m-instruct.gguf"
-
-    static func path(_ file: String) -> String {
-        let dir = ProcessInfo.processInfo.environment["LOZA_MODELS"]
-            ?? (NSHomeDirectory() + "/.cache/loza/models")
-        return dir + "/" + file
-    }
+    static let qwen = RealModels.qwen
+    static let smollm = RealModels.smol
 
     private static let cache = TokenizerCache()
 
     /// The model's tokenizer, or the same vocabulary with another pre-tokenizer; loaded once per run.
-    static func tokenizer(_ file: String, pre: String? = nil) throws -> Tokenizer {
-        try cache.get(file + "|" + (pre ?? "")) { try load(file, pre: pre) }
+    static func tokenizer(_ alias: String, pre: String? = nil) throws -> Tokenizer {
+        try cache.get(alias + "|" + (pre ?? "")) { try load(alias, pre: pre) }
     }
 
-    static func load(_ file: String, pre: String? = nil) throws -> Tokenizer {
-        let p = path(file)
-        try #require(FileManager.default.fileExists(atPath: p),
-                     "model \(p) is missing: pull it (see models.txt) or set LOZA_MODELS")
-        let gguf = try GGUFFile(path: p)
+    static func load(_ alias: String, pre: String? = nil) throws -> Tokenizer {
+        let gguf = try GGUFFile(path: RealModels.require(alias))
         guard let pre else { return try Tokenizer(gguf: gguf) }
         // the same vocabulary with another pre-tokenizer, as in the fixture script's GGUF copies
         return try Tokenizer(tokens: try #require(gguf.stringArray("tokenizer.ggml.tokens")),

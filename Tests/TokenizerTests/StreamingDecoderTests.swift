@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tokenizer
 
@@ -42,7 +43,7 @@ struct StreamingDecoderTests {
 
     /// Emoji, flags and ZWJ sequences whose bytes the real vocabularies split across tokens.
     @Test("real models: streamed text equals the text, and no chunk splits a character",
-          arguments: [TestModels.qwen, TestModels.smollm])
+          .requiresModel(RealModels.qwen, RealModels.smol), arguments: [TestModels.qwen, TestModels.smollm])
     func realModel(_ model: String) throws {
         let tok = try TestModels.tokenizer(model)
         let text = "family 👨‍👩‍👧‍👦 flags 🇺🇸🇯🇵 🏴󠁧󠁢󠁳󠁣󠁴󠁿 rare 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𓀀𓀁 ẞ ﷽ 🫠🪿 漢字テスト 한국어"

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Tokenizer
 
@@ -76,7 +77,7 @@ struct TokenizerUnitTests {
     }
 
     @Test func linearAndHeapMergingAgree() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let alphabet = Array("aabbc ".utf8)
         for _ in 0..<500 {
             let n = 2 + Int(rng.next() % 120)
@@ -114,17 +115,5 @@ struct TokenizerUnitTests {
             try Tokenizer(tokens: TinyVocab.tokens, merges: [], types: TinyVocab.types, pre: "gpt-2", bos: nil,
                           eos: nil, eot: nil, addBOS: true, addEOS: false)
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

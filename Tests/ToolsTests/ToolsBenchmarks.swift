@@ -1,11 +1,12 @@
 import AgentCore
 import CCurl
 import Foundation
+import TestSupport
 import Testing
 @testable import Tools
 
 /// Figures for the report: `LOZA_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter ToolsBenchmarks`.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["LOZA_BENCH"] != nil))
+@Suite(.serialized, .benchmark)
 struct ToolsBenchmarks {
     static func percentiles(_ xs: [Double]) -> String {
         let s = xs.sorted()

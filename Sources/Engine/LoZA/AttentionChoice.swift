@@ -1,8 +1,10 @@
+import Catalog
 import Foundation
 
 /// Which attention a session runs, chosen from `--attention full|loza` and `--plan FILE|STRING`:
 ///  - `full`: dense everywhere;
-///  - a plan given: that plan (a JSON plan file, or a string of F/S, one per layer, with B/S/L 128/1/7);
+///  - a plan given: that plan (a JSON plan file, or a string of F/S, one per layer, with the B/S/L
+///    given, default `LoZADefaults`: 128/1/7; a plan file has its own);
 ///  - otherwise the model's own plan: a sidecar `<model>.loza.json` beside the model file, or the plan
 ///    shipped with loza for that file's SHA-256; with `loza` asked for and no plan, an error; with
 ///    nothing asked for and no plan, full attention.
@@ -29,7 +31,11 @@ public struct AttentionChoice: Sendable {
         (path.hasSuffix(".gguf") ? String(path.dropLast(5)) : path) + ".loza.json"
     }
 
-    public static func resolve(model: Model, requested: Requested?, plan: String?) throws(EngineError) -> AttentionChoice {
+    /// `blockSize`, `sinkBlocks` and `localBlocks` are the SSA parameters of a plan string (a spec's
+    /// `attention.block_size` ...); a plan file has its own.
+    public static func resolve(model: Model, requested: Requested?, plan: String?,
+                               blockSize: Int = LoZADefaults.blockSize, sinkBlocks: Int = LoZADefaults.sinkBlocks,
+                               localBlocks: Int = LoZADefaults.localBlocks) throws(EngineError) -> AttentionChoice {
         let layers = model.config.layerCount
         if requested == .full {
             if plan != nil { throw .badPlan(source: plan!, message: "--plan contradicts --attention full") }
@@ -44,7 +50,8 @@ public struct AttentionChoice: Sendable {
                 }
                 return try choice(f, source: plan, layers: layers)
             }
-            guard let p = AttentionPlan(planString: plan) else {
+            guard let p = AttentionPlan(planString: plan, blockSize: blockSize, sinkBlocks: sinkBlocks,
+                                        localBlocks: localBlocks) else {
                 throw .badPlan(source: plan, message: "neither a file nor a plan string of F and S")
             }
             guard p.layers.count == layers else {
@@ -68,8 +75,7 @@ public struct AttentionChoice: Sendable {
             let f = try LoZAPlanFile.load(path: side)
             if f.model_sha256 == sha { return try choice(f, source: side, layers: layers) }
         }
-        if let json = ShippedPlans.byModelSHA256[sha] {
-            let f = try LoZAPlanFile.decode(Data(json.utf8), source: "shipped plan \(sha.prefix(12))")
+        if let f = try ShippedPlans.plan(forModelSHA256: sha) {
             return try choice(f, source: "shipped plan for sha256 \(sha.prefix(12))", layers: layers)
         }
         return nil

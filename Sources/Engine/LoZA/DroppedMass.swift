@@ -6,8 +6,9 @@ import Foundation
 /// the SSA rule would hide, averaged over heads and over the queries at positions >= `from` (every
 /// `stride`-th one). Measured from the real queries of a prefill (Forward.queryProbe) against the
 /// layer's dense K cache, so it is exact for the plan being run: layers already sparse are skipped,
-/// and the mass of the others reflects the sparse layers before them.
-final class DroppedMassMeter {
+/// and the mass of the others reflects the sparse layers before them. It lives in the engine because it
+/// reads the KV cache and the forward pass's query probe; the calibration itself is LoZACalibration's.
+public final class DroppedMassMeter {
     let blockSize: Int, sinkBlocks: Int, localBlocks: Int
     let from: Int, stride: Int
     /// Per layer: sum of masses and number of (query, head) pairs.
@@ -16,7 +17,7 @@ final class DroppedMassMeter {
     private var scratch: [UnsafeMutablePointer<Float>] = []
     private var scratchLength = 0
 
-    init(layers: Int, blockSize: Int, sinkBlocks: Int, localBlocks: Int, from: Int, stride: Int) {
+    public init(layers: Int, blockSize: Int, sinkBlocks: Int, localBlocks: Int, from: Int, stride: Int) {
         self.blockSize = blockSize; self.sinkBlocks = sinkBlocks; self.localBlocks = localBlocks
         self.from = from; self.stride = max(1, stride)
         sum = Array(repeating: 0, count: layers)
@@ -26,14 +27,14 @@ final class DroppedMassMeter {
     deinit { for p in scratch { p.deallocate() } }
 
     /// Mean dropped mass of each layer measured (nil for layers not measured).
-    var mass: [Int: Double] {
+    public var mass: [Int: Double] {
         var m: [Int: Double] = [:]
         for l in 0..<sum.count where pairs[l] > 0 { m[l] = sum[l] / Double(pairs[l]) }
         return m
     }
 
     /// Measure every full-attention layer of `session` during its next prefills.
-    func install(on session: Session) {
+    public func install(on session: Session) {
         let cache = session.cache, pool = session.pool, c = session.model.config
         let dense = cache.layouts.map { $0 is FullKVLayout }
         session.forward.queryProbe = { [unowned self] layer, position, count, q in

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// A LoZA layer plan with the calibration figures that chose it: the JSON sidecar of DESIGN.md
@@ -77,8 +78,9 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
     public var ratio: Double
     public var calibration: Calibration?
 
-    public init(model: String?, model_sha256: String, plan: String, block_size: Int = 128, sink_blocks: Int = 1,
-                local_blocks: Int = 7, ratio: Double, calibration: Calibration?) {
+    public init(model: String?, model_sha256: String, plan: String, block_size: Int = LoZADefaults.blockSize,
+                sink_blocks: Int = LoZADefaults.sinkBlocks, local_blocks: Int = LoZADefaults.localBlocks, ratio: Double,
+                calibration: Calibration?) {
         self.model = model; self.model_sha256 = model_sha256; self.plan = plan; self.block_size = block_size
         self.sink_blocks = sink_blocks; self.local_blocks = local_blocks; self.ratio = ratio; self.calibration = calibration
     }

@@ -3,7 +3,7 @@ import Foundation
 extension Session {
     /// Append `newTokens` like `append`, and return the negative log-likelihood of every appended
     /// token predicted from a position >= `from`: element i is -log P(token at position from+1+i).
-    /// Used by LoZA calibration and `loza eval nll` (prefill path; needs at least 2 tokens).
+    /// Used by LoZA calibration (LoZACalibration) and `loza eval nll` (prefill path; needs at least 2 tokens).
     public func appendScoringNLL(_ newTokens: [Int32], from: Int,
                                  progress: ((Int, Int) -> Void)? = nil) throws(EngineError) -> [Double] {
         precondition(newTokens.count > 1, "appendScoringNLL needs at least 2 tokens")

@@ -1,3 +1,5 @@
+import Catalog
+
 /// Streaming sparse attention (LoZA's SSA, DESIGN.md section 2) over a sink + ring cache.
 ///
 /// Rule: a query at p sees key s iff `s <= p && (s < S*B || s/B >= p/B - (L-1))`, blocks aligned to
@@ -13,7 +15,8 @@ public struct SparseKVLayout: KVLayout, Equatable {
     public let localBlocks: Int
     public let spareBlocks: Int
 
-    public init(blockSize: Int = 128, sinkBlocks: Int = 1, localBlocks: Int = 7, spareBlocks: Int = 2) {
+    public init(blockSize: Int = LoZADefaults.blockSize, sinkBlocks: Int = LoZADefaults.sinkBlocks,
+                localBlocks: Int = LoZADefaults.localBlocks, spareBlocks: Int = 2) {
         precondition(blockSize >= 1 && sinkBlocks >= 0 && localBlocks >= 1 && spareBlocks >= 0,
                      "sparse layout needs B >= 1, S >= 0, L >= 1, spare >= 0")
         self.blockSize = blockSize

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Training-free LoZA calibration (DESIGN.md section 2): score each layer by the increase in NLL of

@@ -1,24 +1,7 @@
-import Engine
-
-/// The models loza knows by alias, and where they come from (see shared/models.txt).
-struct CatalogModel: Sendable {
-    /// One PyPI package of the model and the path, inside its wheel, of the part it holds.
-    struct Part: Sendable {
-        var package: String
-        var pathInWheel: String
-    }
-
-    var alias: String
-    var description: String
-    var version: String
-    /// Parts in order; the model file is their concatenation.
-    var parts: [Part]
-    var bytes: Int
-    var sha256: String
-}
-
-enum ModelCatalog {
-    static let models: [CatalogModel] = [
+/// The models loza knows by alias: the one list the engine's model store, the spec parser and the
+/// command line read (`loza models pull|list`, the default model of a spec).
+public enum ModelCatalog {
+    public static let models: [CatalogModel] = [
         CatalogModel(
             alias: "qwen2.5-coder-0.5b-instruct",
             description: "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (default model)",
@@ -37,7 +20,11 @@ enum ModelCatalog {
             sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
     ]
 
-    static let defaultAlias = ModelStore.defaultAlias
+    /// The model used when none is named (a spec without `model`).
+    public static let defaultAlias = "qwen2.5-coder-0.5b-instruct"
 
-    static func find(_ alias: String) -> CatalogModel? { models.first { $0.alias == alias } }
+    /// Every alias, in catalog order.
+    public static var aliases: [String] { models.map(\.alias) }
+
+    public static func find(_ alias: String) -> CatalogModel? { models.first { $0.alias == alias } }
 }

@@ -1,14 +1,16 @@
 import Engine
 import Foundation
+import LoZACalibration
+import TestSupport
 import Testing
 
 /// `loza bench --depths` protocol with several sessions in one process (`--compare-full`): every
 /// session gets a row per depth, the timelines end where they should, and sharing a thread pool
 /// changes no bit.
-@Suite(.serialized)
+@Suite(.serialized, .requiresModel(RealModels.smol))
 struct DepthBenchmarkTests {
     @Test func sessionsSideBySide() throws {
-        let m = try TestModels.model("smollm2-135m-instruct")
+        let m = try Model(path: RealModels.require(RealModels.smol))
         let n = m.config.layerCount
         let sparse = AttentionPlan(layers: (0..<n).map { $0 % 2 == 0 ? .full : .sparse(blockSize: 16, sinkBlocks: 1, localBlocks: 2) })
         let a = Session(model: m, threads: 2, plan: sparse, batchSize: 32, maxLength: 128, initialCapacity: 128)

@@ -1,4 +1,6 @@
-@testable import Engine
+import Engine
+import LoZACalibration
+import TestSupport
 import Testing
 
 /// LoZA calibration end to end on a tiny 6-layer model with tiny blocks (the SSA rule hides keys after

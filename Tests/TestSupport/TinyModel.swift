@@ -5,18 +5,18 @@ import GGUF
 
 /// A tiny random model of a supported architecture, written as a GGUF file by the tests, plus a naive
 /// f32 reference forward pass (plain loops, full attention) to check the engine against.
-struct TinyModel {
-    let arch: String
-    let nEmbd: Int, nLayer: Int, nHead: Int, nHeadKV: Int, nFF: Int, vocab: Int
-    var headDim: Int { nEmbd / nHead }
-    let ropeBase: Float = 10000
-    let eps: Float = 1e-5
-    let path: String
+public struct TinyModel {
+    public let arch: String
+    public let nEmbd: Int, nLayer: Int, nHead: Int, nHeadKV: Int, nFF: Int, vocab: Int
+    public var headDim: Int { nEmbd / nHead }
+    public let ropeBase: Float = 10000
+    public let eps: Float = 1e-5
+    public let path: String
     /// Every tensor as the f32 values the file really holds (dequantized back), by name.
-    var tensors: [String: [Float]] = [:]
+    public var tensors: [String: [Float]] = [:]
 
     /// Write the file. `matrixType` is used for the 2-D weights, `embeddingType` for token_embd.
-    init(arch: String, nEmbd: Int = 64, nLayer: Int = 2, nHead: Int = 4, nHeadKV: Int = 2, nFF: Int = 96,
+    public init(arch: String, nEmbd: Int = 64, nLayer: Int = 2, nHead: Int = 4, nHeadKV: Int = 2, nFF: Int = 96,
          vocab: Int = 80, matrixType: GGMLType, embeddingType: GGMLType = .f16, tiedOutput: Bool,
          seed: UInt64) throws {
         self.arch = arch
@@ -81,7 +81,7 @@ struct TinyModel {
         }
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 
     // MARK: naive reference
 
@@ -118,7 +118,7 @@ struct TinyModel {
 
     /// Logits after every position of `tokens`. `attention`, when given, sees every softmax row:
     /// (layer, query position, head, probabilities of keys 0...position).
-    func referenceLogits(_ tokens: [Int32], attention: ((Int, Int, Int, [Float]) -> Void)? = nil) -> [[Float]] {
+    public func referenceLogits(_ tokens: [Int32], attention: ((Int, Int, Int, [Float]) -> Void)? = nil) -> [[Float]] {
         let hd = headDim, kvDim = nHeadKV * hd
         var keys = [[[Float]]](repeating: [], count: nLayer), values = keys
         var out: [[Float]] = []
@@ -172,7 +172,7 @@ struct TinyModel {
 }
 
 /// Largest |a - b| relative to the largest |b|.
-func relativeError(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
+public func relativeError(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
     var worst: Float = 0, scale: Float = 1e-6
     for i in 0..<b.count {
         worst = max(worst, abs(a[i] - b[i]))

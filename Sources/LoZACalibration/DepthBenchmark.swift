@@ -1,7 +1,5 @@
+import Engine
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Decode speed and KV size as the context grows: the timeline is prefilled incrementally to each
 /// depth (in increasing order; `prefillSeconds` of a depth is the total prefill time from 0 to it),
@@ -44,10 +42,10 @@ public enum DepthBenchmark {
         for d in sorted {
             for (i, session) in sessions.enumerated() where d > session.count {
                 onProgress?("prefill \(session.count) -> \(d)" + (n > 1 ? " (session \(i + 1)/\(n))" : ""))
-                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
+                let t0 = DispatchTime.now().uptimeNanoseconds, c0 = Benchmark.processCPUSeconds()
                 try session.append(Array(prompt[session.count..<d]))
                 prefill[i] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                prefillCPU[i] += cpuSeconds() - c0
+                prefillCPU[i] += Benchmark.processCPUSeconds() - c0
             }
             var runs = [[Double]](repeating: [], count: n), cpuRuns = [[Double]](repeating: [], count: n)
             for r in 0..<repeats {
@@ -55,19 +53,19 @@ public enum DepthBenchmark {
                     let i = r % 2 == 0 ? k : n - 1 - k
                     let session = sessions[i]
                     onProgress?("depth \(d): decode run \(r + 1)/\(repeats)" + (n > 1 ? " (session \(i + 1)/\(n))" : ""))
-                    let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
+                    let t0 = DispatchTime.now().uptimeNanoseconds, c0 = Benchmark.processCPUSeconds()
                     for _ in 0..<genTokens {
                         let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
                         try session.decode(next)
                     }
                     runs[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(max(genTokens, 1)))
-                    cpuRuns[i].append((cpuSeconds() - c0) * 1000 / Double(max(genTokens, 1)))
+                    cpuRuns[i].append((Benchmark.processCPUSeconds() - c0) * 1000 / Double(max(genTokens, 1)))
                     if r == repeats - 1 {
                         results[i].append(DepthResult(depth: d, prefillSeconds: prefill[i],
-                                                      decodeMsPerToken: BenchmarkMedian.of(runs[i]),
+                                                      decodeMsPerToken: BenchmarkResult.median(runs[i]),
                                                       decodeRuns: runs[i], kvBytes: session.kvBytesUsed,
                                                       prefillCPUSeconds: prefillCPU[i],
-                                                      decodeCPUMsPerToken: BenchmarkMedian.of(cpuRuns[i])))
+                                                      decodeCPUMsPerToken: BenchmarkResult.median(cpuRuns[i])))
                     }
                     // Back to depth d (a short rewind: within every ring), re-running its last token for logits.
                     try session.rewindOrReprefill(to: d - 1)
@@ -76,20 +74,5 @@ public enum DepthBenchmark {
             }
         }
         return results
-    }
-}
-
-/// User + system CPU time of the process so far.
-func cpuSeconds() -> Double {
-    var u = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
-}
-
-enum BenchmarkMedian {
-    static func of(_ xs: [Double]) -> Double {
-        guard !xs.isEmpty else { return 0 }
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

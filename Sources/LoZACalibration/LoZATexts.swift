@@ -3,16 +3,18 @@ import Tokenizer
 
 /// Long texts for LoZA calibration and evaluation, built deterministically from a seed: the built-in
 /// natural corpus (or given files) and passkey documents (keys planted at chosen depths of filler text).
-struct LoZATexts {
+public struct LoZATexts {
     let tokenizer: Tokenizer
+
+    public init(tokenizer: Tokenizer) { self.tokenizer = tokenizer }
 
     static let labels = ["red door", "blue box", "green gate", "silver chest", "golden ring", "black car",
                          "white boat", "orange tent"]
 
     /// `count` tokens of natural text: the given corpus files (or the built-in corpus) from `offset`
     /// characters on, wrapping around.
-    func naturalTokens(count: Int, corpus: [String], offset: Int = 0) -> [Int32] {
-        let text = corpus.isEmpty ? LoZACorpus.text : corpus.joined(separator: "\n\n")
+    public func naturalTokens(count: Int, corpus: [String], offset: Int = 0) -> [Int32] {
+        let text = corpus.isEmpty ? LoZACorpus.naturalText : corpus.joined(separator: "\n\n")
         let chars = Array(text.unicodeScalars)
         var out: [Int32] = []
         var start = offset % max(chars.count, 1)
@@ -34,7 +36,7 @@ struct LoZATexts {
     /// of the sink block and `plantBefore` and recalled (key sentence repeated) at positions after
     /// `recallAfter`; the digits of the recalls are the answer tokens. With `plantBefore` = context/2
     /// and `recallAfter` just past it, recall distances span about 0 to `context` tokens.
-    func calibrationSequence(context: Int, corpus: [String], seed: UInt64, plantBefore: Int, recallAfter: Int) -> LoZACalibrator.Sequence {
+    public func calibrationSequence(context: Int, corpus: [String], seed: UInt64, plantBefore: Int, recallAfter: Int) -> LoZACalibrator.Sequence {
         var rng = Xoshiro256(seed: seed)
         var tokens = naturalTokens(count: context, corpus: corpus, offset: Int(rng.next() % 100_000))
         var answers = Set<Int>()
@@ -59,23 +61,17 @@ struct LoZATexts {
         return LoZACalibrator.Sequence(tokens: Array(tokens.prefix(context)), answerTokens: answers)
     }
 
-    struct PasskeyDocument {
-        var tokens: [Int32]
-        var questions: [(label: String, key: String, depth: Double, prompt: [Int32])]
+    public struct PasskeyDocument {
+        public var tokens: [Int32]
+        public var questions: [(label: String, key: String, depth: Double, prompt: [Int32])]
     }
-
-    static let filler = " The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again."
-
-    /// Filler of the calibration passkey documents: not the evaluation's filler, so `loza eval passkey`
-    /// stays held out in text as well as in keys.
-    static let calibrationFiller = " The river runs to the sea. The hills are quiet. Birds fly over the fields. Then the day ends."
 
     /// Calibration sequence in the passkey task's shape: a filler document of about `context` tokens with
     /// 8 keys (one per depth), then every question asked and answered in turn; the answer digits are the
     /// answer tokens, so the passkey NLL measures multi-key recall across the whole document.
-    func passkeyCalibrationSequence(context: Int, seed: UInt64) -> LoZACalibrator.Sequence {
+    public func passkeyCalibrationSequence(context: Int, seed: UInt64) -> LoZACalibrator.Sequence {
         let depths = [0.12, 0.25, 0.37, 0.5, 0.62, 0.75, 0.87, 0.97]
-        let doc = passkeyDocument(context: context - 8 * 36, depths: depths, seed: seed, filler: Self.calibrationFiller)
+        let doc = passkeyDocument(context: context - 8 * 36, depths: depths, seed: seed, filler: LoZACorpus.calibrationFiller)
         var tokens = doc.tokens
         var answers = Set<Int>()
         var rng = Xoshiro256(seed: seed ^ 0x5EED)
@@ -92,9 +88,10 @@ struct LoZATexts {
     }
 
     /// A passkey document of about `context` tokens (the classic filler), with one key per depth.
-    func passkeyDocument(context: Int, depths: [Double], seed: UInt64, filler: String = LoZATexts.filler) -> PasskeyDocument {
+    public func passkeyDocument(context: Int, depths: [Double], seed: UInt64,
+                                filler: String = LoZACorpus.passkeyFiller) -> PasskeyDocument {
         var rng = Xoshiro256(seed: seed)
-        let intro = encode("There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. I will quiz you about the important information there.")
+        let intro = encode(LoZACorpus.passkeyIntro)
         let fill = encode(filler)
         var keys: [(String, String, Double, [Int32])] = []
         for (i, d) in depths.enumerated() {

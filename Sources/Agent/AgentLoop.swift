@@ -40,11 +40,13 @@ public struct AgentLoop: Sendable {
         var failedSteps = 0
         var conversation: [Message] = []
         if let system = spec.system { conversation.append(.system(system)) }
+        conversation += spec.history
         conversation.append(.user(spec.prompt))
+        var followUps = spec.followUps[...]
 
         func finish(_ ending: RunEnding) -> RunOutcome {
             let outcome = RunOutcome(status: ending.status, reason: ending.reason, answer: ending.answer, steps: counts.steps,
-                                     tokens: counts.tokens, wallSeconds: setup.budget.elapsed)
+                                     tokens: counts.tokens, wallSeconds: setup.budget.elapsed, calls: ending.calls)
             try? record(.final(outcome))
             return outcome
         }
@@ -59,7 +61,12 @@ public struct AgentLoop: Sendable {
                 case .ended(let ending):
                     return finish(ending)
                 case .replied(let reply):
-                    return finish(.answer(reply))
+                    // The next user turn of `prompts`, in the same conversation (the model reuses its cache).
+                    guard let next = followUps.popFirst() else { return finish(.answer(reply)) }
+                    let user = Message.user(next)
+                    conversation += [reply.assistantMessage, user]
+                    try record(.message(user))
+                    textOnly = false
                 case .answered(let answered):
                     history.remember(answered.answers)
                     let next = setup.policy.followUp(after: answered.answers)

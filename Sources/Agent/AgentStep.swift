@@ -87,11 +87,19 @@ extension AgentLoop {
             let result = ToolResult.failure(callID: bad.id, name: bad.name ?? "", error: "malformed tool call: \(bad.reason)")
             try add(CallAnswer(call: nil, verdict: .rejected, result: result), step: step, policy: setup.policy, to: &answered)
         }
+        // Calls of declared tools are recorded, not answered: once the others ran, the run stops for the
+        // caller to execute them.
+        var declared: [ToolCall] = []
         for call in turn.toolCalls {
             try record(.toolCall(step: step, call: call))
+            if case .declared = setup.dispatcher.route(call) {
+                declared.append(call)
+                continue
+            }
             let answer = await self.answer(call, history: history, setup: setup)
             try add(answer, step: step, policy: setup.policy, to: &answered)
         }
+        if !declared.isEmpty { return .ended(.declaredCalls(declared, turn: turn)) }
         return .answered(answered)
     }
 

@@ -5,10 +5,19 @@ struct RunEnding: Sendable, Hashable {
     var status: RunOutcome.Status
     var reason: String
     var answer: String? = nil
+    var calls: [ToolCall] = []
 
     /// The model's reply in text ends the run with its answer.
     static func answer(_ reply: ModelTurn) -> RunEnding {
         let note = reply.stop == .length ? " (cut at max_tokens)" : ""
         return RunEnding(status: .final, reason: "the model gave a final answer\(note)", answer: reply.text)
+    }
+
+    /// The model called declared tools: the run stops with them for the caller.
+    static func declaredCalls(_ calls: [ToolCall], turn: ModelTurn) -> RunEnding {
+        let names = calls.map(\.name).joined(separator: ", ")
+        let content = turn.content.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
+        return RunEnding(status: .calls, reason: "the model called declared tools (\(names)): the caller runs them",
+                         answer: content, calls: calls)
     }
 }

@@ -23,6 +23,8 @@ public struct ToolDispatcher: Sendable {
     /// Where a call goes: the tool to run, or why it must not run.
     public enum Route: Sendable {
         case run(any Tool)
+        /// A declared tool (`declare:`), called with valid arguments: the caller runs it, the run stops.
+        case declared
         /// Unknown tool, or arguments that do not fit the schema: the error the call is answered with.
         case rejected(String)
     }
@@ -36,7 +38,7 @@ public struct ToolDispatcher: Sendable {
         if let problem = entry.schema.firstError(call.arguments) {
             return .rejected("invalid arguments for \(call.name): \(problem)")
         }
-        return .run(entry.tool)
+        return entry.tool is DeclaredTool ? .declared : .run(entry.tool)
     }
 
     /// Answer `call`: run its tool when it routes to one (`ran` true), else a failed result with the reason.
@@ -44,6 +46,8 @@ public struct ToolDispatcher: Sendable {
         switch route(call) {
         case .rejected(let reason):
             return (.failure(callID: call.id, name: call.name, error: reason), false)
+        case .declared:
+            return (.failure(callID: call.id, name: call.name, error: "\(call.name) is a declared tool: the caller runs it"), false)
         case .run(let tool):
             var result = await tool.call(id: call.id, arguments: call.arguments)
             result.callID = call.id

@@ -49,10 +49,14 @@ public enum EventCodec {
         case .error(let step, let message):
             return ["step": step.map { .int(Int64($0)) } ?? .null, "message": .string(message)]
         case .final(let o):
-            return [
-                "status": .string(o.status.rawValue), "reason": .string(o.reason), "answer": .optional(o.answer),
-                "steps": .int(Int64(o.steps)), "tokens": .int(Int64(o.tokens)), "wall_s": .number(o.wallSeconds),
+            var members: [JSONMember] = [
+                JSONMember("status", .string(o.status.rawValue)), JSONMember("reason", .string(o.reason)),
+                JSONMember("answer", .optional(o.answer)), JSONMember("steps", .int(Int64(o.steps))),
+                JSONMember("tokens", .int(Int64(o.tokens))), JSONMember("wall_s", .number(o.wallSeconds)),
             ]
+            // Only runs that stopped for declared calls carry them, so other transcripts keep their shape.
+            if !o.calls.isEmpty { members.append(JSONMember("calls", .array(o.calls.map(call)))) }
+            return .object(members)
         }
     }
 
@@ -123,10 +127,12 @@ public enum EventCodec {
             return .error(step: try f.optionalInt("step"), message: try f.string("message"))
         case "final":
             guard let status = RunOutcome.Status(rawValue: try f.string("status")) else {
-                throw f.fail("status", "final, failed or budget")
+                throw f.fail("status", "final, failed, budget or calls")
             }
+            let calls = f.has("calls") ? try f.array("calls").map { try decodeCall(JSONFields($0, "final.calls")) } : []
             return .final(RunOutcome(status: status, reason: try f.string("reason"), answer: try f.optionalString("answer"),
-                                     steps: try f.int("steps"), tokens: try f.int("tokens"), wallSeconds: try f.double("wall_s")))
+                                     steps: try f.int("steps"), tokens: try f.int("tokens"), wallSeconds: try f.double("wall_s"),
+                                     calls: calls))
         default:
             throw FieldError(description: "unknown event type '\(type)'")
         }

@@ -126,11 +126,17 @@ public final class ReplayTools: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [Entry]
     public let declarations: [ToolDeclaration]
+    /// Names of the spec's declared tools (`declare:`): they stay declared in a replay (nothing was run).
+    private let declaredNames: Set<String>
     public let log: ReplayLog
 
     public init(_ transcript: Transcript, log: ReplayLog) {
         self.log = log
         declarations = transcript.header?.tools ?? []
+        let spec = transcript.header.flatMap { try? SpecJSON.decode($0.spec) }
+        declaredNames = Set((spec?.tools ?? []).compactMap { entry -> String? in
+            if case .declare(let d) = entry { return d.name } else { return nil }
+        })
         var calls: [String: (Int, ToolCall)] = [:]
         var entries: [Entry] = []
         for e in transcript.events {
@@ -145,7 +151,9 @@ public final class ReplayTools: @unchecked Sendable {
     }
 
     /// One `Tool` per recorded declaration, all answering from this record.
-    public var tools: [any Tool] { declarations.map { ReplayTool(declaration: $0, owner: self) } }
+    public var tools: [any Tool] {
+        declarations.map { d -> any Tool in declaredNames.contains(d.name) ? DeclaredTool(d) : ReplayTool(declaration: d, owner: self) }
+    }
 
     func answer(_ name: String, id: String, arguments: JSONValue) -> ToolResult {
         let next = lock.withLock { entries.isEmpty ? nil : entries.removeFirst() }

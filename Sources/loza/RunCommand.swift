@@ -57,6 +57,8 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
                 "status": .string(outcome.status.rawValue), "answer": outcome.answer.map { .string($0) } ?? .null,
                 "reason": .string(outcome.reason), "steps": .int(Int64(outcome.steps)), "tokens": .int(Int64(outcome.tokens)),
                 "wall_s": .double((outcome.wallSeconds * 1000).rounded() / 1000), "transcript": .string(path),
+                // With status "calls": the declared tools' calls for the caller to execute.
+                "calls": .array(outcome.calls.map { ["call_id": .string($0.id), "name": .string($0.name), "arguments": $0.arguments] }),
             ]
             Console.out(object.serialized(.compact) + "\n")
         } else {

@@ -88,6 +88,7 @@ final class TerminalUI: @unchecked Sendable {
             case .final: mark = style.green("✓ final answer")
             case .failed: mark = style.red("✗ failed")
             case .budget: mark = style.yellow("✗ out of budget")
+            case .calls: mark = style.green("→ declared calls for the caller")
             }
             newlineIfNeeded()
             out(mark + style.dim(" · \(o.reason) · \(o.steps) steps · \(o.tokens) tokens · " + String(format: "%.1fs", o.wallSeconds)) + "\n")

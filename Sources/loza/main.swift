@@ -9,6 +9,7 @@ struct Loza: AsyncParsableCommand {
         version: Runtime.version,
         subcommands: [
             RunCommand.self,
+            BatchCommand.self,
             ReplayCommand.self,
             ToolsCommand.self,
             ModelsCommand.self,

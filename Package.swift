@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Module layout and dependency direction: see DESIGN.md section 1.
+// Module layout and dependency direction: see Docs/ARCHITECTURE.md, Modules.
 // Engine never imports agent code; Agent never imports Engine or concrete tools.
 let package = Package(
     name: "loza",

@@ -173,7 +173,7 @@ public struct MCPServerSpec: Sendable, Hashable {
     }
 }
 
-/// The `sandbox` keys of a spec. Defaults per DESIGN.md / the sandbox issue.
+/// The `sandbox` keys of a spec. Defaults of the sandbox (README, Tools).
 public struct SandboxSettings: Sendable, Hashable {
     /// `sandbox: none` in a spec: tools run unsandboxed, and the transcript says so.
     public var disabled: Bool

@@ -2,7 +2,7 @@
 // and route every unsuffixed entry point of loza_kernels.h through the active table.
 // The process-wide level is the detected one, or lower if LOZA_ISA names a lower level; a thread
 // can lower its own level with loza_isa_set (tests and benchmarks) without touching other threads.
-// AMX is never used: this machine's kernel does not enable AMX tile state (DESIGN.md section 6).
+// AMX is never used: the kernels of the machines loza targets do not enable AMX tile state.
 #include "loza_kernels.h"
 #include "simd.h"
 

@@ -1,4 +1,4 @@
-/// The LoZA streaming sparse attention parameters of DESIGN.md section 2, when a plan or spec gives
+/// The LoZA streaming sparse attention parameters of Docs/ARCHITECTURE.md, LoZA, when a plan or spec gives
 /// none: blocks of B = 128 positions, S = 1 sink block, L = 7 local blocks.
 public enum LoZADefaults {
     public static let blockSize = 128

@@ -1,7 +1,7 @@
 import Catalog
 
 /// Which keys each layer's queries attend to. One mode per layer; `full` everywhere is dense causal
-/// attention. LoZA (DESIGN.md section 2) sets about half of the layers to streaming sparse attention;
+/// attention. LoZA (Docs/ARCHITECTURE.md, LoZA) sets about half of the layers to streaming sparse attention;
 /// a mode only has to say which key positions a query at position p sees (`KVLayout.keySpans`) and how
 /// positions map to cache slots, so the forward pass is the same for every mode.
 public struct AttentionPlan: Sendable, Equatable {

@@ -1,7 +1,7 @@
 import Engine
 import Foundation
 
-/// Training-free LoZA calibration (DESIGN.md section 2): score each layer by the increase in NLL of
+/// Training-free LoZA calibration (Docs/ARCHITECTURE.md, LoZA): score each layer by the increase in NLL of
 /// the tokens past position `scoredFrom` when that layer (alone, then on top of the layers already
 /// chosen) runs SSA, and by the attention mass SSA would drop in it (DroppedMassMeter); rank by the sum
 /// of the two ranks and sparsify greedily the least sensitive layers up to the target ratio,

@@ -1,7 +1,7 @@
 @testable import Engine
 import Testing
 
-/// The sparse layout against brute-force evaluation of the SSA rule (DESIGN.md section 2) at every
+/// The sparse layout against brute-force evaluation of the SSA rule (Docs/ARCHITECTURE.md, LoZA) at every
 /// (p, s), and against a simulated slot store written in batches as prefill does.
 struct SparseKVLayoutTests {
     struct Params: CustomTestStringConvertible, Sendable {

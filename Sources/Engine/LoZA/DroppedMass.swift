@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-/// The attention mass SSA would drop (LoZA calibration, DESIGN.md section 2): for a layer running full
+/// The attention mass SSA would drop (LoZA calibration, Docs/ARCHITECTURE.md, LoZA): for a layer running full
 /// attention, the softmax mass its queries put on keys outside the sink + last-L blocks, i.e. on keys
 /// the SSA rule would hide, averaged over heads and over the queries at positions >= `from` (every
 /// `stride`-th one). Measured from the real queries of a prefill (Forward.queryProbe) against the

@@ -1,8 +1,8 @@
 import Catalog
 import Foundation
 
-/// A LoZA layer plan with the calibration figures that chose it: the JSON sidecar of DESIGN.md
-/// section 2, `{"model_sha256", "plan": "FSFS...", "block_size", "sink_blocks", "local_blocks",
+/// A LoZA layer plan with the calibration figures that chose it (Docs/ARCHITECTURE.md, LoZA), as JSON:
+/// `{"model_sha256", "plan": "FSFS...", "block_size", "sink_blocks", "local_blocks",
 /// "ratio", "calibration": {...}}`.
 public struct LoZAPlanFile: Codable, Sendable, Equatable {
     /// Per-layer figures of one calibration round.

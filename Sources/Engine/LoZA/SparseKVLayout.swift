@@ -1,6 +1,6 @@
 import Catalog
 
-/// Streaming sparse attention (LoZA's SSA, DESIGN.md section 2) over a sink + ring cache.
+/// Streaming sparse attention (LoZA's SSA, Docs/ARCHITECTURE.md, LoZA) over a sink + ring cache.
 ///
 /// Rule: a query at p sees key s iff `s <= p && (s < S*B || s/B >= p/B - (L-1))`, blocks aligned to
 /// absolute multiples of B. Storage: positions below S*B (the sink) live in slots 0 ..< S*B for good;

@@ -35,6 +35,9 @@ public struct TaskSpec: Sendable, Hashable {
     public var transcript: String?
     /// Constrained tool-call decoding for the local engine (on by default).
     public var constrainToolCalls: Bool
+    /// A turn may hold several calls one after another (`parallel_calls`, on by default); off, the local
+    /// engine ends a reply with its first bare call.
+    public var parallelCalls: Bool = true
     /// Directory of the spec file; relative paths in the spec resolve against it.
     public var baseDirectory: String
     /// Text appended (after a blank line) to every tool result the model sees; nil = none.

@@ -270,6 +270,43 @@ func strippingFence(_ s: String) -> String {
     return trimmed(body.dropLast(3))
 }
 
+/// `{...} {...}` or fenced ```` ```json\n{...}\n``` ```` blocks one after another, separated by whitespace,
+/// as JSON values; nil when the text is anything else.
+func consecutiveObjects(_ text: String) -> [JSONValue]? {
+    let bytes = Array(text.utf8)
+    var i = 0, values: [JSONValue] = []
+    func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+    while i < bytes.count {
+        if isSpace(bytes[i]) { i += 1; continue }
+        if bytes[i...].starts(with: Array("```".utf8)) {
+            // A fence: skip it and its info string (`json` or nothing) up to the end of its line.
+            i += 3
+            let start = i
+            while i < bytes.count && bytes[i] != 0x0A && bytes[i] != 0x60 { i += 1 }
+            let info = String(decoding: bytes[start..<i], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+            guard info.isEmpty || info == "json" else { return nil }
+            continue
+        }
+        guard bytes[i] == UInt8(ascii: "{") else { return nil }
+        var depth = 0, inString = false, escaped = false, end = -1
+        for j in i..<bytes.count {
+            let b = bytes[j]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            if b == UInt8(ascii: "\"") { inString = true } else if b == UInt8(ascii: "{") { depth += 1 } else if b == UInt8(ascii: "}") {
+                depth -= 1
+                if depth == 0 { end = j; break }
+            }
+        }
+        guard end >= 0, let value = try? JSONValue.parse(String(decoding: bytes[i...end], as: UTF8.self)) else { return nil }
+        values.append(value)
+        i = end + 1
+    }
+    return values.isEmpty ? nil : values
+}
+
 /// Turns call texts into `ToolCall`s and `MalformedToolCall`s, numbering ids in order.
 struct CallBuilder {
     let toolNames: [String]
@@ -312,16 +349,22 @@ struct CallBuilder {
         }
     }
 
-    /// A reply without tagged calls: a call if it is exactly a JSON object (or list) naming a tool.
+    /// A reply without tagged calls: calls if it is exactly a JSON object (or list) naming a tool, or
+    /// several such objects one after another (each may be fenced).
     mutating func addBare(_ text: String) -> Bool {
         var body = strippingFence(text)
         if body.hasSuffix(ToolCallParser.closeTag) { body = strippingFence(String(body.dropLast(ToolCallParser.closeTag.count))) }
-        guard body.first == "{" || body.first == "[", let value = try? JSONValue.parse(body) else { return false }
         let items: [JSONValue]
-        switch value {
-        case .object: items = [value]
-        case .array(let a) where !a.isEmpty: items = a
-        default: return false
+        if body.first == "{" || body.first == "[", let value = try? JSONValue.parse(body) {
+            switch value {
+            case .object: items = [value]
+            case .array(let a) where !a.isEmpty: items = a
+            default: return false
+            }
+        } else if let several = consecutiveObjects(trimmed(text)), several.count > 1 {
+            items = several
+        } else {
+            return false
         }
         guard items.allSatisfy(looksLikeCall) else { return false }
         for item in items { add(item, raw: item.serialized(.python), recovered: true) }

@@ -15,6 +15,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let template: ChatTemplate
     public let constrainToolCalls: Bool
+    /// Several calls may follow one another in a reply (see `ToolCallConstraint`).
+    public let parallelCalls: Bool
     public let threads: Int
     /// False: every turn prefills the whole conversation from an empty cache (for measuring what the
     /// cache reuse saves; `loza run --no-cache-reuse`).
@@ -32,8 +34,10 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
     public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
-                constrainToolCalls: Bool = true, reuseCache: Bool = true, store: ModelStore = ModelStore()) throws {
+                constrainToolCalls: Bool = true, parallelCalls: Bool = false, reuseCache: Bool = true,
+                store: ModelStore = ModelStore()) throws {
         self.reuseCache = reuseCache
+        self.parallelCalls = parallelCalls
         let path = try store.resolve(modelReference)
         let model = try Model(path: path)
         self.model = model
@@ -108,7 +112,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             last.constraint.reset()
             return last.constraint
         }
-        let made = ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: choice)
+        let made = ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: choice, parallel: parallelCalls)
         lastConstraint = (tools, choice, made)
         return made
     }

@@ -101,7 +101,7 @@ final class BatchRunner: @unchecked Sendable {
 
     /// One model per distinct model setting, loaded on first use and shared by every task naming it.
     private func model(for spec: TaskSpec) throws -> any LanguageModel {
-        let key = "\(spec.model)|\(String(describing: spec.attention))|\(spec.constrainToolCalls)"
+        let key = "\(spec.model)|\(String(describing: spec.attention))|\(spec.constrainToolCalls)|\(spec.parallelCalls)"
         return try lock.withLock {
             if let m = models[key] { return m }
             let m = try ModelFactory.make(spec, threads: threads)

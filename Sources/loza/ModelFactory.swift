@@ -15,7 +15,8 @@ enum ModelFactory {
             }
             do {
                 return try LocalChatModel(modelReference: ref, attention: spec.attention, threads: threads,
-                                          constrainToolCalls: spec.constrainToolCalls, reuseCache: reuseCache)
+                                          constrainToolCalls: spec.constrainToolCalls, parallelCalls: spec.parallelCalls,
+                                          reuseCache: reuseCache)
             } catch {
                 throw CLIError.input("model \(reference): \(error)")
             }

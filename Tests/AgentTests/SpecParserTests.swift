@@ -91,7 +91,7 @@ import TranscriptIO
     }
 
     @Test(arguments: [
-        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after)"),
+        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, parallel_calls, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after)"),
         ("name: t\nprompt: hi\nsampling:\n  temprature: 1\n", "task.yaml:4:3: unknown key 'temprature' in sampling (did you mean 'temperature'?)"),
         ("name: t\nprompt: hi\nsampling: {temperature: hot}\n", "task.yaml:3:25: sampling.temperature: expected a number, got string \"hot\""),
         ("name: t\nprompt: hi\nsampling: {top_p: 1.5}\n", "task.yaml:3:19: sampling.top_p: must be between 0 and 1, got 1.5"),
@@ -241,7 +241,7 @@ import TranscriptIO
         let end = try #require(doc.range(of: "```\n", range: start.upperBound..<doc.endIndex))
         let yaml = String(doc[start.upperBound..<end.lowerBound])
         let spec = try SpecParser.parse(yaml: yaml, file: "TaskSpec.md", baseDirectory: "/x", overrides: [("branch", "main")])
-        #expect(spec.tools.count == 4 && spec.attention?.plan?.count == 24 && spec.sandbox.workdir == "/x/work")
+        #expect(spec.tools.count == 5 && spec.attention?.plan?.count == 24 && spec.sandbox.workdir == "/x/work")
         #expect(spec.prompt.hasPrefix("The tests of demo fail."))
     }
 }

@@ -142,6 +142,47 @@ extension ToolCallConstraint {
         }
     }
 
+    /// `parallel`: bare calls one after another, a fenced call's closing fence then another call; never
+    /// text after a call; the reply may end after any complete call (and only there).
+    @Test func parallelCallsFollowOneAnother() {
+        func parallel(_ text: String, choice: ToolChoice = .auto) -> ToolCallConstraint {
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools, choice: choice, parallel: true)
+            c.advance(bytes: Array(text.utf8))
+            return c
+        }
+        let a = "{\"name\": \"list_files\", \"arguments\": {}}", b = "{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}"
+        for text in [a + "\n" + b, a + b, "```json\n" + a + "\n```\n```json\n" + b + "\n```", "```json\n" + a + "\n```\n" + b,
+                     a + "\n" + b + "\n" + a] {
+            let c = parallel(text)
+            #expect(!c.failed && !c.mustEnd, "\(text)")
+            #expect(c.allowedTokenIDs().contains(Int32(eogID)), "\(text)")
+        }
+        #expect(parallel(a + "\n" + b).completedCalls == 1)  // the last bare call is complete but not counted until the reply ends
+        for text in [a + " and then", a + "\n```", "```json\n" + a + "\n``` done", "```json\n" + a + "\n```\n```bash\nls", a + "\n{\"name\": \"rm\""] {
+            #expect(parallel(text).failed, "\(text)")
+        }
+        // Inside the second call the end may not come; after it, it may.
+        let open = parallel(a + "\n{\"name\": \"shell\"")
+        #expect(!open.allowedTokenIDs().contains(Int32(eogID)))
+        let fence = parallel("```json\n" + a + "\n``")
+        #expect(!fence.failed && !fence.allowedTokenIDs().contains(Int32(eogID)))
+        // Required: after one call the reply may end.
+        #expect(parallel(a, choice: .required).allowedTokenIDs().contains(Int32(eogID)))
+        // Without `parallel` a bare call must end the reply (the old behaviour, kept for old transcripts).
+        #expect(run(a).mustEnd && run(a + "\n" + b).failed)
+        // The mask agrees with byte-by-byte checking between and after calls.
+        for prefix in [a, a + "\n", "```json\n" + a + "\n", "```json\n" + a + "\n`", "```json\n" + a + "\n```\n", "```json\n" + a + "\n```\n``"] {
+            let c = parallel(prefix)
+            #expect(!c.failed, "\(prefix)")
+            let mask = Set(c.allowedTokenIDs())
+            for id in 0..<testVocabulary.count {
+                let copy = ToolCallConstraint(trie: trie, tools: constraintTools, parallel: true)
+                copy.advance(bytes: Array(prefix.utf8) + testVocabulary[id])
+                #expect(mask.contains(Int32(id)) == !copy.failed, "prefix \(prefix) token \(testVocabulary[id])")
+            }
+        }
+    }
+
     @Test func requiredChoiceAdmitsOnlyACall() {
         func required(_ text: String) -> ToolCallConstraint {
             let c = ToolCallConstraint(trie: trie, tools: constraintTools, choice: .required)

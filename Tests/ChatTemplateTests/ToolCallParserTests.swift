@@ -92,6 +92,21 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
         #expect(o.opened == 3 && o.closed == 3)
     }
 
+    /// Several bare calls one after another, plain or each in its fence (what the constraint admits with
+    /// `parallel_calls`): every call, recovered, ids in order; anything else between them keeps it text.
+    @Test func consecutiveBareCalls() {
+        let a = #"{"name": "read_file", "arguments": {"path": "a {b} \"c\""}}"#, b = #"{"name": "shell", "arguments": {"command": "ls"}}"#
+        for reply in [a + "\n" + b, a + b, "```json\n\(a)\n```\n```json\n\(b)\n```", "```json\n\(a)\n```\n\(b)"] {
+            let o = parse(reply)
+            #expect(o.calls.map(\.name) == ["read_file", "shell"], "\(reply)")
+            #expect(o.calls.map(\.id) == ["call_0_0", "call_0_1"] && o.calls.allSatisfy(\.recovered) && o.content.isEmpty, "\(reply)")
+            #expect(o.calls[0].arguments == ["path": "a {b} \"c\""])
+        }
+        for reply in [a + " then " + b, a + "\n```bash\nls\n```", a + "\n{\"x\": 1}"] {
+            #expect(parse(reply).calls.isEmpty, "\(reply)")
+        }
+    }
+
     @Test func unterminatedTag() {
         let complete = parse("<tool_call>\n{\"name\": \"shell\", \"arguments\": {\"command\": \"pwd\"}}\n")
         #expect(complete.calls == [ToolCall(id: "call_0_0", name: "shell", arguments: ["command": "pwd"], recovered: true)])

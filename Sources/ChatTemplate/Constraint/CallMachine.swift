@@ -46,6 +46,11 @@ struct MachineHead {
     var choice = ToolChoice.auto
     /// Progress through an opening fence at the start of the reply (a `FenceState`).
     var fence = FenceState.none
+    /// Several calls may follow one another in the reply (`parallel_calls`): after a bare call closes,
+    /// whitespace then another bare call, or (after a fenced one) the closing fence and then another call.
+    var parallel = false
+    /// Backticks of the fence closing a fenced call (`parallel` only; 3: closed).
+    var closing: UInt8 = 0
 }
 
 /// UTF-8 validation as a small state machine (states: `UTF8State`; 1-3 = that many continuation bytes
@@ -123,10 +128,10 @@ final class CallMachine: @unchecked Sendable {
     /// Whether an end-of-generation token may come now.
     func acceptsEnd(_ h: MachineHead, _ f: UnsafeMutablePointer<Frame>) -> Bool {
         switch h.mode {
-        case .replyStart: return h.choice != .required
+        case .replyStart: return h.completed > 0 ? h.fence == FenceState.none : h.choice != .required
         case .free, .failed: return true
         case .ended: return false
-        case .call: return Self.bareCallClosed(h, f)
+        case .call: return Self.bareCallClosed(h, f) && (h.closing == 0 || h.closing == 3)
         }
     }
 
@@ -135,8 +140,45 @@ final class CallMachine: @unchecked Sendable {
         h.mode == .call && h.count == 1 && f[0].flag != CallForm.tagged && f[0].phase == CallPhase.closed
     }
 
+    /// With `parallel`, what may follow a closed bare call: whitespace, another bare call, or, after a
+    /// fenced one, the closing fence, then whitespace and another call (bare, or fenced from the start).
+    private func stepAfterBareCall(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
+        if h.closing > 0 && h.closing < 3 {
+            guard b == UInt8(ascii: "`") else { return false }
+            h.closing += 1
+            if h.closing == 3 { h.ws = 0 }
+            return true
+        }
+        if h.closing == 3 {
+            if isJSONSpace(b) {
+                guard h.ws < Self.maxLeadingSpaces else { return false }
+                h.ws += 1
+                return true
+            }
+            guard b == UInt8(ascii: "{") || b == UInt8(ascii: "`") else { return false }
+            h.completed += 1
+            h.closing = 0
+            h.count = 0
+            h.mode = .replyStart
+            h.ws = 0
+            return step(&h, f, b)
+        }
+        if b == UInt8(ascii: "`") && f[0].flag == CallForm.fenced {
+            h.closing = 1
+            return true
+        }
+        if b == UInt8(ascii: "{") {
+            h.completed += 1
+            f[0] = Frame(kind: .call, flag: CallForm.bare)
+            h.count = 1
+            return feed(&h, f, b)
+        }
+        return feed(&h, f, b)   // whitespace, bounded by the call frame
+    }
+
     /// Advances by one byte; false if the byte is not allowed (the state is then garbage).
     func step(_ h: inout MachineHead, _ f: UnsafeMutablePointer<Frame>, _ b: UInt8) -> Bool {
+        if h.parallel && h.mode == .call && Self.bareCallClosed(h, f) { return stepAfterBareCall(&h, f, b) }
         switch h.mode {
         case .replyStart:
             if h.fence != FenceState.none { return stepFence(&h, f, b) }
@@ -156,6 +198,8 @@ final class CallMachine: @unchecked Sendable {
             // Required: a bare `{` (or a fence, above) opens the reply. Not the `<tool_call>` tag: the default model,
             // pushed into the tag, writes worse arguments than in its habitual bare/fenced JSON.
             if h.choice == .required && b != UInt8(ascii: "{") { return false }
+            // After calls (`parallel`), only another call may come.
+            if h.completed > 0 && b != UInt8(ascii: "{") { return false }
             if b == UInt8(ascii: "{") {
                 h.mode = .call
                 f[0] = Frame(kind: .call, flag: CallForm.bare)
@@ -198,7 +242,7 @@ final class CallMachine: @unchecked Sendable {
             h.count = 1
             return feed(&h, f, b)
         }
-        guard h.choice != .required else { return false }
+        guard h.choice != .required && h.completed == 0 else { return false }
         h.fence = FenceState.none
         h.mode = .free
         return stepFree(&h, f, b)

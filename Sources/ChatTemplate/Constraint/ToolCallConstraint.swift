@@ -29,7 +29,10 @@ public final class ToolCallConstraint {
 
     /// - choice: `required` admits only a bare call (`{` or a ```` ```json ```` fence first) and no end before it; `none` admits no call
     ///   (no `{`, `[` or fence to open the reply, no `<tool_call>` tag anywhere).
-    public init(trie: TokenTrie, tools: [ToolDeclaration], choice: ToolChoice = .auto) {
+    /// - parallel: several calls may follow one another in a reply (see `MachineHead.parallel`); without
+    ///   it a reply ends with its first bare call.
+    public init(trie: TokenTrie, tools: [ToolDeclaration], choice: ToolChoice = .auto, parallel: Bool = false) {
+        self.parallel = parallel
         self.trie = trie
         self.choice = choice
         machine = CallMachine(tools: tools)
@@ -45,9 +48,11 @@ public final class ToolCallConstraint {
         freeMasks = Array(repeating: nil, count: machine.tag.count)
         if inert { head.mode = .failed }
         head.choice = self.choice
+        head.parallel = parallel
     }
 
     private let choice: ToolChoice
+    private let parallel: Bool
 
     /// A kept free-text mask and the ids it excludes, ascending.
     private struct FreeMask {
@@ -70,6 +75,7 @@ public final class ToolCallConstraint {
     public func reset() {
         head = MachineHead()
         head.choice = choice
+        head.parallel = parallel
         if inert { head.mode = .failed }
         recordedBytes.removeAll(keepingCapacity: true)
     }
@@ -82,7 +88,7 @@ public final class ToolCallConstraint {
     /// Calls completed in this reply.
     public var completedCalls: Int { Int(head.completed) }
     /// True after a bare call closed: only the end of the reply may follow.
-    public var mustEnd: Bool { CallMachine.bareCallClosed(head, frames) }
+    public var mustEnd: Bool { !parallel && CallMachine.bareCallClosed(head, frames) }
     /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
     /// the constraint then allows everything for the rest of the reply.
     public var failed: Bool { head.mode == .failed && !inert }

@@ -22,8 +22,11 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// cache reuse saves; `loza run --no-cache-reuse`).
     public let reuseCache: Bool
 
-    // Mutable state, serialized by `lock`: one reply at a time.
-    private let lock = NSLock()
+    // Mutable state, serialized by `lock`: one reply at a time (shared with the models `fork` made, so
+    // that their replies, which share the cores, also run one at a time).
+    private let lock: NSLock
+    /// The attention plan of the session (a fork's session uses it too).
+    private let plan: AttentionPlan
     /// The decode loop over the model's one session; it keeps the session's cache and the sampler's
     /// scratch across turns.
     private let generator: Generator
@@ -47,6 +50,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         let threadCount = threads ?? ThreadPool.defaultThreadCount
         self.threads = threadCount
         let resolved = try AttentionResolver.plan(for: model, settings: attention)
+        plan = resolved.plan
+        lock = NSLock()
         generator = Generator(session: Session(model: model, threads: threadCount, plan: resolved.plan), tokenizer: tokenizer)
         description = ModelDescription(
             name: (path as NSString).lastPathComponent,
@@ -54,6 +59,26 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             templateSHA256: template.templateSHA256,
             attention: resolved.label)
     }
+
+    private init(forking other: LocalChatModel) {
+        description = other.description
+        model = other.model
+        tokenizer = other.tokenizer
+        template = other.template
+        constrainToolCalls = other.constrainToolCalls
+        parallelCalls = other.parallelCalls
+        threads = other.threads
+        reuseCache = other.reuseCache
+        plan = other.plan
+        lock = other.lock
+        generator = Generator(session: Session(model: other.model, threads: other.threads, plan: other.plan), tokenizer: other.tokenizer)
+    }
+
+    /// A model with the same weights, tokenizer and settings and a session of its own (an empty cache), whose
+    /// replies take turns with this one's. A batch gives each task one: a task's tokens then do not depend
+    /// on which other task's conversation the cache held before (a reused prefix is not bit for bit the
+    /// prefill of a different split).
+    public func fork() -> LocalChatModel { LocalChatModel(forking: self) }
 
     public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {

@@ -1,6 +1,7 @@
 import AgentCore
 import ArgumentParser
 import Foundation
+import LocalModel
 import Logging
 
 /// `loza batch TASKS.jsonl --out RESULTS.jsonl [--jobs N] [--json]`: many tasks, one model load.
@@ -99,8 +100,14 @@ final class BatchRunner: @unchecked Sendable {
         self.total = total
     }
 
-    /// One model per distinct model setting, loaded on first use and shared by every task naming it.
+    /// One model per distinct model setting, loaded on first use and shared by every task naming it; a local
+    /// one is forked per task (its own session and cache, the weights shared, replies one at a time).
     private func model(for spec: TaskSpec) throws -> any LanguageModel {
+        let shared = try loadedModel(for: spec)
+        return (shared as? LocalChatModel)?.fork() ?? shared
+    }
+
+    private func loadedModel(for spec: TaskSpec) throws -> any LanguageModel {
         let key = "\(spec.model)|\(String(describing: spec.attention))|\(spec.constrainToolCalls)|\(spec.parallelCalls)"
         return try lock.withLock {
             if let m = models[key] { return m }

@@ -48,7 +48,8 @@ enum BatchTasks {
                 continue
             }
             guard seen.insert(id).inserted else {
-                tasks.append(BatchTask(id: id, line: line, spec: fail("id '\(id)' is used by an earlier line")))
+                // Not under the id: that is the earlier line's (its result, and what a rerun skips).
+                tasks.append(BatchTask(id: "line-\(line)", line: line, spec: fail("id '\(id)' is used by an earlier line")))
                 continue
             }
             tasks.append(BatchTask(id: id, line: line, spec: spec(of: value, label: "\(label):\(line)", base: base).mapError {

@@ -60,6 +60,8 @@ public struct ModelTurn: Sendable, Hashable {
     public var reusedTokens: Int
     public var prefillSeconds: Double
     public var decodeSeconds: Double
+    /// Decode cost along the context (local models; empty for remote ones and older transcripts).
+    public var decodeSpans: [DecodeSpan] = []
     /// The tool choice the turn was generated under (set by the model from the choice it was asked for;
     /// recorded in the transcript).
     public var toolChoice: ToolChoice = .auto

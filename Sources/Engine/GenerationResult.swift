@@ -12,6 +12,9 @@ public struct GenerationTimings: Sendable, Equatable, Codable {
     public var prefillSeconds = 0.0
     public var decodeTokens = 0
     public var decodeSeconds = 0.0
+    /// Decode cost along the context: consecutive spans of up to `DecodeSpans.length` tokens, each with the
+    /// context position its first token was decoded at and the wall time of its steps (sampling included).
+    public var decodeSpans: [DecodeSpanTiming] = []
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(prefillTokens) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeTokens) / decodeSeconds : 0 }
@@ -28,4 +31,21 @@ public struct GenerationResult: Sendable, Equatable {
     public var reusedTokens: Int
     public var stop: GenerationStop
     public var timings: GenerationTimings
+}
+
+/// One span of decode steps: `tokens` steps starting at context `position`, taking `seconds`.
+public struct DecodeSpanTiming: Sendable, Equatable, Codable {
+    public var position: Int
+    public var tokens: Int
+    public var seconds: Double
+
+    public init(position: Int, tokens: Int, seconds: Double) {
+        self.position = position
+        self.tokens = tokens
+        self.seconds = seconds
+    }
+
+    /// Steps per span: fine enough to see the cost move along a long trace, coarse enough that a
+    /// transcript line of a 10K-token turn stays short (about 160 spans).
+    public static let length = 64
 }

@@ -53,6 +53,18 @@ public final class Generator {
         }
         let decodeStart = Date()
         var decodeSteps = 0
+        var spanStart = decodeStart
+        var spanPosition = session.count
+        var spanSteps = 0
+        func closeSpan() {
+            guard spanSteps > 0 else { return }
+            let now = Date()
+            timings.decodeSpans.append(DecodeSpanTiming(position: spanPosition, tokens: spanSteps,
+                                                        seconds: now.timeIntervalSince(spanStart)))
+            spanStart = now
+            spanPosition = session.count
+            spanSteps = 0
+        }
 
         while out.count < budget {
             if Task.isCancelled { throw .cancelled }
@@ -68,7 +80,10 @@ public final class Generator {
             if out.count == budget { break }
             try session.decode(next)
             decodeSteps += 1
+            spanSteps += 1
+            if spanSteps == DecodeSpanTiming.length { closeSpan() }
         }
+        closeSpan()
         if stop != .stop {
             if emit(decoder.flush()) {
                 stop = .stop

@@ -124,11 +124,13 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             throw error == .cancelled ? CancellationError() : error
         }
         let parsed = parser.finish()
-        return ModelTurn(
+        var reply = ModelTurn(
             text: result.text, tokens: result.tokens, toolCalls: parsed.calls, malformedCalls: parsed.malformed,
             content: parsed.content, stop: StopReason(result.stop), promptTokens: ids.count - result.reusedTokens,
             reusedTokens: result.reusedTokens, prefillSeconds: result.timings.prefillSeconds,
             decodeSeconds: result.timings.decodeSeconds)
+        reply.decodeSpans = result.timings.decodeSpans.map { DecodeSpan(position: $0.position, tokens: $0.tokens, seconds: $0.seconds) }
+        return reply
     }
 
     /// A constraint for a new reply: the last one, reset, when the tools and choice are the same.

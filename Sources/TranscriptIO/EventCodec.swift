@@ -30,9 +30,16 @@ public enum EventCodec {
                 "malformed": .array(t.malformedCalls.map(malformed)),
                 "content": .optional(t.content),
             ]
+            guard case .object(var members) = value else { return value }
             // Written only when the loop restricted the turn, so other turns keep their shape.
-            guard t.toolChoice != .auto, case .object(let members) = value else { return value }
-            return .object(members + [JSONMember("tool_choice", .string(t.toolChoice.rawValue))])
+            if t.toolChoice != .auto { members.append(JSONMember("tool_choice", .string(t.toolChoice.rawValue))) }
+            // [position, tokens, ms] per span of decode steps; only local turns that decoded have them.
+            if !t.decodeSpans.isEmpty {
+                members.append(JSONMember("decode_spans", .array(t.decodeSpans.map {
+                    .array([.int(Int64($0.position)), .int(Int64($0.tokens)), .number(($0.seconds * 1e6).rounded() / 1e3)])
+                })))
+            }
+            return .object(members)
         case .toolCall(let step, let c):
             return .object([JSONMember("step", .int(Int64(step)))] + (call(c).objectValue ?? []))
         case .malformedCall(let step, let m):
@@ -105,6 +112,15 @@ public enum EventCodec {
             if f.has("tool_choice") {
                 guard let choice = ToolChoice(rawValue: try f.string("tool_choice")) else { throw f.fail("tool_choice", "auto, required or none") }
                 turn.toolChoice = choice
+            }
+            if f.has("decode_spans") {
+                turn.decodeSpans = try f.array("decode_spans").map { v -> DecodeSpan in
+                    guard case .array(let a) = v, a.count == 3, case .int(let position) = a[0], case .int(let tokens) = a[1],
+                          let ms = a[2].doubleValue, position >= 0, tokens > 0, ms >= 0 else {
+                        throw f.fail("decode_spans", "a list of [position, tokens, milliseconds]")
+                    }
+                    return DecodeSpan(position: Int(position), tokens: Int(tokens), seconds: ms / 1000)
+                }
             }
             return .modelTurn(step: try f.int("step"), turn: turn)
         case "tool_call":

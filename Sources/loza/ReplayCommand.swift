@@ -14,7 +14,9 @@ struct ReplayCommand: AsyncParsableCommand, LoggingCommand {
             verify  re-run the model against the recorded tool results; exit 0 only if every token matches,
                     else 1 naming the first divergent event and token
             tools   re-run the tools on the recorded calls and report differences (exit 1 if any)
-            stats   figures of the run as JSON: tokens, decode speed, prefill times with cache reuse, malformed calls
+            stats   figures of the run as JSON: tokens, decode speed, prefill times with cache reuse, malformed calls,
+                    and decode ms/token against context position (`decode_profile`); writes that as an SVG plot
+                    (--plot; --with adds other runs of the same task, e.g. full attention beside LoZA)
             resume  replay steps before --from N from the record, then continue live with the model and tools,
                     writing a new transcript (exit status as for `loza run`)
             """)
@@ -28,6 +30,10 @@ struct ReplayCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Compute threads for verify and resume (default: the recorded thread count).") var threads: Int?
     @Option(name: .customLong("from"), help: "resume: the first step to run live.") var fromStep: Int?
     @Option(help: "resume: where to write the new transcript (default: ./transcripts/<name>-<time>.jsonl).") var transcript: String?
+    @Option(help: "stats: where to write the SVG plot of decode ms/token against position (default: FILE with .decode.svg; 'none' for no plot).")
+    var plot: String?
+    @Option(name: .customLong("with"), help: "stats: another transcript to draw in the same plot (repeatable).")
+    var others: [String] = []
     @OptionGroup var logging: LogOptions
 
     var logger: Logger { Logger(label: "loza.replay") }
@@ -53,15 +59,50 @@ struct ReplayCommand: AsyncParsableCommand, LoggingCommand {
         case .resume:
             return try await resume(transcript, header: header)
         case .stats:
-            var object = TranscriptStats(transcript).json.objectValue ?? []
-            object.insert(JSONMember("file", .string(file)), at: 0)
-            if let o = transcript.outcome {
+            return try stats(transcript)
+        }
+    }
+
+    /// Figures as one JSON line, with the decode profile of each run (FILE, then each --with) and the plot.
+    func stats(_ transcript: Transcript) throws -> Int32 {
+        var runs: [(file: String, transcript: Transcript)] = [(file, transcript)]
+        for other in others {
+            do { runs.append((other, try Transcript.read(path: other))) } catch { throw CLIError.input("\(error)") }
+        }
+        var series: [DecodeCostPlot.Series] = []
+        var lines: [JSONValue] = []
+        for run in runs {
+            var object = TranscriptStats(run.transcript).json.objectValue ?? []
+            object.insert(JSONMember("file", .string(run.file)), at: 0)
+            if let o = run.transcript.outcome {
                 object.append(JSONMember("status", .string(o.status.rawValue)))
                 object.append(JSONMember("wall_s", .double(o.wallSeconds)))
             }
-            Console.out(JSONValue.object(object).serialized(.compact) + "\n")
-            return 0
+            let profile = DecodeProfile(run.transcript)
+            object.append(JSONMember("decode_profile", profile?.json ?? .null))
+            if let profile {
+                let attention = run.transcript.header?.model.attention.map { $0.hasPrefix("loza") ? "LoZA" : $0 } ?? "?"
+                let name = URL(fileURLWithPath: run.file).deletingPathExtension().lastPathComponent
+                series.append(.init(label: "\(name) (\(attention))", profile: profile))
+            }
+            lines.append(.object(object))
         }
+        let target = plot ?? (file.hasSuffix(".jsonl") ? String(file.dropLast(6)) : file) + ".decode.svg"
+        var plotted: String?
+        if target != "none", !series.isEmpty {
+            let title = "decode cost along the trace: " + (transcript.header?.model.name ?? "")
+            do {
+                try DecodeCostPlot(series: series, title: title).svg().write(toFile: target, atomically: true, encoding: .utf8)
+            } catch {
+                throw CLIError.input("\(target): cannot write the plot: \(error.localizedDescription)")
+            }
+            plotted = target
+        }
+        for case .object(var members) in lines {
+            members.append(JSONMember("plot", plotted.map { .string($0) } ?? .null))
+            Console.out(JSONValue.object(members).serialized(.compact) + "\n")
+        }
+        return 0
     }
 
     func recordedSpec(_ header: TranscriptHeader) throws -> TaskSpec {

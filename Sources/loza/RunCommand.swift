@@ -22,6 +22,9 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Compute threads for the local model (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Attention of a local model: full or loza, over the spec's `attention` (the spec's plan and blocks stay).")
+    var attention: AttentionSettings.Mode?
+
     @Flag(help: "Print one JSON object at the end instead of streaming the run.")
     var json = false
 
@@ -36,8 +39,11 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
     }
 
     func execute() async throws -> Int32 {
-        let task: TaskSpec
+        var task: TaskSpec
         do { task = try SpecParser.parse(file: spec, overrides: params) } catch { throw CLIError.input("\(error)") }
+        if let attention {
+            if task.attention == nil { task.attention = AttentionSettings(mode: attention) } else { task.attention?.mode = attention }
+        }
         let path = transcript ?? task.transcript ?? RunContext.defaultTranscriptPath(name: task.name)
         let context = try await RunContext.open(task, origin: spec, options: .init(transcript: path, threads: threads)) {
             try ModelFactory.make(task, threads: threads, reuseCache: !noCacheReuse)
@@ -67,3 +73,5 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
         return outcome.exitCode
     }
 }
+
+extension AttentionSettings.Mode: ExpressibleByArgument {}

@@ -35,9 +35,10 @@ public struct TaskSpec: Sendable, Hashable {
     public var transcript: String?
     /// Constrained tool-call decoding for the local engine (on by default).
     public var constrainToolCalls: Bool
-    /// A turn may hold several calls one after another (`parallel_calls`, on by default); off, the local
+    /// A turn may hold several calls one after another (`parallel_calls`, off by default: the default
+    /// model then wrote the same call over and over until max_tokens on natural specs); off, the local
     /// engine ends a reply with its first bare call.
-    public var parallelCalls: Bool = true
+    public var parallelCalls: Bool = false
     /// Directory of the spec file; relative paths in the spec resolve against it.
     public var baseDirectory: String
     /// Text appended (after a blank line) to every tool result the model sees; nil = none.

@@ -61,7 +61,7 @@ public enum SpecParser {
         if let node = topFields["limits"] { spec.limits = try limits(node, context) }
         spec.transcript = try topFields.string("transcript").map { context.path($0) }
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
-        spec.parallelCalls = try topFields.bool("parallel_calls") ?? true
+        spec.parallelCalls = try topFields.bool("parallel_calls") ?? false
         spec.toolResultHint = try topFields.string("tool_result_hint")
         if let node = topFields["reject_repeated_calls"] { spec.repeatedCalls = try repeatedCalls(node, context) }
         if let node = topFields["first_tool_choice"] {

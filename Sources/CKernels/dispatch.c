@@ -169,6 +169,24 @@ void loza_matvec(int type, const void *w, size_t row_stride, const void *act, fl
     }
 }
 
+void loza_matvec_multi(int type, const void *w, size_t row_stride, const void *const *acts, int64_t nact,
+                       float *y, int64_t y_stride, int64_t r0, int64_t r1, int64_t n) {
+    if (r1 <= r0 || nact <= 0) return;
+    const struct lz_kernels *k = lz_k();
+    if (lz_valid(type) && lz_whole_blocks(type, n) && k->matvec_multi[type]) {
+        const char *base = (const char *)w + (size_t)r0 * row_stride;
+        k->matvec_multi[type](base, row_stride, acts, nact, y + r0, y_stride, r1 - r0, n);
+        return;
+    }
+    // One activation at a time over tiles of about 64 KB of rows, so each tile is read from memory once.
+    int64_t tile = (int64_t)(65536 / (row_stride ? row_stride : 1));
+    if (tile < 1) tile = 1;
+    for (int64_t t0 = r0; t0 < r1; t0 += tile) {
+        const int64_t t1 = t0 + tile < r1 ? t0 + tile : r1;
+        for (int64_t j = 0; j < nact; j++) loza_matvec(type, w, row_stride, acts[j], y + j * y_stride, t0, t1, n);
+    }
+}
+
 float loza_dot_f32(const float *a, const float *b, int64_t n) { return lz_k()->dot_f32(a, b, n); }
 
 void loza_axpy_f32(float a, const float *x, float *y, int64_t n) { lz_k()->axpy_f32(a, x, y, n); }

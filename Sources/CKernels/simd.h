@@ -17,11 +17,17 @@ typedef float (*lz_vec_dot_fn)(const void *row, const void *act, int64_t n);
 typedef void (*lz_matvec_fn)(const void *w, size_t stride, const void *act, float *y,
                              int64_t nrows, int64_t n);
 
+// y[j * ystride + r] = dot(row r, act j) for j < nact, r < nrows: exactly lz_matvec_fn's bits per
+// output, the row read once for all activations (verifying several guessed tokens in one pass).
+typedef void (*lz_matvec_multi_fn)(const void *w, size_t stride, const void *const *acts, int64_t nact,
+                                   float *y, int64_t ystride, int64_t nrows, int64_t n);
+
 struct lz_kernels {
     lz_dequant_fn dequant[LZ_NTYPES];      // by weight type
     lz_quant_act_fn quant_act[LZ_NTYPES];  // by activation type (Q8_0, Q8_1, Q8_K)
     lz_vec_dot_fn vec_dot[LZ_NTYPES];      // by weight type
     lz_matvec_fn matvec[LZ_NTYPES];        // by weight type; NULL = loop over vec_dot
+    lz_matvec_multi_fn matvec_multi[LZ_NTYPES];  // by weight type; NULL = matvec per activation
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float a, const float *x, float *y, int64_t n);
     float (*dot_f16_f32)(const uint16_t *k, const float *q, int64_t n);

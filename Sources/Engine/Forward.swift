@@ -27,15 +27,15 @@ final class Forward {
     private var gate: FloatBuffer     // [n_ff]
     private var up: FloatBuffer       // [n_ff]
     private var proj: FloatBuffer     // [n_embd]
-    private var ropeCos: FloatBuffer  // [maxBatch][n_rot / 2]
-    private var ropeSin: FloatBuffer  // [maxBatch][n_rot / 2]
+    var ropeCos: FloatBuffer  // [maxBatch][n_rot / 2]
+    var ropeSin: FloatBuffer  // [maxBatch][n_rot / 2]
     private var acts: QuantizedActivations
-    private let attention: Attention  // attention kernels and their scratch (Attention.swift)
+    let attention: Attention  // attention kernels and their scratch (Attention.swift)
 
     // Prefill scratch (a batch of up to maxBatch tokens), allocated on first use.
-    private var bX = FloatBuffer(1), bXn = FloatBuffer(1), bQ = FloatBuffer(1), bK = FloatBuffer(1)
-    private var bV = FloatBuffer(1), bAtt = FloatBuffer(1), bGate = FloatBuffer(1), bUp = FloatBuffer(1)
-    private var bProj = FloatBuffer(1)
+    var bX = FloatBuffer(1), bXn = FloatBuffer(1), bQ = FloatBuffer(1), bK = FloatBuffer(1)
+    var bV = FloatBuffer(1), bAtt = FloatBuffer(1), bGate = FloatBuffer(1), bUp = FloatBuffer(1)
+    var bProj = FloatBuffer(1)
     private var wF32 = FloatBuffer(1)  // a dequantized weight matrix [rows][cols]
     private var gemmActs: UnsafeMutableRawPointer?   // [maxBatch] packed activation rows (loza_gemm)
     private var gemmScratch: UnsafeMutableRawPointer?  // [threads] loza_gemm scratch
@@ -45,6 +45,13 @@ final class Forward {
 
     /// Logits of the last processed position.
     private(set) var logits: FloatBuffer
+
+    // Multi-row decode scratch (DecodeRows.swift), allocated on first use: quantized inputs of each
+    // row and the logits of each row [maxDecodeRows][vocab].
+    var rowActs: QuantizedActivations?
+    var multiLogits = FloatBuffer(1)
+    /// Per matrix of one multi-row matvec (up to 3), the pointers to each row's quantized input.
+    let rowActPointers = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: 3 * Forward.maxDecodeRows)
 
     /// Scoring hook (LoZA calibration and eval): when set, prefill also computes the logits of every
     /// row at position >= `rowLogitsFrom` and hands them over, (position, logits).
@@ -81,6 +88,9 @@ final class Forward {
     deinit {
         for b in [x, xn, q, k, v, att, gate, up, proj, ropeCos, ropeSin, logits,
                   bX, bXn, bQ, bK, bV, bAtt, bGate, bUp, bProj, wF32] { b.free() }
+        multiLogits.free()
+        rowActPointers.deallocate()
+        rowActs?.free()
         gemmActs?.deallocate()
         gemmScratch?.deallocate()
         acts.free()
@@ -91,7 +101,7 @@ final class Forward {
         attention.reserve(keys: keys)
     }
 
-    private func prepareBatchBuffers() {
+    func prepareBatchBuffers() {
         guard !batchReady else { return }
         let c = config, b = maxBatch
         bX.ensure(b * c.embeddingLength); bXn.ensure(b * c.embeddingLength); bProj.ensure(b * c.embeddingLength)
@@ -185,7 +195,7 @@ final class Forward {
     }
 
     @inline(__always)
-    private static func matvecPart(_ m: WeightMatrix, _ y: UnsafeMutablePointer<Float>, acts: QuantizedActivations,
+    static func matvecPart(_ m: WeightMatrix, _ y: UnsafeMutablePointer<Float>, acts: QuantizedActivations,
                                    parts: Int, t: Int) {
         let r = ThreadPool.split(m.rows, parts: parts, index: t, align: 16)
         if r.isEmpty { return }

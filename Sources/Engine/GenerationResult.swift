@@ -15,6 +15,10 @@ public struct GenerationTimings: Sendable, Equatable, Codable {
     /// Decode cost along the context: consecutive spans of up to `DecodeSpans.length` tokens, each with the
     /// context position its first token was decoded at and the wall time of its steps (sampling included).
     public var decodeSpans: [DecodeSpanTiming] = []
+    /// Lookup speculation: multi-row steps run with guesses, tokens guessed, and guesses that were right.
+    public var guessSteps = 0
+    public var guessedTokens = 0
+    public var acceptedGuesses = 0
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(prefillTokens) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeTokens) / decodeSeconds : 0 }

@@ -11,6 +11,7 @@ import Tokenizer
 /// The sampler's scratch is kept across generations (a fresh one costs milliseconds in page faults on
 /// its first draw).
 public final class Generator {
+
     public let session: Session
     public let tokenizer: Tokenizer
     private let samplerBuffers: SamplerBuffers
@@ -28,6 +29,7 @@ public final class Generator {
     /// (the session then holds what was processed so far; the next generation reuses it).
     public func generate(prompt: [Int32], parameters: SamplingParameters, maxTokens: Int,
                          stopStrings: [String] = [], constraint: (any TokenConstraint)? = nil,
+                         speculation: Speculation = .off,
                          progress: ((Int, Int) -> Void)? = nil,
                          onText: (String) -> Void = { _ in }) throws(EngineError) -> GenerationResult {
         var timings = GenerationTimings()
@@ -56,21 +58,36 @@ public final class Generator {
         var spanStart = decodeStart
         var spanPosition = session.count
         var spanSteps = 0
+        var pending = 0
         func closeSpan() {
             guard spanSteps > 0 else { return }
             let now = Date()
             timings.decodeSpans.append(DecodeSpanTiming(position: spanPosition, tokens: spanSteps,
                                                         seconds: now.timeIntervalSince(spanStart)))
             spanStart = now
-            spanPosition = session.count
+            spanPosition = session.count - pending
             spanSteps = 0
         }
 
+        // Lookup speculation: after a sampled token, guess what follows it from the context and feed
+        // the token and its guesses as one multi-row step; each guess is then checked by sampling the
+        // logits of the row before it exactly as plain decoding would (same draws), and the session is
+        // cut back after the first wrong one. `pending`: guesses in the session past the current row.
+        // `GuessPolicy` picks how many to feed (none when they do not pay).
+        var drafter = speculation == .lookup ? LookupDrafter(context: session.tokens) : nil
+        var policy = GuessPolicy()
+        var pendingGuesses: [Int32] = []
+        var unfedGuess: Int32?
+
         while out.count < budget {
             if Task.isCancelled { throw .cancelled }
-            let logits = session.logits
+            let logits = pending > 0 ? session.logits(after: session.count - pending - 1)! : session.logits
             constraint?.constrain(logits: logits)
-            let next = sampler.sample(logits, history: session.tokens[...])
+            let next = sampler.sample(logits, history: session.tokens[..<(session.count - pending)])
+            if let g = unfedGuess {
+                policy.checked(guessed: 1, accepted: g == next ? 1 : 0)
+                unfedGuess = nil
+            }
             if tokenizer.isEndOfGeneration(next) { stop = .eos; break }
             constraint?.advance(next)
             out.append(next)
@@ -78,11 +95,52 @@ public final class Generator {
             if !piece.isEmpty && emit(piece) { stop = .stop; break }
             if constraint?.mustEnd == true { stop = .constraint; break }
             if out.count == budget { break }
-            try session.decode(next)
+            if pending > 0 {
+                if pendingGuesses[pendingGuesses.count - pending] == next {
+                    // The guess was right: its logits are already computed.
+                    pending -= 1
+                    timings.acceptedGuesses += 1
+                    drafter?.push(next)
+                    decodeSteps += 1
+                    spanSteps += 1
+                    if spanSteps == DecodeSpanTiming.length { closeSpan() }
+                    continue
+                }
+                policy.checked(guessed: pendingGuesses.count, accepted: pendingGuesses.count - pending)
+                try session.rewind(to: session.count - pending)
+                pending = 0
+            } else if !pendingGuesses.isEmpty {
+                policy.checked(guessed: pendingGuesses.count, accepted: pendingGuesses.count)
+            }
+            pendingGuesses.removeAll(keepingCapacity: true)
+            if drafter != nil {
+                drafter!.push(next)
+                let room = min(session.maxRows - 1, budget - out.count - 1, GuessPolicy.maxRows - 1)
+                if room > 0 {
+                    let candidates = drafter!.guess(maxCount: room)
+                    let n = policy.length(available: candidates.count)
+                    if n > 0 { pendingGuesses.append(contentsOf: candidates[..<n]) } else { unfedGuess = candidates.first }
+                }
+            }
+            let passStart = DispatchTime.now().uptimeNanoseconds
+            if pendingGuesses.isEmpty {
+                try session.decode(next)
+            } else {
+                try session.appendRows([next] + pendingGuesses)
+                pending = pendingGuesses.count
+                timings.guessedTokens += pendingGuesses.count
+                timings.guessSteps += 1
+            }
+            if drafter != nil {
+                policy.timed(rows: pendingGuesses.count + 1,
+                             elapsed: Double(DispatchTime.now().uptimeNanoseconds - passStart) / 1e9)
+            }
             decodeSteps += 1
             spanSteps += 1
             if spanSteps == DecodeSpanTiming.length { closeSpan() }
         }
+        // Guesses past the last kept token leave the session as plain decoding would.
+        if pending > 0 { try session.rewind(to: session.count - pending) }
         closeSpan()
         if stop != .stop {
             if emit(decoder.flush()) {

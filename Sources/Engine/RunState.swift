@@ -27,15 +27,17 @@ struct FloatBuffer {
 /// f32), so an input is quantized once per matmul input even when Q, K and V differ in type.
 struct QuantizedActivations {
     private var buffers: [Int32: UnsafeMutableRawPointer] = [:]
+    private var rowBytes: [Int32: Int] = [:]
     private let maxCols: Int
-    private let rows: Int
+    let rows: Int
 
     /// Room for `rows` inputs of up to `maxCols` elements each.
     init(maxCols: Int, rows: Int = 1) {
         self.maxCols = maxCols
         self.rows = rows
         for t: Int32 in [0, 8, 9, 15] {
-            let bytes = Int(loza_row_bytes(t, Int64(Self.padded(maxCols, t))))
+            let bytes = (Int(loza_row_bytes(t, Int64(Self.padded(maxCols, t)))) + 63) & ~63
+            rowBytes[t] = bytes
             buffers[t] = UnsafeMutableRawPointer.allocate(byteCount: max(bytes * rows, 64), alignment: 64)
         }
     }
@@ -60,5 +62,19 @@ struct QuantizedActivations {
     @inline(__always)
     func buffer(for weightType: Int32) -> UnsafeRawPointer {
         UnsafeRawPointer(buffers[loza_vec_dot_type(weightType)]!)
+    }
+
+    /// Quantize `x` as input `row` (< rows) for weights of `weightType` (the multi-row decode).
+    @inline(__always)
+    func quantize(_ x: UnsafePointer<Float>, count n: Int, for weightType: Int32, row: Int) {
+        let actType = loza_vec_dot_type(weightType)
+        loza_quantize_act(weightType, x, buffers[actType]! + row * rowBytes[actType]!, Int64(n))
+    }
+
+    /// Input `row` quantized for `weightType`.
+    @inline(__always)
+    func buffer(for weightType: Int32, row: Int) -> UnsafeRawPointer {
+        let actType = loza_vec_dot_type(weightType)
+        return UnsafeRawPointer(buffers[actType]! + row * rowBytes[actType]!)
     }
 }

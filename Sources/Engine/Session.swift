@@ -46,7 +46,55 @@ public final class Session {
 
     /// Logits of the last token (vocabulary size); valid while `hasLogits`.
     public var logits: UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: forward.logits.pointer, count: model.config.vocabSize)
+        let last = tokens.count - 1
+        if rowsCount > 0 && last >= rowsStart && last < rowsStart + rowsCount {
+            return UnsafeMutableBufferPointer(start: forward.rowLogits(last - rowsStart), count: model.config.vocabSize)
+        }
+        return UnsafeMutableBufferPointer(start: forward.logits.pointer, count: model.config.vocabSize)
+    }
+
+    /// Logits that follow the token at `index` of the timeline: those of the last token (`logits`, while
+    /// `hasLogits`), or of any row the last `appendRows` computed (nil otherwise).
+    public func logits(after index: Int) -> UnsafeMutableBufferPointer<Float>? {
+        if index == tokens.count - 1 { return hasLogits ? logits : nil }
+        guard rowsCount > 0, index >= rowsStart, index < min(rowsStart + rowsCount, tokens.count) else { return nil }
+        return UnsafeMutableBufferPointer(start: forward.rowLogits(index - rowsStart), count: model.config.vocabSize)
+    }
+
+    /// The positions the last `appendRows` computed (their logits stay valid after a rewind into them).
+    private var rowsStart = 0
+    private var rowsCount = 0
+
+    /// Most tokens one `appendRows` may take at the current length.
+    public var maxRows: Int {
+        var n = min(Forward.maxDecodeRows, batchSize, maxLength - tokens.count)
+        for layout in cache.layouts { n = min(n, layout.maxBatch(at: tokens.count)) }
+        return max(n, 0)
+    }
+
+    /// Append `newTokens` (at most `maxRows`) as that many decode steps computed in one pass over the
+    /// weights (`Forward.decodeRows`): K/V and logits bit-identical to decoding them one by one. After
+    /// a `rewind` that keeps the first k of them, `logits` are those of the k-th (so guessed tokens can
+    /// be verified and the wrong ones cut off without computing anything again).
+    public func appendRows(_ newTokens: [Int32]) throws(EngineError) {
+        guard !newTokens.isEmpty else { return }
+        let vocab = model.config.vocabSize
+        for t in newTokens where t < 0 || Int(t) >= vocab { throw .invalidToken(id: t, vocabSize: vocab) }
+        let start = tokens.count
+        guard start + newTokens.count <= maxLength else {
+            throw .contextFull(capacity: maxLength, requested: start + newTokens.count)
+        }
+        precondition(newTokens.count <= maxRows, "appendRows takes at most maxRows (\(maxRows)) tokens")
+        cache.reserve(length: start + newTokens.count)
+        forward.reserveKeys(start + newTokens.count)
+        newTokens.withUnsafeBufferPointer { buf in
+            forward.decodeRows(tokens: buf.baseAddress!, count: buf.count, position: start, cache: cache)
+        }
+        tokens.append(contentsOf: newTokens)
+        cache.setLength(tokens.count)
+        rowsStart = start
+        rowsCount = newTokens.count
+        hasLogits = true
     }
 
     /// Bytes of K/V the timeline occupies: each layer's slots for `count` positions (a sparse layer
@@ -73,6 +121,7 @@ public final class Session {
         }
         cache.reserve(length: start + newTokens.count)
         forward.reserveKeys(start + newTokens.count)
+        rowsCount = 0
         if newTokens.count == 1 {
             forward.decode(token: newTokens[0], position: start, cache: cache)
             tokens.append(newTokens[0])
@@ -119,7 +168,8 @@ public final class Session {
         }
         tokens.removeLast(tokens.count - n)
         cache.setLength(n)
-        hasLogits = false
+        hasLogits = rowsCount > 0 && n - 1 >= rowsStart && n - 1 < rowsStart + rowsCount
+        if !hasLogits { rowsCount = 0 }
     }
 
     /// Cut the timeline back to its first `n` tokens; when a sparse layer already evicted keys that
@@ -186,6 +236,7 @@ public final class Session {
         tokens = t
         cache.setLength(t.count)
         hasLogits = false
+        rowsCount = 0
     }
 
     /// Start over with an empty timeline (the storage is kept).
@@ -193,5 +244,6 @@ public final class Session {
         tokens.removeAll(keepingCapacity: true)
         cache.setLength(0)
         hasLogits = false
+        rowsCount = 0
     }
 }

@@ -4,6 +4,7 @@ import Engine
 import Logging
 
 extension AttentionChoice.Requested: ExpressibleByArgument {}
+extension Speculation: ExpressibleByArgument {}
 
 /// `--attention full|loza` and `--plan FILE|STRING`, shared by the commands that run the model.
 struct AttentionOptions: ParsableArguments {

@@ -31,6 +31,8 @@ struct GenerateCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Threads (default: the number of cores).") var threads: Int?
     @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).") var stopStrings: [String] = []
     @OptionGroup var attention: AttentionOptions
+    @Option(help: "Guess tokens from the context and verify them in one pass (lookup), or not (off); the tokens are the same.")
+    var speculation: Speculation = .lookup
     @Flag(help: "Wrap the prompt as a user message in the model's chat template.") var chat = false
     @Flag(help: "Print one JSON object instead of streaming text.") var json = false
     @OptionGroup var logging: LogOptions
@@ -79,7 +81,7 @@ struct GenerateCommand: AsyncParsableCommand, LoggingCommand {
             do {
                 result = try generator.generate(
                     prompt: ids, parameters: params, maxTokens: maxTokens,
-                    stopStrings: stopStrings,
+                    stopStrings: stopStrings, speculation: speculation,
                     progress: { done, total in
                         if total > 1 && done < total { progress.show("prompt \(done)/\(total) tokens") } else { progress.clear() }
                     },
@@ -96,6 +98,14 @@ struct GenerateCommand: AsyncParsableCommand, LoggingCommand {
                         JSONMember("load_s", .double(EngineCLI.round3(loadSeconds))),
                         JSONMember("prefill_tokens_per_s", .double(EngineCLI.round3(t.prefillTokensPerSecond))),
                         JSONMember("decode_tokens_per_s", .double(EngineCLI.round3(t.decodeTokensPerSecond))),
+                        JSONMember("decode_tokens", .int(Int64(t.decodeTokens))),
+                        JSONMember("decode_s", .double(EngineCLI.round3(t.decodeSeconds))),
+                    ])),
+                    JSONMember("speculation", .object([
+                        JSONMember("mode", .string(speculation.rawValue)),
+                        JSONMember("steps", .int(Int64(t.guessSteps))),
+                        JSONMember("guessed", .int(Int64(t.guessedTokens))),
+                        JSONMember("accepted", .int(Int64(t.acceptedGuesses))),
                     ])),
                 ]).serialized(.compact) + "\n")
             } else {

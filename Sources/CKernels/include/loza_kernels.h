@@ -89,6 +89,12 @@ float loza_vec_dot_f32_ref(int type, const void *row, const float *x, int64_t n)
 void loza_matvec(int type, const void *w, size_t row_stride, const void *act, float *y,
                  int64_t r0, int64_t r1, int64_t n);
 
+// Rows [r0, r1) against `nact` activations (each as for loza_matvec): y[j * y_stride + r] for
+// activation j and row r, with exactly the bits loza_matvec gives for that activation; the rows are
+// read from memory once for all activations (decode of several tokens in one pass).
+void loza_matvec_multi(int type, const void *w, size_t row_stride, const void *const *acts, int64_t nact,
+                       float *y, int64_t y_stride, int64_t r0, int64_t r1, int64_t n);
+
 // --- f32 helpers used in attention and norms -----------------------------------------------------
 float loza_dot_f32(const float *a, const float *b, int64_t n);
 // y += a * x

@@ -62,6 +62,11 @@ public struct ModelTurn: Sendable, Hashable {
     public var decodeSeconds: Double
     /// Decode cost along the context (local models; empty for remote ones and older transcripts).
     public var decodeSpans: [DecodeSpan] = []
+    /// Lookup speculation of a local turn: passes run with guesses, tokens guessed, guesses that were
+    /// right (all 0 when it was off or never guessed).
+    public var guessSteps = 0
+    public var guessedTokens = 0
+    public var acceptedGuesses = 0
     /// The tool choice the turn was generated under (set by the model from the choice it was asked for;
     /// recorded in the transcript).
     public var toolChoice: ToolChoice = .auto

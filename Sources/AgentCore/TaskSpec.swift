@@ -12,6 +12,11 @@ public enum RepeatedCallRule: String, Sendable, Hashable {
     case never
 }
 
+/// `speculation` of a spec (see `TaskSpec.speculation`).
+public enum SpeculationMode: String, Sendable, Hashable, CaseIterable {
+    case off, lookup
+}
+
 public struct TaskSpec: Sendable, Hashable {
     public var name: String
     public var model: ModelRef
@@ -39,6 +44,9 @@ public struct TaskSpec: Sendable, Hashable {
     /// model then wrote the same call over and over until max_tokens on natural specs); off, the local
     /// engine ends a reply with its first bare call.
     public var parallelCalls: Bool = false
+    /// How a local model decodes (`speculation`): `lookup` (the default) guesses tokens from the context and
+    /// verifies them in one pass, `off` decodes one token per pass. The tokens are the same either way.
+    public var speculation: SpeculationMode = .lookup
     /// Directory of the spec file; relative paths in the spec resolve against it.
     public var baseDirectory: String
     /// Text appended (after a blank line) to every tool result the model sees; nil = none.

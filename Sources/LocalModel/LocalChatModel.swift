@@ -18,6 +18,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// Several calls may follow one another in a reply (see `ToolCallConstraint`).
     public let parallelCalls: Bool
     public let threads: Int
+    /// Lookup speculation (guessed tokens verified in one pass): speed only, the tokens are the same.
+    public let speculation: Speculation
     /// False: every turn prefills the whole conversation from an empty cache (for measuring what the
     /// cache reuse saves; `loza run --no-cache-reuse`).
     public let reuseCache: Bool
@@ -38,8 +40,9 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
     public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
                 constrainToolCalls: Bool = true, parallelCalls: Bool = false, reuseCache: Bool = true,
-                store: ModelStore = ModelStore()) throws {
+                speculation: Speculation = .lookup, store: ModelStore = ModelStore()) throws {
         self.reuseCache = reuseCache
+        self.speculation = speculation
         self.parallelCalls = parallelCalls
         let path = try store.resolve(modelReference)
         let model = try Model(path: path)
@@ -68,6 +71,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         constrainToolCalls = other.constrainToolCalls
         parallelCalls = other.parallelCalls
         threads = other.threads
+        speculation = other.speculation
         reuseCache = other.reuseCache
         plan = other.plan
         lock = other.lock
@@ -114,7 +118,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         do {
             result = try generator.generate(
                 prompt: ids, parameters: parameters, maxTokens: sampling.maxTokens, stopStrings: sampling.stop,
-                constraint: constraint, progress: { done, total in progress?(done, total) },
+                constraint: constraint, speculation: speculation, progress: { done, total in progress?(done, total) },
                 onText: { piece in
                     for event in parser.push(piece) {
                         if case .text(let t) = event { onText(t) }
@@ -130,6 +134,9 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             reusedTokens: result.reusedTokens, prefillSeconds: result.timings.prefillSeconds,
             decodeSeconds: result.timings.decodeSeconds)
         reply.decodeSpans = result.timings.decodeSpans.map { DecodeSpan(position: $0.position, tokens: $0.tokens, seconds: $0.seconds) }
+        reply.guessSteps = result.timings.guessSteps
+        reply.guessedTokens = result.timings.guessedTokens
+        reply.acceptedGuesses = result.timings.acceptedGuesses
         return reply
     }
 

@@ -7,7 +7,7 @@ import Yams
 public enum SpecParser {
     public static let topLevelKeys = [
         "name", "model", "attention", "sampling", "system", "prompt", "prompts", "history", "parameters", "tools", "sandbox", "limits",
-        "transcript", "constrain_tool_calls", "parallel_calls", "tool_result_hint", "reject_repeated_calls",
+        "transcript", "constrain_tool_calls", "parallel_calls", "speculation", "tool_result_hint", "reject_repeated_calls",
         "first_tool_choice", "answer_after",
     ]
     /// Parse the spec at `path`. `overrides` are `--param key=value` strings.
@@ -62,6 +62,12 @@ public enum SpecParser {
         spec.transcript = try topFields.string("transcript").map { context.path($0) }
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
         spec.parallelCalls = try topFields.bool("parallel_calls") ?? false
+        if let node = topFields["speculation"] {
+            guard context.scalarKind(node) == .string, case .scalar(let s) = node, let mode = SpeculationMode(rawValue: s.string) else {
+                throw context.error(node, "speculation: expected off or lookup, got \(context.describe(node))")
+            }
+            spec.speculation = mode
+        }
         spec.toolResultHint = try topFields.string("tool_result_hint")
         if let node = topFields["reject_repeated_calls"] { spec.repeatedCalls = try repeatedCalls(node, context) }
         if let node = topFields["first_tool_choice"] {

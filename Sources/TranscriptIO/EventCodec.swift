@@ -39,6 +39,11 @@ public enum EventCodec {
                     .array([.int(Int64($0.position)), .int(Int64($0.tokens)), .number(($0.seconds * 1e6).rounded() / 1e3)])
                 })))
             }
+            // [passes with guesses, tokens guessed, guesses right]; only turns that guessed have it.
+            if t.guessSteps > 0 {
+                members.append(JSONMember("speculation", .array([.int(Int64(t.guessSteps)), .int(Int64(t.guessedTokens)),
+                                                                 .int(Int64(t.acceptedGuesses))])))
+            }
             return .object(members)
         case .toolCall(let step, let c):
             return .object([JSONMember("step", .int(Int64(step)))] + (call(c).objectValue ?? []))
@@ -121,6 +126,16 @@ public enum EventCodec {
                     }
                     return DecodeSpan(position: Int(position), tokens: Int(tokens), seconds: ms / 1000)
                 }
+            }
+            if f.has("speculation") {
+                guard case .array(let a) = try f.raw("speculation"), a.count == 3, case .int(let steps) = a[0],
+                      case .int(let guessed) = a[1], case .int(let accepted) = a[2],
+                      steps >= 0, guessed >= 0, accepted >= 0, accepted <= guessed else {
+                    throw f.fail("speculation", "[passes, tokens guessed, guesses right]")
+                }
+                turn.guessSteps = Int(steps)
+                turn.guessedTokens = Int(guessed)
+                turn.acceptedGuesses = Int(accepted)
             }
             return .modelTurn(step: try f.int("step"), turn: turn)
         case "tool_call":

@@ -32,6 +32,7 @@ public enum SpecJSON {
         // Written only when set, so transcripts of specs without them keep their shape.
         // Recorded only when on: a header without it (recorded before it existed) replays with one call per turn.
         if spec.parallelCalls { members.append(JSONMember("parallel_calls", .bool(true))) }
+        if spec.speculation != .lookup { members.append(JSONMember("speculation", .string(spec.speculation.rawValue))) }
         if let hint = spec.toolResultHint { members.append(JSONMember("tool_result_hint", .string(hint))) }
         switch spec.repeatedCalls {
         case .anyStep: members.append(JSONMember("reject_repeated_calls", .bool(true)))
@@ -161,6 +162,12 @@ public enum SpecJSON {
         if f.has("tool_result_hint") { spec.toolResultHint = try f.string("tool_result_hint") }
         spec.repeatedCalls = .never
         spec.parallelCalls = f.has("parallel_calls") ? try f.bool("parallel_calls") : false
+        if f.has("speculation") {
+            guard let mode = SpeculationMode(rawValue: try f.string("speculation")) else {
+                throw TranscriptError(file: nil, line: nil, message: "speculation: expected off or lookup")
+            }
+            spec.speculation = mode
+        }
         if f.has("reject_repeated_calls") {
             if case .string(let s)? = f.value["reject_repeated_calls"] {
                 guard let rule = RepeatedCallRule(rawValue: s) else {

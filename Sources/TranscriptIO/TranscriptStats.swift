@@ -18,6 +18,10 @@ public struct TranscriptStats: Sendable, Hashable {
     /// Calls answered by the runtime without running a tool (malformed, unknown tool, invalid arguments).
     public var rejectedCalls = 0
     public var failedToolResults = 0
+    /// Lookup speculation over all turns: passes with guesses, tokens guessed, guesses right.
+    public var guessSteps = 0
+    public var guessedTokens = 0
+    public var acceptedGuesses = 0
 
     public init(_ transcript: Transcript) {
         var later: [Double] = []
@@ -30,6 +34,9 @@ public struct TranscriptStats: Sendable, Hashable {
                 prefillSeconds += t.prefillSeconds
                 promptTokens += t.promptTokens
                 reusedTokens += t.reusedTokens
+                guessSteps += t.guessSteps
+                guessedTokens += t.guessedTokens
+                acceptedGuesses += t.acceptedGuesses
                 if firstPrefillSeconds == nil { firstPrefillSeconds = t.prefillSeconds } else { later.append(t.prefillSeconds) }
             case .toolCall(_, let c):
                 toolCalls += 1
@@ -61,6 +68,10 @@ public struct TranscriptStats: Sendable, Hashable {
             "tool_calls": .int(Int64(toolCalls)), "recovered_calls": .int(Int64(recoveredCalls)),
             "malformed_calls": .int(Int64(malformedCalls)), "rejected_calls": .int(Int64(rejectedCalls)),
             "failed_tool_results": .int(Int64(failedToolResults)),
+            "speculation": [
+                "steps": .int(Int64(guessSteps)), "guessed": .int(Int64(guessedTokens)), "accepted": .int(Int64(acceptedGuesses)),
+                "acceptance": guessedTokens > 0 ? num(Double(acceptedGuesses) / Double(guessedTokens)) : .null,
+            ],
         ]
     }
 }

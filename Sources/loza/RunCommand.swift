@@ -25,6 +25,9 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Attention of a local model: full or loza, over the spec's `attention` (the spec's plan and blocks stay).")
     var attention: AttentionSettings.Mode?
 
+    @Option(help: "Local model: guess tokens from the context and verify them in one pass (lookup, the default), or not (off), over the spec's `speculation`; the tokens are the same.")
+    var speculation: SpeculationMode?
+
     @Flag(help: "Print one JSON object at the end instead of streaming the run.")
     var json = false
 
@@ -44,6 +47,7 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
         if let attention {
             if task.attention == nil { task.attention = AttentionSettings(mode: attention) } else { task.attention?.mode = attention }
         }
+        if let speculation { task.speculation = speculation }
         let path = transcript ?? task.transcript ?? RunContext.defaultTranscriptPath(name: task.name)
         let context = try await RunContext.open(task, origin: spec, options: .init(transcript: path, threads: threads)) {
             try ModelFactory.make(task, threads: threads, reuseCache: !noCacheReuse)
@@ -75,3 +79,4 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
 }
 
 extension AttentionSettings.Mode: ExpressibleByArgument {}
+extension SpeculationMode: ExpressibleByArgument {}

@@ -12,6 +12,9 @@ public struct BenchmarkResult: Sendable {
     public var decodeCPUSeconds: [Double] = []
     public let promptTokens: Int
     public let genTokens: Int
+    /// With lookup speculation: tokens guessed and guesses that were right, over all runs.
+    public var guessedTokens = 0
+    public var acceptedGuesses = 0
 
     public var prefillTokensPerSecond: [Double] { prefillSeconds.map { Double(promptTokens) / $0 } }
     public var decodeTokensPerSecond: [Double] { decodeSeconds.map { Double(genTokens) / $0 } }
@@ -32,7 +35,10 @@ public enum Benchmark {
     }
 
     /// Run `repeats` times (after one untimed warm-up of a few tokens).
+    /// With `speculation: .lookup` the greedy continuation is the same, decoded with guesses from the
+    /// context verified in multi-row passes (as `Generator` does).
     public static func run(session: Session, promptTokens: Int, genTokens: Int, repeats: Int,
+                           speculation: Speculation = .off,
                            onRun: ((Int) -> Void)? = nil) throws(EngineError) -> BenchmarkResult {
         var result = BenchmarkResult(promptTokens: promptTokens, genTokens: genTokens)
         var rng = Xoshiro256(seed: 1234)
@@ -54,14 +60,52 @@ public enum Benchmark {
             }
             if genTokens > 0 {
                 let t0 = DispatchTime.now().uptimeNanoseconds, c0 = processCPUSeconds()
-                for _ in 0..<genTokens {
-                    let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
-                    try session.decode(next)
+                if speculation == .lookup {
+                    try lookupDecode(session: session, count: genTokens, result: &result)
+                } else {
+                    for _ in 0..<genTokens {
+                        let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
+                        try session.decode(next)
+                    }
                 }
                 result.decodeSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 result.decodeCPUSeconds.append(processCPUSeconds() - c0)
             }
         }
         return result
+    }
+
+    /// `count` greedy tokens fed to the session with lookup guesses (end of generation ignored).
+    static func lookupDecode(session: Session, count: Int, result: inout BenchmarkResult) throws(EngineError) {
+        var drafter = LookupDrafter(context: session.tokens)
+        var policy = GuessPolicy()
+        var fed = 0
+        while fed < count {
+            let next = Sampler.argmax(UnsafeBufferPointer(session.logits))
+            drafter.push(next)
+            let room = min(session.maxRows - 1, count - fed - 1, GuessPolicy.maxRows - 1)
+            let candidates = room > 0 ? drafter.guess(maxCount: room) : []
+            let n = policy.length(available: candidates.count)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            if n == 0 {
+                try session.decode(next)
+                fed += 1
+            } else {
+                let guesses = Array(candidates[..<n])
+                try session.appendRows([next] + guesses)
+                // Keep the guesses greedy decoding agrees with; cut the session after the first wrong one.
+                var right = 0
+                while right < n, Sampler.argmax(UnsafeBufferPointer(session.logits(after: session.count - n - 1 + right)!)) == guesses[right] {
+                    drafter.push(guesses[right])
+                    right += 1
+                }
+                if right < n { try session.rewind(to: session.count - (n - right)) }
+                policy.checked(guessed: n, accepted: right)
+                result.guessedTokens += n
+                result.acceptedGuesses += right
+                fed += 1 + right
+            }
+            policy.timed(rows: n + 1, elapsed: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
     }
 }

@@ -63,7 +63,8 @@ public enum SpecParser {
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
         spec.parallelCalls = try topFields.bool("parallel_calls") ?? false
         if let node = topFields["speculation"] {
-            guard context.scalarKind(node) == .string, case .scalar(let s) = node, let mode = SpeculationMode(rawValue: s.string) else {
+            // `off` is a YAML 1.1 boolean to some readers: the word itself is what counts.
+            guard case .scalar(let s) = node, let mode = SpeculationMode(rawValue: s.string) else {
                 throw context.error(node, "speculation: expected off or lookup, got \(context.describe(node))")
             }
             spec.speculation = mode

@@ -23,6 +23,8 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
     var depths: String?
     @Flag(help: "With --depths and LoZA attention: also measure full attention in the same process, decode runs alternating between the two (rows for both, and the LoZA / full ratio).")
     var compareFull = false
+    @Option(help: "Decode with lookup guesses verified in multi-row passes (lookup) or one token per pass (off, the default: the engine's raw decode speed, as llama-bench measures it). The greedy tokens are the same.")
+    var speculation: Speculation = .off
 
     func parsedDepths() throws -> [Int]? {
         guard let depths else { return nil }
@@ -38,6 +40,7 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
         if repeats < 1 { throw ValidationError("--repeats must be >= 1") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
         if compareFull && depths == nil { throw ValidationError("--compare-full needs --depths") }
+        if speculation == .lookup && depths != nil { throw ValidationError("--speculation lookup measures the plain decode loop; it does not apply to --depths") }
     }
 
     func run() async throws {
@@ -56,7 +59,7 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
             let r: BenchmarkResult
             do {
                 r = try Benchmark.run(session: session, promptTokens: promptTokens, genTokens: genTokens,
-                                      repeats: repeats, onRun: { i in progress.show("run \(i + 1)/\(repeats)") })
+                                      repeats: repeats, speculation: speculation, onRun: { i in progress.show("run \(i + 1)/\(repeats)") })
             } catch { throw CLIError.failed("\(error)") }
             progress.show("measuring memory read bandwidth")
             let bandwidth = MemoryBandwidth.measure(pool: session.pool)
@@ -80,6 +83,11 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
                     JSONMember("decode_runs", .array(r.decodeTokensPerSecond.map { .double(EngineCLI.round3($0)) })),
                     JSONMember("prefill_cpu_s", .array(r.prefillCPUSeconds.map { .double(EngineCLI.round3($0)) })),
                     JSONMember("decode_cpu_s", .array(r.decodeCPUSeconds.map { .double(EngineCLI.round3($0)) })),
+                    JSONMember("speculation", .object([
+                        JSONMember("mode", .string(speculation.rawValue)),
+                        JSONMember("guessed", .int(Int64(r.guessedTokens))),
+                        JSONMember("accepted", .int(Int64(r.acceptedGuesses))),
+                    ])),
                 ]).serialized(.compact) + "\n")
             } else {
                 let name = (path as NSString).lastPathComponent
@@ -88,6 +96,9 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
                                    r.prefillTokensPerSecond.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
                 Console.out(String(format: "  decode %d tokens: %.1f tok/s (runs: %@)\n", genTokens, tg,
                                    r.decodeTokensPerSecond.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
+                if speculation == .lookup {
+                    Console.out(String(format: "  lookup speculation: %d tokens guessed, %d right\n", r.guessedTokens, r.acceptedGuesses))
+                }
                 Console.out(String(format: "  decode reads %.1f MB/token; memory read bandwidth %.1f GB/s (%d threads): %.0f%% of it used\n",
                                    bytesPerToken / 1e6, bandwidth / 1e9, n, fraction * 100))
             }

@@ -88,10 +88,12 @@ import TranscriptIO
         #expect(spec.sandbox.disabled)
         #expect(spec.limits == Limits() && spec.sampling == SamplingOptions() && spec.constrainToolCalls)
         #expect(try parse("name: t\nprompt: hi\n").model == .local(ModelCatalog.defaultAlias))
+        #expect(try parse("name: t\nprompt: hi\n").speculation == .lookup)
+        #expect(try parse("name: t\nprompt: hi\nspeculation: off\n").speculation == .off)
     }
 
     @Test(arguments: [
-        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, parallel_calls, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after)"),
+        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, parallel_calls, speculation, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after)"),
         ("name: t\nprompt: hi\nsampling:\n  temprature: 1\n", "task.yaml:4:3: unknown key 'temprature' in sampling (did you mean 'temperature'?)"),
         ("name: t\nprompt: hi\nsampling: {temperature: hot}\n", "task.yaml:3:25: sampling.temperature: expected a number, got string \"hot\""),
         ("name: t\nprompt: hi\nsampling: {top_p: 1.5}\n", "task.yaml:3:19: sampling.top_p: must be between 0 and 1, got 1.5"),
@@ -109,6 +111,8 @@ import TranscriptIO
         ("name: t\nprompt: hi\ntools:\n  - {plugin: a}\n", "task.yaml:4:6: unknown key 'plugin' in tools[0] (allowed: builtin, exec, http, mcp, declare)"),
         ("name: t\nprompt: hi\ntools:\n  - http: {name: w, url: 'ftp://x'}\n", "task.yaml:4:26: tools[0].http.url: expected an http:// or https:// URL, got \"ftp://x\""),
         ("name: t\nprompt: hi\nattention: sparse\n", "task.yaml:3:12: attention: expected full or loza, got \"sparse\""),
+        ("name: t\nprompt: hi\nspeculation: medusa\n", "task.yaml:3:14: speculation: expected off or lookup, got string \"medusa\""),
+        ("name: t\nprompt: hi\nspeculation: true\n", "task.yaml:3:14: speculation: expected off or lookup, got boolean true"),
         ("name: t\nname: u\nprompt: hi\n", "task.yaml:2:1: duplicate key 'name' in task"),
         ("name: t\nprompt: Fix {{repo}}\n", "task.yaml:2:9: prompt: unknown parameter '{{repo}}' (the spec declares no parameters)"),
         ("name: t\nprompt: Fix {{repo}}\nparameters: {repo: null}\n", "task.yaml:3:14: parameters.repo: no value; give one with --param repo=VALUE"),

@@ -12,8 +12,33 @@ import Synchronization
 ///
 /// Workers spin briefly on a generation counter (operations come back to back during a forward
 /// pass) and then sleep on a condition variable, so an idle pool costs nothing.
+///
+/// A busy CPU: when another process takes a core, a preempted worker holds up every job for a
+/// scheduler time slice while the others spin. `run` measures, per job, the caller's own work and
+/// its wait for the workers; when the wait outgrows the work (time lost to preemption), the pool runs
+/// jobs serially on the caller for a while (parts 0..<count one after another: the same partition,
+/// so the same bits; the workers sleep) and then tries the threads again.
 public final class ThreadPool: @unchecked Sendable {
     public let count: Int
+
+    /// How jobs are run: adaptive (threads, serial while the threads lose time), or always one way.
+    public enum Schedule: Sendable { case adaptive, parallel, serial }
+    /// LOZA_POOL=parallel or serial fixes the schedule (for measuring one against the other).
+    public var schedule: Schedule = {
+        switch getenv("LOZA_POOL").map({ String(cString: $0) }) {
+        case "parallel": .parallel
+        case "serial": .serial
+        default: .adaptive
+        }
+    }()
+    /// Jobs run serially because the threads were losing time, and times that happened.
+    public private(set) var serialJobs = 0
+    public private(set) var serialSwitches = 0
+    private var serialLeft = 0
+    private var parallelRuns = 0
+    private var waitNanos = 0.0, workNanos = 0.0
+    /// Jobs run serially after lost time is detected, before the threads are tried again.
+    private static let serialStretch = 4000
 
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
@@ -64,6 +89,14 @@ public final class ThreadPool: @unchecked Sendable {
     /// Not reentrant: one caller at a time.
     public func run(_ body: (Int) -> Void) {
         if count == 1 { body(0); return }
+        if schedule == .serial || (schedule == .adaptive && serialLeft > 0) {
+            if serialLeft > 0 { serialLeft -= 1 }
+            serialJobs += 1
+            for t in 0..<count { body(t) }
+            return
+        }
+        let t0 = Self.nanos()
+        var t1: UInt64 = 0
         withoutActuallyEscaping(body) { escaping in
             job = escaping
             pending.store(count - 1, ordering: .relaxed)
@@ -72,12 +105,30 @@ public final class ThreadPool: @unchecked Sendable {
             pthread_cond_broadcast(cond)
             pthread_mutex_unlock(mutex)
             escaping(0)
+            t1 = Self.nanos()
             var spins = 0
             while pending.load(ordering: .acquiring) != 0 {
                 spins += 1
                 if spins & 1023 == 0 { sched_yield() }
             }
             job = nil
+        }
+        if schedule == .adaptive { noteParallelJob(work: t1 - t0, wait: Self.nanos() - t1) }
+    }
+
+    /// Running averages of the caller's work and its wait for the workers; when the wait is more than
+    /// the work (about 3 in 4 of the threads' time lost), go serial for a stretch of jobs.
+    private func noteParallelJob(work: UInt64, wait: UInt64) {
+        let a = 1.0 / 64
+        workNanos += a * (Double(work) - workNanos)
+        waitNanos += a * (Double(wait) - waitNanos)
+        parallelRuns += 1
+        if parallelRuns >= 64 && waitNanos > workNanos && waitNanos > 20_000 {
+            serialLeft = Self.serialStretch
+            serialSwitches += 1
+            parallelRuns = 0
+            workNanos = 0
+            waitNanos = 0
         }
     }
 

@@ -37,8 +37,11 @@ public final class ThreadPool: @unchecked Sendable {
     private var serialLeft = 0
     private var parallelRuns = 0
     private var waitNanos = 0.0, workNanos = 0.0
-    /// Jobs run serially after lost time is detected, before the threads are tried again.
-    private static let serialStretch = 4000
+    /// Jobs run serially after lost time is detected, before the threads are tried again: 500 at
+    /// first (a host hiccup costs little), doubling while the threads keep losing time right after each
+    /// stretch (up to 8000, about 50 tokens of decode), back to 500 after 4000 clean threaded jobs.
+    private var serialStretch = ThreadPool.shortestStretch
+    private static let shortestStretch = 500, longestStretch = 8000
 
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
@@ -123,8 +126,10 @@ public final class ThreadPool: @unchecked Sendable {
         workNanos += a * (Double(work) - workNanos)
         waitNanos += a * (Double(wait) - waitNanos)
         parallelRuns += 1
+        if parallelRuns >= 4000 { serialStretch = Self.shortestStretch }
         if parallelRuns >= 64 && waitNanos > workNanos && waitNanos > 20_000 {
-            serialLeft = Self.serialStretch
+            serialLeft = serialStretch
+            serialStretch = min(serialStretch * 2, Self.longestStretch)
             serialSwitches += 1
             parallelRuns = 0
             workNanos = 0

@@ -67,6 +67,7 @@ final class TerminalUI: @unchecked Sendable {
             clearProgress()
             var stats = "\(t.tokens.count) tokens"
             if t.decodeSeconds > 0, !t.tokens.isEmpty { stats += String(format: ", %.1f tok/s", Double(t.tokens.count) / t.decodeSeconds) }
+            if t.guessedTokens > 0 { stats += ", \(t.acceptedGuesses)/\(t.guessedTokens) guesses right" }
             if t.promptTokens > 0 { stats += ", prompt +\(t.promptTokens) (reused \(t.reusedTokens))" }
             newlineIfNeeded()
             out(style.dim("[\(t.stop.rawValue); \(stats)]") + "\n")

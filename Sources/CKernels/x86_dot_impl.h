@@ -545,61 +545,56 @@ LZ_MULTI32(q5_1, block_q5_1, q8_1, 0, LZ_LOADQ_Q5_1, MIN)
     LZ_FN LZ_INL void LZ_SUF(mgroup_##NAME)(const BLOCK *xr, int64_t nb, const void *const *acts,       \
                                             const int m, float *y, int64_t ystride) {                 \
         const __m256i m4 = _mm256_set1_epi8(0x0F);                                                   \
-        const int64_t j0 = 0;                                                                         \
-            {                                                                                         \
-                {                                                                                     \
-                __m256 acc[LZ_MACT];                                                                  \
-                float macc[LZ_MACT];                                                                  \
-                for (int k = 0; k < LZ_MACT; k++) { acc[k] = _mm256_setzero_ps(); macc[k] = 0.0f; }   \
-                for (int64_t i = 0; i < nb; i++) {                                                    \
-                    const BLOCK *x = xr + i;                                                          \
-                    const __m128i sm = LZ_SUF(k4_scales_mins)(x->scales);                             \
-                    const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));          \
-                    __m256i hb = HIGHBITS ? _mm256_loadu_si256((const __m256i *)((const uint8_t *)x + \
-                                                                offsetof(block_q5_K, qh)))            \
-                                          : _mm256_setzero_si256();                                   \
-                    const uint8_t *qs = (const uint8_t *)x + (HIGHBITS ? offsetof(block_q5_K, qs)     \
-                                                                       : offsetof(block_q4_K, qs));   \
-                    __m256i sumi[LZ_MACT];                                                            \
-                    for (int k = 0; k < LZ_MACT; k++) sumi[k] = _mm256_setzero_si256();               \
-                    for (int c = 0; c < 4; c++) {                                                     \
-                        const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));         \
-                        __m256i lo = _mm256_and_si256(q, m4);                                         \
-                        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);                   \
-                        if (HIGHBITS) {                                                               \
-                            const __m256i b10 = _mm256_set1_epi8(0x10);                               \
-                            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), b10)); \
-                            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 3), b10)); \
-                            hb = _mm256_srli_epi16(hb, 2);                                            \
-                        }                                                                             \
-                        const __m256i slo = LZ_SUF(bcast16)(sc16, 2 * c);                             \
-                        const __m256i shi = LZ_SUF(bcast16)(sc16, 2 * c + 1);                         \
-                        for (int k = 0; k < m; k++) {                                                 \
-                            const int8_t *a = ((const block_q8_K *)acts[j0 + k])[i].qs;               \
-                            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(a + 64 * c))); \
-                            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 64 * c + 32))); \
-                            sumi[k] = LZ_SUF(dot_i16)(sumi[k], plo, slo);                             \
-                            sumi[k] = LZ_SUF(dot_i16)(sumi[k], phi, shi);                             \
-                        }                                                                             \
-                    }                                                                                 \
-                    const __m128 xdm = LZ_SUF(h2f_pair)(&x->d);                                       \
-                    const __m128i mins = _mm_unpackhi_epi64(sm, sm);                                  \
-                    for (int k = 0; k < m; k++) {                                                     \
-                        const block_q8_K *yb = (const block_q8_K *)acts[j0 + k] + i;                  \
-                        const __m256i bs = _mm256_loadu_si256((const __m256i *)yb->bsums);            \
-                        const __m256i bp32 = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));             \
-                        const __m128i bpair = _mm_packs_epi32(_mm256_castsi256_si128(bp32),           \
-                                                              _mm256_extracti128_si256(bp32, 1));     \
-                        const int32_t summ = LZ_SUF(k4_summ)(mins, bpair);                            \
-                        const __m128 dd = _mm_mul_ps(xdm, _mm_set1_ps(yb->d));                        \
-                        acc[k] = _mm256_fmadd_ps(_mm256_broadcastss_ps(dd), _mm256_cvtepi32_ps(sumi[k]), acc[k]); \
-                        const float mterm = _mm_cvtss_f32(_mm_movehdup_ps(dd)) * (float)summ;         \
-                        macc[k] += mterm;                                                             \
-                    }                                                                                 \
+        __m256 acc[LZ_MACT];                                                                          \
+        float macc[LZ_MACT];                                                                          \
+        for (int k = 0; k < LZ_MACT; k++) { acc[k] = _mm256_setzero_ps(); macc[k] = 0.0f; }           \
+        for (int64_t i = 0; i < nb; i++) {                                                            \
+            const BLOCK *x = xr + i;                                                                  \
+            const __m128i sm = LZ_SUF(k4_scales_mins)(x->scales);                                     \
+            const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));                  \
+            __m256i hb = HIGHBITS ? _mm256_loadu_si256((const __m256i *)((const uint8_t *)x +         \
+                                                        offsetof(block_q5_K, qh)))                    \
+                                  : _mm256_setzero_si256();                                           \
+            const uint8_t *qs = (const uint8_t *)x + (HIGHBITS ? offsetof(block_q5_K, qs)             \
+                                                               : offsetof(block_q4_K, qs));           \
+            __m256i sumi[LZ_MACT];                                                                    \
+            for (int k = 0; k < LZ_MACT; k++) sumi[k] = _mm256_setzero_si256();                       \
+            for (int c = 0; c < 4; c++) {                                                             \
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));                 \
+                __m256i lo = _mm256_and_si256(q, m4);                                                 \
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);                           \
+                if (HIGHBITS) {                                                                       \
+                    const __m256i b10 = _mm256_set1_epi8(0x10);                                       \
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), b10));         \
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 3), b10));         \
+                    hb = _mm256_srli_epi16(hb, 2);                                                    \
                 }                                                                                     \
-                for (int k = 0; k < m; k++) y[k * ystride] = LZ_SUF(hsum_ps)(acc[k]) - macc[k];     \
+                const __m256i slo = LZ_SUF(bcast16)(sc16, 2 * c);                                     \
+                const __m256i shi = LZ_SUF(bcast16)(sc16, 2 * c + 1);                                 \
+                for (int k = 0; k < m; k++) {                                                         \
+                    const int8_t *a = ((const block_q8_K *)acts[k])[i].qs;                       \
+                    const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(a + 64 * c)));         \
+                    const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a + 64 * c + 32)));         \
+                    sumi[k] = LZ_SUF(dot_i16)(sumi[k], plo, slo);                                     \
+                    sumi[k] = LZ_SUF(dot_i16)(sumi[k], phi, shi);                                     \
+                }                                                                                     \
+            }                                                                                         \
+            const __m128 xdm = LZ_SUF(h2f_pair)(&x->d);                                               \
+            const __m128i mins = _mm_unpackhi_epi64(sm, sm);                                          \
+            for (int k = 0; k < m; k++) {                                                             \
+                const block_q8_K *yb = (const block_q8_K *)acts[k] + i;                          \
+                const __m256i bs = _mm256_loadu_si256((const __m256i *)yb->bsums);                    \
+                const __m256i bp32 = _mm256_madd_epi16(bs, _mm256_set1_epi16(1));                     \
+                const __m128i bpair = _mm_packs_epi32(_mm256_castsi256_si128(bp32),                   \
+                                                      _mm256_extracti128_si256(bp32, 1));             \
+                const int32_t summ = LZ_SUF(k4_summ)(mins, bpair);                                    \
+                const __m128 dd = _mm_mul_ps(xdm, _mm_set1_ps(yb->d));                                \
+                acc[k] = _mm256_fmadd_ps(_mm256_broadcastss_ps(dd), _mm256_cvtepi32_ps(sumi[k]), acc[k]);         \
+                const float mterm = _mm_cvtss_f32(_mm_movehdup_ps(dd)) * (float)summ;                 \
+                macc[k] += mterm;                                                                     \
             }                                                                                         \
         }                                                                                             \
+        for (int k = 0; k < m; k++) y[k * ystride] = LZ_SUF(hsum_ps)(acc[k]) - macc[k];             \
     }                                                                                                 \
     LZ_FN static void LZ_SUF(matvec_multi_##NAME)(const void *w, size_t stride, const void *const *acts, \
                                                   int64_t nact, float *y, int64_t ystride,           \
@@ -624,66 +619,61 @@ LZ_MULTI_K45(q5_K, block_q5_K, 1)
 
 // Q6_K: the row's block is unpacked once per half, each activation takes LZ q6_K_rows's steps.
 LZ_FN LZ_INL void LZ_SUF(mgroup_q6_K)(const block_q6_K *xr, int64_t nb, const void *const *acts, const int m,
-                                      float *y, int64_t ystride) {
+                              float *y, int64_t ystride) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(0x03);
     const __m256i mC = _mm256_set1_epi8(0x0C), m30 = _mm256_set1_epi8(0x30);
     const __m256i mC0 = _mm256_set1_epi8((char)0xC0);
-    const int64_t j0 = 0;
-    {
-        {
-            __m256 acc[LZ_MACT];
-            for (int k = 0; k < LZ_MACT; k++) acc[k] = _mm256_setzero_ps();
-            for (int64_t i = 0; i < nb; i++) {
-                const block_q6_K *x = xr + i;
-                const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
-                __m256i sumi[LZ_MACT];
+    __m256 acc[LZ_MACT];
+    for (int k = 0; k < LZ_MACT; k++) acc[k] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const block_q6_K *x = xr + i;
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+        __m256i sumi[LZ_MACT];
+        for (int k = 0; k < m; k++) {
+            const block_q8_K *yb = (const block_q8_K *)acts[k] + i;
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)yb->bsums);
+            const __m256i t = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5);
+            sumi[k] = _mm256_sub_epi32(_mm256_setzero_si256(), t);
+        }
+        for (int h = 0; h < 2; h++) {
+            const __m256i half = h ? _mm256_permute2x128_si256(sc16, sc16, 0x11)
+                                   : _mm256_permute2x128_si256(sc16, sc16, 0x00);
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h));
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+            const __m256i qq[4] = {
+                _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4)),
+                _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(qh, mC), 2)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m30)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                _mm256_srli_epi16(_mm256_and_si256(qh, mC0), 2))};
+            for (int g = 0; g < 4; g++) {
+                const __m256i idx = _mm256_setr_epi8(
+                    (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g),
+                    (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1),
+                    (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g),
+                    (char)(4 * g + 1), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                    (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                    (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                    (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
+                    (char)(4 * g + 3));
+                const __m256i sc = _mm256_shuffle_epi8(half, idx);
                 for (int k = 0; k < m; k++) {
-                    const block_q8_K *yb = (const block_q8_K *)acts[j0 + k] + i;
-                    const __m256i bs = _mm256_loadu_si256((const __m256i *)yb->bsums);
-                    const __m256i t = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5);
-                    sumi[k] = _mm256_sub_epi32(_mm256_setzero_si256(), t);
-                }
-                for (int h = 0; h < 2; h++) {
-                    const __m256i half = h ? _mm256_permute2x128_si256(sc16, sc16, 0x11)
-                                           : _mm256_permute2x128_si256(sc16, sc16, 0x00);
-                    const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h));
-                    const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h + 32));
-                    const __m256i qh = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
-                    const __m256i qq[4] = {
-                        _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4)),
-                        _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(qh, mC), 2)),
-                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m30)),
-                        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                        _mm256_srli_epi16(_mm256_and_si256(qh, mC0), 2))};
-                    for (int g = 0; g < 4; g++) {
-                        const __m256i idx = _mm256_setr_epi8(
-                            (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g),
-                            (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1),
-                            (char)(4 * g), (char)(4 * g + 1), (char)(4 * g), (char)(4 * g + 1), (char)(4 * g),
-                            (char)(4 * g + 1), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
-                            (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
-                            (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
-                            (char)(4 * g + 3), (char)(4 * g + 2), (char)(4 * g + 3), (char)(4 * g + 2),
-                            (char)(4 * g + 3));
-                        const __m256i sc = _mm256_shuffle_epi8(half, idx);
-                        for (int k = 0; k < m; k++) {
-                            const int8_t *a = ((const block_q8_K *)acts[j0 + k])[i].qs;
-                            const __m256i p = _mm256_maddubs_epi16(
-                                qq[g], _mm256_loadu_si256((const __m256i *)(a + 32 * (4 * h + g))));
-                            sumi[k] = LZ_SUF(dot_i16)(sumi[k], p, sc);
-                        }
-                    }
-                }
-                const __m256 xd = LZ_SUF(h2f8)(x->d);
-                for (int k = 0; k < m; k++) {
-                    const block_q8_K *yb = (const block_q8_K *)acts[j0 + k] + i;
-                    const __m256 d = _mm256_mul_ps(xd, _mm256_set1_ps(yb->d));
-                    acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+                    const int8_t *a = ((const block_q8_K *)acts[k])[i].qs;
+                    const __m256i p = _mm256_maddubs_epi16(
+                        qq[g], _mm256_loadu_si256((const __m256i *)(a + 32 * (4 * h + g))));
+                    sumi[k] = LZ_SUF(dot_i16)(sumi[k], p, sc);
                 }
             }
-            for (int k = 0; k < m; k++) y[k * ystride] = LZ_SUF(hsum_ps)(acc[k]);
+        }
+        const __m256 xd = LZ_SUF(h2f8)(x->d);
+        for (int k = 0; k < m; k++) {
+            const block_q8_K *yb = (const block_q8_K *)acts[k] + i;
+            const __m256 d = _mm256_mul_ps(xd, _mm256_set1_ps(yb->d));
+            acc[k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[k]), acc[k]);
         }
     }
+    for (int k = 0; k < m; k++) y[k * ystride] = LZ_SUF(hsum_ps)(acc[k]);
 }
 
 LZ_FN static void LZ_SUF(matvec_multi_q6_K)(const void *w, size_t stride, const void *const *acts, int64_t nact,

@@ -133,14 +133,8 @@ final class Forward {
             // Attention block.
             rmsNorm(x.pointer, weight: L.attnNorm, out: xn.pointer, count: d, eps: c.rmsEpsilon)
             matvec(L.wq, q.pointer, L.wk, k.pointer, L.wv, v.pointer, input: xn.pointer)
-            addBias(q.pointer, L.bq, count: c.qDim)
-            addBias(k.pointer, L.bk, count: c.kvDim)
-            addBias(v.pointer, L.bv, count: c.kvDim)
-            applyRope(q.pointer, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
-                      style: c.ropeStyle, cos: ropeCos.pointer, sin: ropeSin.pointer)
-            applyRope(k.pointer, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
-                      style: c.ropeStyle, cos: ropeCos.pointer, sin: ropeSin.pointer)
-            cache.store(layer: li, position: position, k: k.pointer, v: v.pointer)
+            finishQKV(q.pointer, k.pointer, v.pointer, layer: li, L, position: position,
+                      cos: ropeCos.pointer, sin: ropeSin.pointer, cache: cache)
             attendDecode(layer: li, position: position, cache: cache)
             matvec(L.wo, proj.pointer, input: att.pointer)
             addInPlace(x.pointer, proj.pointer, count: d)
@@ -152,6 +146,21 @@ final class Forward {
             addInPlace(x.pointer, proj.pointer, count: d)
         }
         outputHead(hidden: x.pointer)
+    }
+
+    /// One position's q, k, v after the projections: biases, RoPE, and its K/V into the cache (decode,
+    /// prefill and the multi-row decode share it, so their rows agree bit for bit).
+    @inline(__always)
+    func finishQKV(_ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                   layer li: Int, _ L: LayerWeights, position: Int,
+                   cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, cache: KVCache) {
+        let c = config
+        addBias(q, L.bq, count: c.qDim)
+        addBias(k, L.bk, count: c.kvDim)
+        addBias(v, L.bv, count: c.kvDim)
+        applyRope(q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, style: c.ropeStyle, cos: cos, sin: sin)
+        applyRope(k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, style: c.ropeStyle, cos: cos, sin: sin)
+        cache.store(layer: li, position: position, k: k, v: v)
     }
 
     /// Final norm and output projection of one hidden state into `logits`.
@@ -236,15 +245,8 @@ final class Forward {
             gemm(L.wv, input: Xn, output: V, rows: T, sameInput: true)
             pool.run { t in
                 for i in ThreadPool.split(T, parts: parts, index: t) {
-                    let qi = Q + i * c.qDim, ki = K + i * c.kvDim, vi = V + i * c.kvDim
-                    addBias(qi, L.bq, count: c.qDim)
-                    addBias(ki, L.bk, count: c.kvDim)
-                    addBias(vi, L.bv, count: c.kvDim)
-                    applyRope(qi, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
-                              style: c.ropeStyle, cos: rc + i * half, sin: rs + i * half)
-                    applyRope(ki, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions,
-                              style: c.ropeStyle, cos: rc + i * half, sin: rs + i * half)
-                    cache.store(layer: li, position: position + i, k: ki, v: vi)
+                    self.finishQKV(Q + i * c.qDim, K + i * c.kvDim, V + i * c.kvDim, layer: li, L,
+                                   position: position + i, cos: rc + i * half, sin: rs + i * half, cache: cache)
                 }
             }
             queryProbe?(li, position, T, Q)

@@ -52,17 +52,13 @@ struct QuantizedActivations {
     /// Quantize `x` (n elements) for dot products with weights of `weightType`; returns the buffer.
     @inline(__always)
     func quantize(_ x: UnsafePointer<Float>, count n: Int, for weightType: Int32) -> UnsafeRawPointer {
-        let actType = loza_vec_dot_type(weightType)
-        let dst = buffers[actType]!
-        loza_quantize_act(weightType, x, dst, Int64(n))
-        return UnsafeRawPointer(dst)
+        quantize(x, count: n, for: weightType, row: 0)
+        return buffer(for: weightType, row: 0)
     }
 
     /// The buffer holding activations for `weightType` (after `quantize`).
     @inline(__always)
-    func buffer(for weightType: Int32) -> UnsafeRawPointer {
-        UnsafeRawPointer(buffers[loza_vec_dot_type(weightType)]!)
-    }
+    func buffer(for weightType: Int32) -> UnsafeRawPointer { buffer(for: weightType, row: 0) }
 
     /// Quantize `x` as input `row` (< rows) for weights of `weightType` (the multi-row decode).
     @inline(__always)

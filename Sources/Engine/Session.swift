@@ -46,19 +46,21 @@ public final class Session {
 
     /// Logits of the last token (vocabulary size); valid while `hasLogits`.
     public var logits: UnsafeMutableBufferPointer<Float> {
-        let last = tokens.count - 1
-        if rowsCount > 0 && last >= rowsStart && last < rowsStart + rowsCount {
-            return UnsafeMutableBufferPointer(start: forward.rowLogits(last - rowsStart), count: model.config.vocabSize)
-        }
-        return UnsafeMutableBufferPointer(start: forward.logits.pointer, count: model.config.vocabSize)
+        UnsafeMutableBufferPointer(start: rowLogits(after: tokens.count - 1) ?? forward.logits.pointer,
+                                   count: model.config.vocabSize)
+    }
+
+    /// The logits the last `appendRows` computed after the token at `index`, if it computed them.
+    private func rowLogits(after index: Int) -> UnsafeMutablePointer<Float>? {
+        guard rowsCount > 0, index >= rowsStart, index < min(rowsStart + rowsCount, tokens.count) else { return nil }
+        return forward.rowLogits(index - rowsStart)
     }
 
     /// Logits that follow the token at `index` of the timeline: those of the last token (`logits`, while
     /// `hasLogits`), or of any row the last `appendRows` computed (nil otherwise).
     public func logits(after index: Int) -> UnsafeMutableBufferPointer<Float>? {
         if index == tokens.count - 1 { return hasLogits ? logits : nil }
-        guard rowsCount > 0, index >= rowsStart, index < min(rowsStart + rowsCount, tokens.count) else { return nil }
-        return UnsafeMutableBufferPointer(start: forward.rowLogits(index - rowsStart), count: model.config.vocabSize)
+        return rowLogits(after: index).map { UnsafeMutableBufferPointer(start: $0, count: model.config.vocabSize) }
     }
 
     /// The positions the last `appendRows` computed (their logits stay valid after a rewind into them).
@@ -168,7 +170,7 @@ public final class Session {
         }
         tokens.removeLast(tokens.count - n)
         cache.setLength(n)
-        hasLogits = rowsCount > 0 && n - 1 >= rowsStart && n - 1 < rowsStart + rowsCount
+        hasLogits = rowLogits(after: n - 1) != nil
         if !hasLogits { rowsCount = 0 }
     }
 

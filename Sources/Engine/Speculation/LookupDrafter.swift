@@ -33,17 +33,6 @@ public struct LookupDrafter: Sendable {
 
     public mutating func push(_ token: Int32) { context.append(token) }
 
-    /// Cut the context back to its first `n` tokens.
-    public mutating func truncate(to n: Int) {
-        guard n < context.count else { return }
-        context.removeLast(context.count - n)
-        if indexed > max(0, n - 1) {
-            // Entries may point past the new end: rebuild (rare: only when a caller rewinds).
-            indexed = 0
-            for i in tables.indices { tables[i].removeAll(keepingCapacity: true) }
-        }
-    }
-
     @inline(__always)
     private func key(endingAt e: Int, length n: Int) -> UInt64 {
         var k: UInt64 = 0

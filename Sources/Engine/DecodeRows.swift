@@ -7,6 +7,13 @@ import CKernels
 /// changes is that each weight row is read from memory (and unpacked) once for all rows
 /// (loza_matvec_multi), so T rows cost less than T decodes (DecodeRowsBench: 4 rows about 1.8 steps on
 /// an AVX2 host where decode is compute-bound).
+/// One row of a multi-row decode: a token at a position of a timeline's cache.
+struct DecodeRow {
+    let token: Int32
+    let position: Int
+    let cache: KVCache
+}
+
 extension Forward {
     /// Most rows one multi-row decode takes.
     static let maxDecodeRows = 16
@@ -16,7 +23,8 @@ extension Forward {
         multiLogits.pointer + i * config.vocabSize
     }
 
-    private func prepareRows() {
+    /// Allocate the multi-row scratch (and the row logits) if not yet done.
+    func prepareRows() {
         guard rowActs == nil else { return }
         prepareBatchBuffers()
         let c = config
@@ -28,30 +36,41 @@ extension Forward {
     /// Run `T` tokens at positions `position ..< position + T` (the cache holds 0 ..< position) as T
     /// decode steps would, writing their K/V, with the logits of every row (`rowLogits(i)`).
     func decodeRows(tokens: UnsafePointer<Int32>, count T: Int, position: Int, cache: KVCache) {
+        let rows = (0..<T).map { DecodeRow(token: tokens[$0], position: position + $0, cache: cache) }
+        decodeRows(rows)
+    }
+
+    /// Run each row as a decode step of its own timeline: its token at its position of its cache (rows
+    /// of one cache in consecutive positions, none past the layouts' batch limits), writing each row's
+    /// K/V into its cache, with the logits of row `i` in `rowLogits(i)`. Rows of different caches share
+    /// every weight read (several sequences decoded in one pass, `DecodeBatch`); a row's bits are those
+    /// of `decode` for it alone.
+    func decodeRows(_ rows: [DecodeRow]) {
+        let T = rows.count
         precondition(T >= 1 && T <= min(Forward.maxDecodeRows, maxBatch))
         prepareRows()
         let c = config, w = weights
         let d = c.embeddingLength, half = c.ropeDimensions / 2
-        reserveKeys(position + T)
+        reserveKeys(rows.reduce(0) { max($0, $1.position + 1) })
         let X = bX.pointer, Xn = bXn.pointer, Q = bQ.pointer, K = bK.pointer, V = bV.pointer
         let Att = bAtt.pointer, G = bGate.pointer, U = bUp.pointer, P = bProj.pointer
         let rc = ropeCos.pointer, rs = ropeSin.pointer
-        for i in 0..<T {
-            loza_dequantize_row(w.tokenEmbedding.type, w.tokenEmbedding.row(Int(tokens[i])), X + i * d, Int64(d))
-            ropeAngles(position: position + i, config: c, freqFactors: w.ropeFreqFactors,
+        for (i, row) in rows.enumerated() {
+            loza_dequantize_row(w.tokenEmbedding.type, w.tokenEmbedding.row(Int(row.token)), X + i * d, Int64(d))
+            ropeAngles(position: row.position, config: c, freqFactors: w.ropeFreqFactors,
                        cos: rc + i * half, sin: rs + i * half)
         }
         for (li, L) in w.layers.enumerated() {
             for i in 0..<T { rmsNorm(X + i * d, weight: L.attnNorm, out: Xn + i * d, count: d, eps: c.rmsEpsilon) }
             matvecRows(L.wq, Q, c.qDim, L.wk, K, c.kvDim, L.wv, V, c.kvDim, input: Xn, rows: T)
-            for i in 0..<T {
-                finishQKV(Q + i * c.qDim, K + i * c.kvDim, V + i * c.kvDim, layer: li, L, position: position + i,
-                          cos: rc + i * half, sin: rs + i * half, cache: cache)
+            for (i, row) in rows.enumerated() {
+                finishQKV(Q + i * c.qDim, K + i * c.kvDim, V + i * c.kvDim, layer: li, L, position: row.position,
+                          cos: rc + i * half, sin: rs + i * half, cache: row.cache)
             }
             // Each query sees only keys up to its own position, so storing the later rows' K/V first
-            // changes nothing (the caller keeps T within the layouts' batch limits).
-            for i in 0..<T {
-                attention.decode(q: Q + i * c.qDim, out: Att + i * c.qDim, layer: li, position: position + i, cache: cache)
+            // changes nothing (the caller keeps each cache's rows within its layouts' batch limits).
+            for (i, row) in rows.enumerated() {
+                attention.decode(q: Q + i * c.qDim, out: Att + i * c.qDim, layer: li, position: row.position, cache: row.cache)
             }
             matvecRows(L.wo, P, d, input: Att, inputStride: c.qDim, rows: T)
             for i in 0..<T { addInPlace(X + i * d, P + i * d, count: d) }

@@ -25,16 +25,18 @@ public final class Generator {
     /// Generate up to `maxTokens` tokens (fewer when the session's context fills) after `prompt`, which
     /// reuses whatever prefix the session already holds. `onText` receives text as soon as it is complete
     /// UTF-8 and can no longer be part of a stop string; `progress(done, total)` reports prompt processing.
-    /// A cancelled task stops between prefill batches or between tokens with `EngineError.cancelled`
-    /// (the session then holds what was processed so far; the next generation reuses it).
+    /// A cancelled task (or a set `cancellation`) stops between prefill batches or between tokens with
+    /// `EngineError.cancelled` (the session then holds what was processed so far; the next generation
+    /// reuses it).
     public func generate(prompt: [Int32], parameters: SamplingParameters, maxTokens: Int,
                          stopStrings: [String] = [], constraint: (any TokenConstraint)? = nil,
                          speculation: Speculation = .off,
+                         cancellation: CancellationFlag? = nil,
                          progress: ((Int, Int) -> Void)? = nil,
                          onText: (String) -> Void = { _ in }) throws(EngineError) -> GenerationResult {
         var timings = GenerationTimings()
         let t0 = Date()
-        let reused = try session.sync(to: prompt, progress: progress)
+        let reused = try session.sync(to: prompt, progress: progress, cancellation: cancellation)
         timings.prefillSeconds = Date().timeIntervalSince(t0)
         timings.prefillTokens = prompt.count - reused
 
@@ -79,8 +81,11 @@ public final class Generator {
         var pendingGuesses: [Int32] = []
         var unfedGuess: Int32?
 
+        // With a batch, the other sessions' passes include this one's steps from here on.
+        session.beginDecoding()
+        defer { session.endDecoding() }
         while out.count < budget {
-            if Task.isCancelled { throw .cancelled }
+            if Task.isCancelled || cancellation?.isCancelled == true { throw .cancelled }
             let logits = pending > 0 ? session.logits(after: session.count - pending - 1)! : session.logits
             constraint?.constrain(logits: logits)
             let next = sampler.sample(logits, history: session.tokens[..<(session.count - pending)])
@@ -113,9 +118,12 @@ public final class Generator {
                 policy.checked(guessed: pendingGuesses.count, accepted: pendingGuesses.count)
             }
             pendingGuesses.removeAll(keepingCapacity: true)
+            // While other sessions of a batch decode, the pass already shares its weight reads with
+            // their rows: no guesses (the policy's costs are those of this session alone).
+            let alone = !session.othersDecoding
             if drafter != nil {
                 drafter!.push(next)
-                let room = min(session.maxRows - 1, budget - out.count - 1, GuessPolicy.maxRows - 1)
+                let room = alone ? min(session.maxRows - 1, budget - out.count - 1, GuessPolicy.maxRows - 1) : 0
                 if room > 0 {
                     let candidates = drafter!.guess(maxCount: room)
                     let n = policy.length(available: candidates.count)
@@ -131,7 +139,7 @@ public final class Generator {
                 timings.guessedTokens += pendingGuesses.count
                 timings.guessSteps += 1
             }
-            if drafter != nil {
+            if drafter != nil && alone {
                 policy.timed(rows: pendingGuesses.count + 1,
                              elapsed: Double(DispatchTime.now().uptimeNanoseconds - passStart) / 1e9)
             }

@@ -18,16 +18,23 @@ public final class Session {
 
     let cache: KVCache
     let forward: Forward
+    /// The sessions this one decodes with (its pool is the batch's), if any.
+    public let batch: DecodeBatch?
 
     /// - threads: thread count (default: the cores); results are bit-identical for a given count.
     /// - maxLength: limit on the timeline (default: the model's context length).
     /// - initialCapacity: KV positions allocated up front (the cache grows by doubling beyond it).
     /// - pool: run on this thread pool instead of a new one of `threads` threads (sessions used one at
     ///   a time may share one, e.g. to compare two attention plans without two sets of spinning workers).
+    /// - batch: decode together with the other sessions of this batch, which may be driven from other
+    ///   threads (`DecodeBatch`); the session runs on the batch's pool (`threads` and `pool` are ignored).
     public init(model: Model, threads: Int = ThreadPool.defaultThreadCount, plan: AttentionPlan? = nil,
-                batchSize: Int = 512, maxLength: Int? = nil, initialCapacity: Int = 1024, pool: ThreadPool? = nil) {
+                batchSize: Int = 512, maxLength: Int? = nil, initialCapacity: Int = 1024, pool: ThreadPool? = nil,
+                batch: DecodeBatch? = nil) {
+        precondition(batch == nil || batch!.model === model, "a session joins a batch of its own model")
         self.model = model
-        let pool = pool ?? ThreadPool(threads: threads)
+        self.batch = batch
+        let pool = batch?.pool ?? pool ?? ThreadPool(threads: threads)
         self.pool = pool
         let plan = plan ?? .full(layerCount: model.config.layerCount)
         precondition(plan.layers.count == model.config.layerCount, "attention plan has \(plan.layers.count) layers, model has \(model.config.layerCount)")
@@ -87,16 +94,63 @@ public final class Session {
             throw .contextFull(capacity: maxLength, requested: start + newTokens.count)
         }
         precondition(newTokens.count <= maxRows, "appendRows takes at most maxRows (\(maxRows)) tokens")
+        step(newTokens, position: start)
+    }
+
+    /// Decode steps for `newTokens` at `position` (the timeline's end), alone or in the batch's next pass.
+    private func step(_ newTokens: [Int32], position start: Int) {
         cache.reserve(length: start + newTokens.count)
         forward.reserveKeys(start + newTokens.count)
-        newTokens.withUnsafeBufferPointer { buf in
-            forward.decodeRows(tokens: buf.baseAddress!, count: buf.count, position: start, cache: cache)
-        }
+        let inRows = batch?.step(self, tokens: newTokens, position: start, member: decoding)
+            ?? computeRows(newTokens, position: start)
         tokens.append(contentsOf: newTokens)
         cache.setLength(tokens.count)
         rowsStart = start
-        rowsCount = newTokens.count
+        rowsCount = inRows ? newTokens.count : 0
         hasLogits = true
+    }
+
+    /// Compute `newTokens` at `position` on this session's own scratch: one decode step (logits in
+    /// `forward.logits`, returns false) or a multi-row decode (logits in the row buffers, true).
+    func computeRows(_ newTokens: [Int32], position: Int) -> Bool {
+        if newTokens.count == 1 {
+            forward.decode(token: newTokens[0], position: position, cache: cache)
+            return false
+        }
+        newTokens.withUnsafeBufferPointer { buf in
+            forward.decodeRows(tokens: buf.baseAddress!, count: buf.count, position: position, cache: cache)
+        }
+        return true
+    }
+
+    /// Take the logits of this session's rows from a pass of several sessions: rows `first ..< first + count`.
+    func receiveRows(from other: Forward, first: Int, count: Int) {
+        forward.prepareRows()
+        let vocab = model.config.vocabSize
+        forward.rowLogits(0).update(from: other.rowLogits(first), count: count * vocab)
+    }
+
+    /// True inside a decode loop (`beginDecoding` ... `endDecoding`): with a batch, its passes wait for
+    /// this session's steps.
+    public private(set) var decoding = false
+
+    /// The decode loop starts: the batch's passes include this session's steps until `endDecoding`.
+    public func beginDecoding() {
+        guard !decoding else { return }
+        decoding = true
+        batch?.join()
+    }
+
+    public func endDecoding() {
+        guard decoding else { return }
+        decoding = false
+        batch?.leave()
+    }
+
+    /// Other sessions of the batch are decoding now (their passes would carry this one's guesses).
+    public var othersDecoding: Bool {
+        guard let batch else { return false }
+        return batch.decodingSessions > (decoding ? 1 : 0)
     }
 
     /// Bytes of K/V the timeline occupies: each layer's slots for `count` positions (a sparse layer
@@ -111,9 +165,12 @@ public final class Session {
 
     /// Process `newTokens` after the current timeline: one decode step for a single token, prefill in
     /// batches of up to `batchSize` otherwise. `progress(done, total)` is called after every batch.
-    /// A cancelled task stops before the next prefill batch with `EngineError.cancelled`; the timeline
-    /// then holds the batches already processed (without logits), so a later `sync` continues from there.
-    public func append(_ newTokens: [Int32], progress: ((Int, Int) -> Void)? = nil) throws(EngineError) {
+    /// A cancelled task (or a set `cancellation`, for callers on a thread of their own) stops before the
+    /// next prefill batch with `EngineError.cancelled`; the timeline then holds the batches already
+    /// processed (without logits), so a later `sync` continues from there. With a batch, each prefill
+    /// batch takes the pool between the batch's passes.
+    public func append(_ newTokens: [Int32], progress: ((Int, Int) -> Void)? = nil,
+                       cancellation: CancellationFlag? = nil) throws(EngineError) {
         guard !newTokens.isEmpty else { return }
         let vocab = model.config.vocabSize
         for t in newTokens where t < 0 || Int(t) >= vocab { throw .invalidToken(id: t, vocabSize: vocab) }
@@ -121,31 +178,27 @@ public final class Session {
         guard start + newTokens.count <= maxLength else {
             throw .contextFull(capacity: maxLength, requested: start + newTokens.count)
         }
-        cache.reserve(length: start + newTokens.count)
-        forward.reserveKeys(start + newTokens.count)
-        rowsCount = 0
         if newTokens.count == 1 {
-            forward.decode(token: newTokens[0], position: start, cache: cache)
-            tokens.append(newTokens[0])
-            cache.setLength(tokens.count)
-            hasLogits = true
+            step(newTokens, position: start)
             progress?(1, 1)
             return
         }
+        cache.reserve(length: start + newTokens.count)
+        forward.reserveKeys(start + newTokens.count)
+        rowsCount = 0
         hasLogits = false
         var done = 0
         try newTokens.withUnsafeBufferPointer { (buf) throws(EngineError) in
             while done < buf.count {
-                // The task's cancellation (the agent loop's wall-time limit) is checked here rather than
-                // passed in as a closure: callers need not thread it through, and a long prompt stops
-                // within one batch.
-                if Task.isCancelled { throw .cancelled }
+                // The agent loop's wall-time limit: a long prompt stops within one batch.
+                if Task.isCancelled || cancellation?.isCancelled == true { throw .cancelled }
                 let pos = start + done
                 var n = min(batchSize, buf.count - done)
                 for layout in cache.layouts { n = min(n, layout.maxBatch(at: pos)) }
                 n = max(n, 1)
                 let last = done + n == buf.count
-                forward.prefill(tokens: buf.baseAddress! + done, count: n, position: pos, cache: cache, wantLogits: last)
+                let run = { self.forward.prefill(tokens: buf.baseAddress! + done, count: n, position: pos, cache: self.cache, wantLogits: last) }
+                if let batch { batch.exclusive(run) } else { run() }
                 tokens.append(contentsOf: buf[done..<done + n])
                 cache.setLength(tokens.count)
                 done += n
@@ -213,7 +266,8 @@ public final class Session {
     /// the rest. When `prompt` is already the timeline (or a prefix of it) the last token is re-run so
     /// that the logits are those of `prompt`. Returns how many tokens were reused from the cache.
     @discardableResult
-    public func sync(to prompt: [Int32], progress: ((Int, Int) -> Void)? = nil) throws(EngineError) -> Int {
+    public func sync(to prompt: [Int32], progress: ((Int, Int) -> Void)? = nil,
+                     cancellation: CancellationFlag? = nil) throws(EngineError) -> Int {
         guard !prompt.isEmpty else { throw .emptyInput("prompt") }
         var keep = commonPrefix(with: prompt)
         lastSyncReprefilled = false
@@ -229,7 +283,7 @@ public final class Session {
             lastSyncReprefilled = keep > 0
             keep = 0
         }
-        try append(Array(prompt[keep...]), progress: progress)
+        try append(Array(prompt[keep...]), progress: progress, cancellation: cancellation)
         return keep
     }
 

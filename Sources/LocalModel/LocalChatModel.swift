@@ -24,9 +24,12 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// cache reuse saves; `loza run --no-cache-reuse`).
     public let reuseCache: Bool
 
-    // Mutable state, serialized by `lock`: one reply at a time (shared with the models `fork` made, so
-    // that their replies, which share the cores, also run one at a time).
-    private let lock: NSLock
+    /// The sessions of this model and of the models `fork` made: their decode steps run as one pass,
+    /// their prefill batches one at a time, on one thread pool.
+    private let batch: DecodeBatch
+    // Mutable state, serialized by `lock`: one reply at a time (each fork has its own lock; forks reply
+    // at the same time, each on a thread of its own, and decode together through `batch`).
+    private let lock = NSLock()
     /// The attention plan of the session (a fork's session uses it too).
     private let plan: AttentionPlan
     /// The decode loop over the model's one session; it keeps the session's cache and the sampler's
@@ -54,8 +57,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         self.threads = threadCount
         let resolved = try AttentionResolver.plan(for: model, settings: attention)
         plan = resolved.plan
-        lock = NSLock()
-        generator = Generator(session: Session(model: model, threads: threadCount, plan: resolved.plan), tokenizer: tokenizer)
+        batch = DecodeBatch(model: model, threads: threadCount)
+        generator = Generator(session: Session(model: model, plan: resolved.plan, batch: batch), tokenizer: tokenizer)
         description = ModelDescription(
             name: (path as NSString).lastPathComponent,
             fileSHA256: resolved.modelSHA256,
@@ -74,21 +77,43 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         speculation = other.speculation
         reuseCache = other.reuseCache
         plan = other.plan
-        lock = other.lock
-        generator = Generator(session: Session(model: other.model, threads: other.threads, plan: other.plan), tokenizer: other.tokenizer)
+        batch = other.batch
+        trie = other.lock.withLock { other.trie }
+        generator = Generator(session: Session(model: other.model, plan: other.plan, batch: other.batch), tokenizer: other.tokenizer)
     }
 
-    /// A model with the same weights, tokenizer and settings and a session of its own (an empty cache), whose
-    /// replies take turns with this one's. A batch gives each task one: a task's tokens then do not depend
-    /// on which other task's conversation the cache held before (a reused prefix is not bit for bit the
-    /// prefill of a different split).
+    /// A model with the same weights, tokenizer and settings and a session of its own (an empty cache),
+    /// whose replies may run at the same time as this one's: their decode steps are computed together in
+    /// one pass over the weights (`DecodeBatch`), each row exactly as it would be alone, so a reply's
+    /// tokens do not depend on what the other sessions do. A batch gives each task one: a task's tokens
+    /// then also do not depend on which other task's conversation a cache held before (a reused prefix is
+    /// not bit for bit the prefill of a different split).
     public func fork() -> LocalChatModel { LocalChatModel(forking: self) }
+
+    /// Passes that held the steps of more than one session (of this model and its forks), and their rows.
+    public var sharedPasses: (passes: Int, rows: Int) { batch.sharedPassCounts }
 
     public func respond(to messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                         onText: @Sendable (String) -> Void) async throws -> ModelTurn {
         let progress = PromptProgress.report
-        var turn = try lock.withLock {
-            try generate(messages: messages, tools: tools, toolChoice: toolChoice, sampling: sampling, onText: onText, progress: progress)
+        // The reply runs on a thread of its own, not on one of the few cooperative threads: while it
+        // waits for the other sessions' steps of a pass, their tools and replies go on.
+        let cancellation = CancellationFlag()
+        var turn = try await withoutActuallyEscaping(onText) { onText in
+            // The thread holds `onText` only until the reply ends (it is let go before this returns).
+            let sink = TextSink(onText)
+            defer { sink.close() }
+            return try await withTaskCancellationHandler {
+                try await GenerationThread.run {
+                    defer { sink.close() }
+                    return try self.lock.withLock {
+                        try self.generate(messages: messages, tools: tools, toolChoice: toolChoice, sampling: sampling,
+                                          onText: sink.send, progress: progress, cancellation: cancellation)
+                    }
+                }
+            } onCancel: {
+                cancellation.cancel()
+            }
         }
         turn.toolChoice = toolChoice
         return turn
@@ -98,7 +123,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// holds) and parses the streamed text for tool calls. A cancelled task (the agent loop's wall-time
     /// limit) stops within one prefill batch or one token with `CancellationError`.
     private func generate(messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
-                          onText: (String) -> Void, progress: (@Sendable (Int, Int) -> Void)?) throws -> ModelTurn {
+                          onText: (String) -> Void, progress: (@Sendable (Int, Int) -> Void)?,
+                          cancellation: CancellationFlag) throws -> ModelTurn {
         let prompt = template.render(messages: messages, tools: tools, addGenerationPrompt: true)
         let ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
         let turn = messages.filter { $0.role == .assistant }.count
@@ -118,7 +144,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         do {
             result = try generator.generate(
                 prompt: ids, parameters: parameters, maxTokens: sampling.maxTokens, stopStrings: sampling.stop,
-                constraint: constraint, speculation: speculation, progress: { done, total in progress?(done, total) },
+                constraint: constraint, speculation: speculation, cancellation: cancellation,
+                progress: { done, total in progress?(done, total) },
                 onText: { piece in
                     for event in parser.push(piece) {
                         if case .text(let t) = event { onText(t) }

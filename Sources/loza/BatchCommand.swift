@@ -14,9 +14,12 @@ struct BatchCommand: AsyncParsableCommand, LoggingCommand {
             to the tasks file; params override spec parameters like `run --param`). Each finished task appends \
             {"id","status","answer","reason","calls":[{"name","arguments","turn","step"}],"steps","tokens","wall_s",\
             "transcript"} to RESULTS and syncs it; a task that cannot run is a line with status "error" and its \
-            reason. Ids already in RESULTS are skipped, so a rerun resumes. Tasks naming the same local model share \
-            one loaded model, whose replies run one at a time; with a remote model (`model: {url: ...}`) up to \
-            --jobs requests are in flight, for the server to batch. Exit status: 0 when every task was tried, \
+            reason. Ids already in RESULTS are skipped, so a rerun resumes. Up to --jobs tasks run at once. Tasks \
+            naming the same local model share one loaded model: their decode steps are computed together, one \
+            pass over the weights for the next token of every task decoding (each task's tokens are those it \
+            gets alone), their prompts are processed one at a time. With a remote model (`model: {url: ...}`) \
+            up to --jobs requests are in flight, for the server to batch. --json summary: "shared_passes" and \
+            "shared_rows" count the decode passes that carried several tasks and their rows. Exit status: 0 when every task was tried, \
             2 for bad input (no tasks file, RESULTS not writable), 130 on Ctrl-C (finished results stay).
             """)
 
@@ -101,7 +104,7 @@ final class BatchRunner: @unchecked Sendable {
     }
 
     /// One model per distinct model setting, loaded on first use and shared by every task naming it; a local
-    /// one is forked per task (its own session and cache, the weights shared, replies one at a time).
+    /// one is forked per task (its own session and cache, the weights shared, decode steps in shared passes).
     private func model(for spec: TaskSpec) throws -> any LanguageModel {
         let shared = try loadedModel(for: spec)
         return (shared as? LocalChatModel)?.fork() ?? shared
@@ -171,10 +174,14 @@ final class BatchRunner: @unchecked Sendable {
 
     func summary(tasks: Int, skipped: Int, seconds: Double) -> JSONValue {
         lock.withLock {
-            [
+            // Decode passes that carried the steps of several tasks of one local model, and their rows.
+            let shared = models.values.compactMap { ($0 as? LocalChatModel)?.sharedPasses }
+            return [
                 "tasks": .int(Int64(tasks)), "done": .int(Int64(finished)), "skipped": .int(Int64(skipped)),
                 "failed": .int(Int64(failed)), "by_status": .object(byStatus.keys.sorted().map { JSONMember($0, .int(Int64(byStatus[$0] ?? 0))) }),
                 "wall_s": .double((seconds * 1000).rounded() / 1000), "tokens": .int(Int64(tokens)),
+                "shared_passes": .int(Int64(shared.reduce(0) { $0 + $1.passes })),
+                "shared_rows": .int(Int64(shared.reduce(0) { $0 + $1.rows })),
             ]
         }
     }

@@ -42,10 +42,36 @@ struct CLI {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
+    /// A fresh directory under the temporary folder, removed when the test process exits (kept with
+    /// LOZA_KEEP_TEST_DIRS=1, to look into a failure).
     static func tempDirectory() throws -> String {
         let dir = NSTemporaryDirectory() + "loza-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        TestDirectories.shared.add(dir)
         return dir
+    }
+}
+
+/// The directories `CLI.tempDirectory` made, removed at exit.
+final class TestDirectories: @unchecked Sendable {
+    static let shared = TestDirectories()
+    private let lock = NSLock()
+    private var paths: [String] = []
+    private var registered = false
+
+    func add(_ path: String) {
+        let first: Bool = lock.withLock {
+            paths.append(path)
+            defer { registered = true }
+            return !registered
+        }
+        if first && ProcessInfo.processInfo.environment["LOZA_KEEP_TEST_DIRS"] == nil {
+            atexit { TestDirectories.shared.removeAll() }
+        }
+    }
+
+    func removeAll() {
+        for p in lock.withLock({ paths }) { try? FileManager.default.removeItem(atPath: p) }
     }
 }
 

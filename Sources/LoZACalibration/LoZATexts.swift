@@ -87,31 +87,87 @@ public struct LoZATexts {
         return LoZACalibrator.Sequence(tokens: tokens, answerTokens: answers)
     }
 
-    /// A passkey document of about `context` tokens (the classic filler), with one key per depth.
-    public func passkeyDocument(context: Int, depths: [Double], seed: UInt64,
+    /// A passkey document of about `context` tokens with one key per depth, in `format` (the classic
+    /// shape, with `filler` as the repeated text, by default: the documents these figures always used).
+    public func passkeyDocument(context: Int, depths: [Double], seed: UInt64, format: PasskeyFormat = .calibration,
                                 filler: String = LoZACorpus.passkeyFiller) -> PasskeyDocument {
         var rng = Xoshiro256(seed: seed)
-        let intro = encode(LoZACorpus.passkeyIntro)
-        let fill = encode(filler)
         var keys: [(String, String, Double, [Int32])] = []
         for (i, d) in depths.enumerated() {
             let label = Self.labels[(i + Int(seed)) % Self.labels.count]
-            let k = Self.key(&rng)
-            keys.append((label, k, d, encode(" The pass key for the \(label) is \(k). Remember it. \(k) is the pass key for the \(label).")))
+            let k = format.makeKey(&rng)
+            keys.append((label, k, d, encode(format.keySentence(label: label, key: k))))
         }
+        let intro = encode(format.intro(classic: LoZACorpus.passkeyIntro, labels: keys.map(\.0)))
         let questionRoom = 40
-        let body = context - intro.count - questionRoom - keys.reduce(0) { $0 + $1.3.count }
+        let body = max(0, context - intro.count - questionRoom - keys.reduce(0) { $0 + $1.3.count })
         var tokens = intro
-        var placed = 0
-        for (_, _, d, sentence) in keys.sorted(by: { $0.2 < $1.2 }) {
-            let until = Int(Double(body) * d)
-            while placed + fill.count <= until { tokens += fill; placed += fill.count }
-            tokens += sentence
+        if format.filler == .classic {
+            // Whole filler units, as the classic document has always been built.
+            let fill = encode(filler)
+            var placed = 0
+            for (_, _, d, sentence) in keys.sorted(by: { $0.2 < $1.2 }) {
+                let until = Int(Double(body) * d)
+                while placed + fill.count <= until { tokens += fill; placed += fill.count }
+                tokens += sentence
+            }
+            while placed + fill.count <= body { tokens += fill; placed += fill.count }
+        } else {
+            var fillRNG = Xoshiro256(seed: seed ^ 0xF1_11E4)
+            let stream = fillerTokens(format.filler, count: body, rng: &fillRNG)
+            var placed = 0
+            for (_, _, d, sentence) in keys.sorted(by: { $0.2 < $1.2 }) {
+                let until = max(placed, Int(Double(body) * d))
+                tokens += stream[placed..<until]
+                placed = until
+                tokens += sentence
+            }
+            tokens += stream[placed..<body]
         }
-        while placed + fill.count <= body { tokens += fill; placed += fill.count }
         let qs = keys.map { (label, k, d, _) in
             (label: label, key: k, depth: d, prompt: encode("\nWhat is the pass key for the \(label)? The pass key for the \(label) is"))
         }
         return PasskeyDocument(tokens: tokens, questions: qs)
+    }
+
+    /// At least `count` tokens of filler of a kind other than the classic one: prose from the built-in
+    /// corpus, or generated Python source or records (from `rng`, so a seed gives the same text).
+    func fillerTokens(_ kind: PasskeyFormat.Filler, count: Int, rng: inout Xoshiro256) -> [Int32] {
+        if kind == .prose || kind == .classic {
+            return naturalTokens(count: count, corpus: [], offset: Int(rng.next() % 100_000))
+        }
+        var out: [Int32] = []
+        func pick(_ list: [String]) -> String { list[Int(rng.next() % UInt64(list.count))] }
+        func number(_ below: Int) -> Int { Int(rng.next() % UInt64(below)) }
+        while out.count < count {
+            var piece = ""
+            switch kind {
+            case .code:
+                let verb = pick(["scale", "merge", "shift", "clamp", "blend", "count", "parse", "split"])
+                let noun = pick(["order", "sample", "ledger", "signal", "buffer", "record", "window", "vector"])
+                let k = 2 + number(97), m = number(1000), limit = 1000 + number(9000)
+                piece = """
+                    def \(verb)_\(noun)_\(number(100))(value, factor=\(k)):
+                        \"\"\"\(verb.capitalized) the \(noun) by \(k) and keep it under \(limit).\"\"\"
+                        result = value * factor + \(m)
+                        if result > \(limit):
+                            return result - \(m)
+                        return result
+
+
+                    """
+            case .records:
+                for _ in 0..<8 {
+                    let name = pick(["Ada", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas"])
+                        + " " + pick(["Moss", "Keller", "Okafor", "Lindqvist", "Duarte", "Sato", "Novak", "Brennan"])
+                    let city = pick(["Lyon", "Porto", "Osaka", "Quito", "Tallinn", "Perth", "Accra", "Bergen"])
+                    piece += "id: \(1000 + number(9000)) | name: \(name) | city: \(city) | balance: \(number(10000)).\(10 + number(90))\n"
+                }
+            case .prose, .classic:
+                break
+            }
+            out += encode(piece)
+        }
+        return out
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 import LoZACalibration
 import Tokenizer
 
-/// `loza eval passkey|nll --model M --context N [--attention ...] [--plan ...] [--json]`
+/// `loza eval passkey|nll --model M --context N [--attention ...] [--plan ...] [--format ...] [--json]`
 struct EvalCommand: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -20,6 +20,11 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "nll: the text to score (default: the built-in corpus).") var textFile: String?
     @Option(help: "passkey: documents (each holds one key per depth).") var docs = 2
     @Option(help: "passkey: insertion depths, comma-separated fractions.") var depths = "0.1,0.3,0.5,0.7,0.9"
+    @Option(help: """
+        passkey: document shapes, comma-separated FILLER-KEY-QUESTION (filler classic|prose|code|records, key \
+        digits|words|uuid, question after|before: the labels announced before the document too) or the sets \
+        calibration (classic-digits-after, the shape calibration uses), heldout (shapes it never saw), all.
+        """) var format = "calibration"
     @Option(help: "Seed of the keys and corpus offset.") var seed: UInt64 = 7
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
     @Flag(help: "Print one JSON object.") var json = false
@@ -30,6 +35,13 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
         if task == .nll && context < 1100 { throw ValidationError("--context must exceed 1100 for nll (scored past 1024)") }
         if docs < 1 { throw ValidationError("--docs must be >= 1") }
         if threads < 1 { throw ValidationError("--threads must be >= 1") }
+    }
+
+    func parsedFormats() throws -> [PasskeyFormat] {
+        switch PasskeyFormat.parseList(format) {
+        case .success(let f): return f
+        case .failure(let e): throw CLIError.input("--format: \(e)")
+        }
     }
 
     func parsedDepths() throws -> [Double] {
@@ -44,6 +56,7 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
         let code = await runCLI {
             let path = try EngineCLI.modelPath(model)
             let ds = task == .passkey ? try parsedDepths() : []
+            let formats = task == .passkey ? try parsedFormats() : []
             var text: String?
             if let textFile {
                 guard let d = FileManager.default.contents(atPath: textFile), let s = String(data: d, encoding: .utf8) else {
@@ -81,27 +94,42 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
                 case .passkey:
                     var correct = 0, trials = 0
                     var byDepth: [Double: (Int, Int)] = [:]
-                    for d in 0..<docs {
-                        let doc = texts.passkeyDocument(context: context, depths: ds, seed: seed &+ UInt64(d) &* 31)
-                        let s = Session(model: m, threads: threads, plan: choice.plan, maxLength: context + 64,
-                                        initialCapacity: context + 64)
-                        for q in doc.questions {
-                            try s.sync(to: doc.tokens + q.prompt)
-                            var out: [Int32] = []
-                            for _ in 0..<8 {
-                                let next = Sampler.argmax(UnsafeBufferPointer(s.logits))
-                                out.append(next)
-                                if out.count < 8 { try s.decode(next) }
+                    var perFormat: [JSONValue] = []
+                    for f in formats {
+                        var fCorrect = 0, fTrials = 0
+                        for d in 0..<docs {
+                            let doc = texts.passkeyDocument(context: context, depths: ds, seed: seed &+ UInt64(d) &* 31, format: f)
+                            let s = Session(model: m, threads: threads, plan: choice.plan, maxLength: context + 64,
+                                            initialCapacity: context + 64)
+                            for q in doc.questions {
+                                try s.sync(to: doc.tokens + q.prompt)
+                                let answerTokens = f.key == .digits ? 8 : 14
+                                var out: [Int32] = []
+                                for _ in 0..<answerTokens {
+                                    let next = Sampler.argmax(UnsafeBufferPointer(s.logits))
+                                    out.append(next)
+                                    if out.count < answerTokens { try s.decode(next) }
+                                }
+                                let answer = tok.decode(out)
+                                let ok = f.answer(answer, gives: q.key)
+                                fTrials += 1
+                                if ok { fCorrect += 1 }
+                                var e = byDepth[q.depth] ?? (0, 0); e.1 += 1; if ok { e.0 += 1 }; byDepth[q.depth] = e
+                                if !json {
+                                    Console.err("\(f) doc \(d + 1) depth \(q.depth): key \(q.key), answer \(answer.debugDescription) \(ok ? "ok" : "WRONG")\n")
+                                }
                             }
-                            let answer = tok.decode(out)
-                            let digits = answer.drop { !$0.isNumber }.prefix { $0.isNumber }
-                            let ok = String(digits) == q.key
-                            trials += 1
-                            if ok { correct += 1 }
-                            var e = byDepth[q.depth] ?? (0, 0); e.1 += 1; if ok { e.0 += 1 }; byDepth[q.depth] = e
-                            if !json {
-                                Console.err("doc \(d + 1) depth \(q.depth): key \(q.key), answer \(answer.debugDescription) \(ok ? "ok" : "WRONG")\n")
-                            }
+                        }
+                        correct += fCorrect
+                        trials += fTrials
+                        let fAcc = Double(fCorrect) / Double(max(fTrials, 1))
+                        perFormat.append(.object([JSONMember("format", .string(f.description)),
+                                                  JSONMember("accuracy", .double((fAcc * 10000).rounded() / 10000)),
+                                                  JSONMember("correct", .int(Int64(fCorrect))),
+                                                  JSONMember("trials", .int(Int64(fTrials)))]))
+                        if !json {
+                            Console.out("passkey \(f): " + String(format: "%.1f%% (%d/%d) at context %d\n", 100 * fAcc,
+                                                                              fCorrect, fTrials, context))
                         }
                     }
                     let acc = Double(correct) / Double(max(trials, 1))
@@ -109,8 +137,11 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
                                JSONMember("trials", .int(Int64(trials))),
                                JSONMember("by_depth", .object(byDepth.keys.sorted().map {
                                    JSONMember(String($0), .double(Double(byDepth[$0]!.0) / Double(byDepth[$0]!.1)))
-                               }))]
-                    if !json { Console.out(String(format: "passkey accuracy %.1f%% (%d/%d) at context %d\n", 100 * acc, correct, trials, context)) }
+                               })),
+                               JSONMember("formats", .array(perFormat))]
+                    if !json && formats.count > 1 {
+                        Console.out(String(format: "passkey accuracy %.1f%% (%d/%d) at context %d\n", 100 * acc, correct, trials, context))
+                    }
                 }
             } catch let e as EngineError { throw CLIError.failed(e.description) }
             fields.append(JSONMember("seconds", .double((Date().timeIntervalSince(t0) * 10).rounded() / 10)))

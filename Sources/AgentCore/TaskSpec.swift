@@ -40,9 +40,10 @@ public struct TaskSpec: Sendable, Hashable {
     public var transcript: String?
     /// Constrained tool-call decoding for the local engine (on by default).
     public var constrainToolCalls: Bool
-    /// A turn may hold several calls one after another (`parallel_calls`, off by default: the default
-    /// model then wrote the same call over and over until max_tokens on natural specs); off, the local
-    /// engine ends a reply with its first bare call.
+    /// A turn may hold several calls one after another (`parallel_calls`, off by default: with it on the
+    /// default model did no better on natural specs and wrote no second call on BFCL's parallel entries); off,
+    /// the local engine ends a reply with its first bare call. Either way a call repeating an earlier one
+    /// of the turn ends it.
     public var parallelCalls: Bool = false
     /// How a local model decodes (`speculation`): `lookup` (the default) guesses tokens from the context and
     /// verifies them in one pass, `off` decodes one token per pass. The tokens are the same either way.

@@ -196,7 +196,8 @@ public struct ToolCallParser: Sendable {
 
     // MARK: Finishing
 
-    /// The reply's text outside tool calls (trimmed) and the calls it made.
+    /// The reply's text outside tool calls (trimmed) and the calls it made; a call identical to an earlier
+    /// one of the same reply (same tool, same arguments) is a repeat, not another call, and is dropped.
     public func finish() -> (content: String, calls: [ToolCall], malformed: [MalformedToolCall]) {
         var segs = segments
         let tail = segmentEnd
@@ -221,8 +222,16 @@ public struct ToolCallParser: Sendable {
         }
         var text = String(decoding: content, as: UTF8.self)
         if !tagged, builder.addBare(text) { text = "" }
-        return (trimmed(text), builder.calls, builder.malformed)
+        var seen = Set<ToolCallIdentity>()
+        let calls = builder.calls.filter { seen.insert(ToolCallIdentity(name: $0.name, arguments: $0.arguments)).inserted }
+        return (trimmed(text), calls, builder.malformed)
     }
+}
+
+/// A call's tool and arguments (not its id).
+private struct ToolCallIdentity: Hashable {
+    let name: String
+    let arguments: JSONValue
 }
 
 /// Brace depth of a JSON value, outside strings.

@@ -151,12 +151,25 @@ extension ToolCallConstraint {
             return c
         }
         let a = "{\"name\": \"list_files\", \"arguments\": {}}", b = "{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}"
-        for text in [a + "\n" + b, a + b, "```json\n" + a + "\n```\n```json\n" + b + "\n```", "```json\n" + a + "\n```\n" + b,
-                     a + "\n" + b + "\n" + a] {
+        for text in [a + "\n" + b, a + b, "```json\n" + a + "\n```\n```json\n" + b + "\n```", "```json\n" + a + "\n```\n" + b] {
             let c = parallel(text)
-            #expect(!c.failed && !c.mustEnd, "\(text)")
+            #expect(!c.failed && !c.mustEnd && !c.repeatedCall, "\(text)")
             #expect(c.allowedTokenIDs().contains(Int32(eogID)), "\(text)")
         }
+        // A call identical to an earlier one of the reply (whitespace aside) ends it, bare, fenced or tagged;
+        // the same tool with other arguments does not.
+        let a2 = "{\"name\":\"list_files\",\n \"arguments\": { }}"
+        for text in [a + "\n" + b + "\n" + a, a + a2, "```json\n" + a + "\n```\n```json\n" + a + "\n```",
+                     "<tool_call>\n" + b + "\n</tool_call>\n<tool_call>\n" + b + "\n</tool_call>"] {
+            let c = parallel(text)
+            #expect(!c.failed && c.repeatedCall && c.mustEnd, "\(text)")
+        }
+        let other = "{\"name\": \"shell\", \"arguments\": {\"command\": \"ls -la\"}}"
+        #expect(!parallel(b + "\n" + other).mustEnd)
+        let reset = parallel(a + a)
+        reset.reset()
+        reset.advance(bytes: Array(a.utf8))
+        #expect(!reset.repeatedCall)
         #expect(parallel(a + "\n" + b).completedCalls == 1)  // the last bare call is complete but not counted until the reply ends
         for text in [a + " and then", a + "\n```", "```json\n" + a + "\n``` done", "```json\n" + a + "\n```\n```bash\nls", a + "\n{\"name\": \"rm\""] {
             #expect(parallel(text).failed, "\(text)")

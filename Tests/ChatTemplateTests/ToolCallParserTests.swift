@@ -105,6 +105,12 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
         for reply in [a + " then " + b, a + "\n```bash\nls\n```", a + "\n{\"x\": 1}"] {
             #expect(parse(reply).calls.isEmpty, "\(reply)")
         }
+        // A call repeating an earlier one of the reply (what the constraint ends a reply on) is not a second call.
+        let again = #"{"name":"shell","arguments":{ "command":"ls"}}"#
+        for reply in [a + "\n" + b + "\n" + again, "<tool_call>\n\(b)\n</tool_call>\n<tool_call>\n\(again)\n</tool_call>"] {
+            let o = parse(reply)
+            #expect(o.calls.map(\.arguments) == (reply.hasPrefix("<") ? [["command": "ls"]] : [["path": "a {b} \"c\""], ["command": "ls"]]), "\(reply)")
+        }
     }
 
     @Test func unterminatedTag() {

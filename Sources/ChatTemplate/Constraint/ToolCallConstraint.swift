@@ -78,6 +78,10 @@ public final class ToolCallConstraint {
         head.parallel = parallel
         if inert { head.mode = .failed }
         recordedBytes.removeAll(keepingCapacity: true)
+        closedCalls.removeAll(keepingCapacity: true)
+        callStart = 0
+        callClosed = false
+        repeatedCall = false
     }
 
     /// Bytes fed since the last reset (tests replay them).
@@ -87,8 +91,17 @@ public final class ToolCallConstraint {
     public var isInsideCall: Bool { head.mode == .call }
     /// Calls completed in this reply.
     public var completedCalls: Int { Int(head.completed) }
-    /// True after a bare call closed: only the end of the reply may follow.
-    public var mustEnd: Bool { !parallel && CallMachine.bareCallClosed(head, frames) }
+    /// True after a bare call closed (only the end of the reply may follow), or once a call identical to
+    /// an earlier one of the reply closed (a weak model otherwise writes the same call over and over until
+    /// its token budget runs out; the repeat is not a new call).
+    public var mustEnd: Bool { (!parallel && CallMachine.bareCallClosed(head, frames)) || repeatedCall }
+    /// A call of this reply repeated an earlier one of it, byte for byte outside whitespace.
+    public private(set) var repeatedCall = false
+    /// The calls closed in this reply (their bytes from the first `{` to the last `}`, whitespace removed).
+    private var closedCalls = Set<[UInt8]>()
+    /// Where the current call's bytes start in `recordedBytes`, and whether it has closed.
+    private var callStart = 0
+    private var callClosed = false
     /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
     /// the constraint then allows everything for the rest of the reply.
     public var failed: Bool { head.mode == .failed && !inert }
@@ -115,10 +128,31 @@ public final class ToolCallConstraint {
 
     /// Feeds text produced outside the vocabulary (for example a forced prefix).
     public func advance(bytes: [UInt8]) {
-        recordedBytes += bytes
         for b in bytes where head.mode != .failed {
-            if !machine.step(&head, frames, b) { head.mode = .failed }
+            let before = head
+            recordedBytes.append(b)
+            if !machine.step(&head, frames, b) {
+                head.mode = .failed
+                break
+            }
+            // A call opens: the mode turns to `call`, or the next bare call starts right after one.
+            if head.mode == .call && (before.mode != .call || head.completed != before.completed) {
+                callStart = recordedBytes.count - 1
+                callClosed = false
+            }
+            // A call closes: a bare call's object ends, or a tagged call's close tag does.
+            let closed = head.mode == .call ? CallMachine.bareCallClosed(head, frames) : before.mode == .call
+            if closed && !callClosed { noteClosedCall() }
+            callClosed = closed
         }
+    }
+
+    private func noteClosedCall() {
+        let bytes = recordedBytes[callStart...]
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "{")), let close = bytes.lastIndex(of: UInt8(ascii: "}")),
+              open < close else { return }
+        let key = recordedBytes[open...close].filter { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
+        if !closedCalls.insert(key).inserted { repeatedCall = true }
     }
 
     /// The allowed-token mask for the next token (true = allowed), over the whole vocabulary.

@@ -23,6 +23,9 @@ public final class DecodeBatch: @unchecked Sendable {
     private var queue: [Request] = []
     private var queuedMembers = 0
     private var running = false
+    /// Prefill batches waiting for the pool: the next pass waits for them (else a stream of passes
+    /// could keep a new task's prompt out for long).
+    private var exclusiveWaiting = 0
     /// Passes of more than one session and the rows they held (for `loza batch` figures and tests).
     private var sharedPasses = 0, sharedRows = 0
     /// Passes that held more than one session, and their rows.
@@ -71,10 +74,12 @@ public final class DecodeBatch: @unchecked Sendable {
         cond.broadcast()
     }
 
-    /// Run `body` with the pool to itself (a prefill batch), between passes.
+    /// Run `body` with the pool to itself (a prefill batch), before the next pass.
     func exclusive<R>(_ body: () throws -> R) rethrows -> R {
         cond.lock()
+        exclusiveWaiting += 1
         while running { cond.wait() }
+        exclusiveWaiting -= 1
         running = true
         cond.unlock()
         defer {
@@ -95,7 +100,8 @@ public final class DecodeBatch: @unchecked Sendable {
         queue.append(request)
         if member { queuedMembers += 1 }
         while !request.done {
-            let ready = !running && !queue.isEmpty && (queuedMembers >= members || queue.count > queuedMembers)
+            let ready = !running && exclusiveWaiting == 0 && !queue.isEmpty
+                && (queuedMembers >= members || queue.count > queuedMembers)
             if !ready {
                 cond.wait()
                 continue

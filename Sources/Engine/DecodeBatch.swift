@@ -26,9 +26,8 @@ public final class DecodeBatch: @unchecked Sendable {
     /// Prefill batches waiting for the pool: the next pass waits for them (else a stream of passes
     /// could keep a new task's prompt out for long).
     private var exclusiveWaiting = 0
-    /// Passes of more than one session and the rows they held (for `loza batch` figures and tests).
     private var sharedPasses = 0, sharedRows = 0
-    /// Passes that held more than one session, and their rows.
+    /// Passes that held more than one session, and their rows (for `loza batch` figures and tests).
     public var sharedPassCounts: (passes: Int, rows: Int) {
         cond.lock(); defer { cond.unlock() }
         return (sharedPasses, sharedRows)
@@ -38,15 +37,13 @@ public final class DecodeBatch: @unchecked Sendable {
         let session: Session
         let tokens: [Int32]
         let position: Int
-        let member: Bool
         /// Set by the pass: the logits are in the session's row buffers (else its one-token logits).
         var inRows = false
         var done = false
-        init(session: Session, tokens: [Int32], position: Int, member: Bool) {
+        init(session: Session, tokens: [Int32], position: Int) {
             self.session = session
             self.tokens = tokens
             self.position = position
-            self.member = member
         }
     }
 
@@ -95,7 +92,7 @@ public final class DecodeBatch: @unchecked Sendable {
     /// next pass; returns when they are computed: true when their logits are in the session's row
     /// buffers (`Forward.rowLogits`), false when in its one-token logits.
     func step(_ session: Session, tokens: [Int32], position: Int, member: Bool) -> Bool {
-        let request = Request(session: session, tokens: tokens, position: position, member: member)
+        let request = Request(session: session, tokens: tokens, position: position)
         cond.lock()
         queue.append(request)
         if member { queuedMembers += 1 }

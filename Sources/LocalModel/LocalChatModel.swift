@@ -35,7 +35,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// The decode loop over the model's one session; it keeps the session's cache and the sampler's
     /// scratch across turns.
     private let generator: Generator
-    private var trie: TokenTrie?
+    /// The vocabulary trie for constrained tool calls, shared with the forks (built once, on first use).
+    private let trie: SharedTrie
     /// The last constraint with the tools and choice it was built for (reset and reused while they stay
     /// the same, keeping its free-text masks).
     private var lastConstraint: (tools: [ToolDeclaration], choice: ToolChoice, constraint: ToolCallConstraint)?
@@ -58,6 +59,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         let resolved = try AttentionResolver.plan(for: model, settings: attention)
         plan = resolved.plan
         batch = DecodeBatch(model: model, threads: threadCount)
+        trie = SharedTrie()
         generator = Generator(session: Session(model: model, plan: resolved.plan, batch: batch), tokenizer: tokenizer)
         description = ModelDescription(
             name: (path as NSString).lastPathComponent,
@@ -78,7 +80,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         reuseCache = other.reuseCache
         plan = other.plan
         batch = other.batch
-        trie = other.lock.withLock { other.trie }
+        trie = other.trie
         generator = Generator(session: Session(model: other.model, plan: other.plan, batch: other.batch), tokenizer: other.tokenizer)
     }
 
@@ -102,7 +104,6 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         var turn = try await withoutActuallyEscaping(onText) { onText in
             // The thread holds `onText` only until the reply ends (it is let go before this returns).
             let sink = TextSink(onText)
-            defer { sink.close() }
             return try await withTaskCancellationHandler {
                 try await GenerationThread.run {
                     defer { sink.close() }
@@ -178,12 +179,22 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         return made
     }
 
-    /// The vocabulary trie for constrained tool calls, built on first use and kept.
-    private func vocabularyTrie() -> TokenTrie {
-        if let trie { return trie }
-        let built = TokenTrie(tokenizer: tokenizer)
-        trie = built
-        return built
+    private func vocabularyTrie() -> TokenTrie { trie.get(tokenizer) }
+}
+
+/// A vocabulary trie built on first use and shared by a model and its forks (a batch forks one model per
+/// task; each building its own would repeat the same work).
+final class SharedTrie: @unchecked Sendable {
+    private let lock = NSLock()
+    private var trie: TokenTrie?
+
+    func get(_ tokenizer: Tokenizer) -> TokenTrie {
+        lock.withLock {
+            if let trie { return trie }
+            let built = TokenTrie(tokenizer: tokenizer)
+            trie = built
+            return built
+        }
     }
 }
 

@@ -12,9 +12,14 @@ public struct Message: Sendable, Hashable {
     public var toolCallID: String?
     /// For a `tool` message: the tool's name.
     public var name: String?
+    /// For an `assistant` message: the reasoning written before the content (a thinking block, without its
+    /// tags), kept apart from `content`; templates with native thinking decide where it is shown again.
+    public var reasoning: String?
 
-    public init(role: Role, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil, name: String? = nil) {
+    public init(role: Role, content: String, toolCalls: [ToolCall] = [], toolCallID: String? = nil, name: String? = nil,
+                reasoning: String? = nil) {
         self.role = role
+        self.reasoning = reasoning
         self.content = content
         self.toolCalls = toolCalls
         self.toolCallID = toolCallID

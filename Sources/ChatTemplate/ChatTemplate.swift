@@ -29,6 +29,10 @@ public struct ChatTemplate: Sendable {
     public let defaultSystemPrompt: String?
     /// True when the template itself renders tools and tool calls.
     public let nativeTools: Bool
+    /// True when the template has thinking turns of its own (`<think>...</think>`, `enable_thinking`): it
+    /// shows `Message.reasoning` where it chooses and drops it elsewhere. False: the runtime's think-then-act
+    /// block is part of the assistant content the template renders.
+    public let nativeThinking: Bool
     /// Set when the template was not recognized and plain ChatML is used instead.
     public let warning: String?
 
@@ -47,16 +51,19 @@ public struct ChatTemplate: Sendable {
         if ChatTemplate.isQwen25(text) {
             family = .qwen25
             nativeTools = true
+            nativeThinking = false
             defaultSystemPrompt = ChatTemplate.quotedDefaultSystem(in: text) ?? ChatTemplate.qwenDefaultSystem
             warning = nil
         } else if ChatTemplate.isChatML(text) {
             family = .chatml
             nativeTools = false
+            nativeThinking = false
             defaultSystemPrompt = ChatTemplate.quotedDefaultSystem(in: text)
             warning = nil
         } else {
             family = .chatml
             nativeTools = false
+            nativeThinking = false
             defaultSystemPrompt = nil
             warning = text.isEmpty
                 ? "the model has no chat template (tokenizer.chat_template); using plain ChatML"
@@ -65,8 +72,10 @@ public struct ChatTemplate: Sendable {
     }
 
     /// The prompt for `messages`, with `tools` declared, ending with the assistant header when
-    /// `addGenerationPrompt` is true.
-    public func render(messages: [Message], tools: [ToolDeclaration], addGenerationPrompt: Bool) -> String {
+    /// `addGenerationPrompt` is true. `enableThinking` is the template's `enable_thinking` (templates with
+    /// `nativeThinking` only; false opens the reply with an empty thinking block, as those templates do).
+    public func render(messages: [Message], tools: [ToolDeclaration], addGenerationPrompt: Bool,
+                       enableThinking: Bool = true) -> String {
         switch family {
         case .qwen25: return renderQwen25(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt)
         case .chatml: return renderChatML(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt)

@@ -73,7 +73,9 @@ extension AgentLoop {
 
         if turn.toolCalls.isEmpty && turn.malformedCalls.isEmpty {
             if turn.stop == .length, let spent = setup.budget.tokensRanOutInReply(counts) { return .ended(spent) }
-            if turn.text.allSatisfy(\.isWhitespace) {
+            // A reply of reasoning only is answered by its reasoning (small models without thinking turns of
+            // their own write their whole answer inside the block and end the reply right after it).
+            if turn.answerText.allSatisfy(\.isWhitespace) && (turn.reasoning ?? "").allSatisfy(\.isWhitespace) {
                 return .ended(RunEnding(status: .failed, reason: "the model ended its turn with neither text nor a tool call"))
             }
             return .replied(turn)

@@ -10,7 +10,11 @@ struct RunEnding: Sendable, Hashable {
     /// The model's reply in text ends the run with its answer.
     static func answer(_ reply: ModelTurn) -> RunEnding {
         let note = reply.stop == .length ? " (cut at max_tokens)" : ""
-        return RunEnding(status: .final, reason: "the model gave a final answer\(note)", answer: reply.text)
+        if let reasoning = reply.reasoning, reply.answerText.allSatisfy(\.isWhitespace) {
+            return RunEnding(status: .final, reason: "the model answered inside its thinking block (nothing followed it)\(note)",
+                             answer: reasoning)
+        }
+        return RunEnding(status: .final, reason: "the model gave a final answer\(note)", answer: reply.answerText)
     }
 
     /// The model called declared tools: the run stops with them for the caller.

@@ -8,9 +8,13 @@ public struct SamplingOptions: Sendable, Hashable {
     public var seed: UInt64
     public var maxTokens: Int
     public var stop: [String]
+    /// Whether each reply opens with a thinking block (see `Reasoning`). `maxTokens` counts the block too.
+    public var reasoning: Reasoning
 
     public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
-                repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = []) {
+                repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = [],
+                reasoning: Reasoning = .off) {
+        self.reasoning = reasoning
         self.temperature = temperature
         self.topP = topP
         self.topK = topK
@@ -52,7 +56,15 @@ public struct ModelTurn: Sendable, Hashable {
     public var malformedCalls: [MalformedToolCall]
     /// The text outside tool-call markup (the content of the assistant message that carries `toolCalls`,
     /// as `ToolCallParser.finish()` gives it). nil means the same as `text`, right for a turn without calls.
+    /// A turn with `reasoning` always has it: the text after the thinking block (outside call markup when
+    /// the turn has calls).
     public var content: String?
+    /// The reasoning of a turn that opened with a thinking block (without its tags); `text` holds the block
+    /// too. nil: the turn had none.
+    public var reasoning: String?
+    /// Tokens the model wrote inside the thinking block (the first of `tokens`; 0 without reasoning or
+    /// when the model does not give token ids).
+    public var reasoningTokens = 0
     public var stop: StopReason
     /// Tokens of the prompt that had to be processed for this turn (the new suffix only, when the
     /// model reuses its cache), and tokens that were reused from the cache.
@@ -92,9 +104,16 @@ public struct ModelTurn: Sendable, Hashable {
 
     /// The assistant message for the conversation: `content` with the parsed calls; the whole `text` when
     /// no call parsed (a final answer, or only malformed calls, which the model should see as it wrote them).
+    /// With reasoning, the message carries it apart from the text after the block.
     public var assistantMessage: Message {
-        toolCalls.isEmpty ? .assistant(text) : .assistant(content ?? text, toolCalls: toolCalls)
+        if let reasoning {
+            return Message(role: .assistant, content: content ?? "", toolCalls: toolCalls, reasoning: reasoning)
+        }
+        return toolCalls.isEmpty ? .assistant(text) : .assistant(content ?? text, toolCalls: toolCalls)
     }
+
+    /// The reply as an answer: the text after the thinking block when there was one, else the whole text.
+    public var answerText: String { reasoning == nil ? text : (content ?? "") }
 }
 
 /// What a model reports about itself for transcript headers.

@@ -118,10 +118,11 @@ public struct ChatTemplate: Sendable {
             case .user, .system:
                 out += "<|im_start|>" + message.role.rawValue + "\n" + message.content + "<|im_end|>\n"
             case .assistant where message.toolCalls.isEmpty:
-                out += "<|im_start|>assistant\n" + message.content + "<|im_end|>\n"
+                out += "<|im_start|>assistant\n" + ChatTemplate.shownContent(message) + "<|im_end|>\n"
             case .assistant:
                 out += "<|im_start|>assistant"
-                if !message.content.isEmpty { out += "\n" + message.content }
+                let content = ChatTemplate.shownContent(message)
+                if !content.isEmpty { out += "\n" + content }
                 for call in message.toolCalls { out += "\n" + ChatTemplate.toolCallText(call) }
                 out += "<|im_end|>\n"
             case .tool:
@@ -167,9 +168,12 @@ public struct ChatTemplate: Sendable {
         for message in rest {
             switch message.role {
             case .assistant where !message.toolCalls.isEmpty:
-                var parts = message.content.isEmpty ? [] : [message.content]
+                let content = ChatTemplate.shownContent(message)
+                var parts = content.isEmpty ? [] : [content]
                 parts += message.toolCalls.map(ChatTemplate.toolCallText)
                 turns.append(("assistant", parts.joined(separator: "\n")))
+            case .assistant:
+                turns.append(("assistant", ChatTemplate.shownContent(message)))
             case .tool:
                 let block = "<tool_response>\n" + message.content + "\n</tool_response>"
                 if lastWasTool {
@@ -183,6 +187,13 @@ public struct ChatTemplate: Sendable {
             lastWasTool = message.role == .tool
         }
         return turns
+    }
+
+    /// An assistant message's content as a template without thinking turns shows it: the runtime's
+    /// thinking block (`Message.reasoning`) first, as the model wrote it, then the content.
+    static func shownContent(_ message: Message) -> String {
+        guard let reasoning = message.reasoning else { return message.content }
+        return Reasoning.contentWithBlock(reasoning, message.content)
     }
 
     // MARK: Recognition

@@ -40,6 +40,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// The last constraint with the tools and choice it was built for (reset and reused while they stay
     /// the same, keeping its free-text masks).
     private var lastConstraint: (tools: [ToolDeclaration], choice: ToolChoice, constraint: ToolCallConstraint)?
+    /// The thinking block's constraint, once a reply has reasoned.
+    private var thinking: ThinkingConstraint?
 
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
     public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
@@ -123,11 +125,19 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// Renders the conversation, runs the decode loop on it (the session reuses the prefix it already
     /// holds) and parses the streamed text for tool calls. A cancelled task (the agent loop's wall-time
     /// limit) stops within one prefill batch or one token with `CancellationError`.
+    ///
+    /// With reasoning on, the reply is generated in two parts: the thinking block (opened by the runtime,
+    /// free text only, ended by the model's `</think>` or at the budget), then, after the block as the
+    /// template shows it again in later turns, the call or answer under the tool-call constraint. The
+    /// second part's prompt is the block's text tokenized with the rest, so later turns find it in the
+    /// cache as they render it.
     private func generate(messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice, sampling: SamplingOptions,
                           onText: (String) -> Void, progress: (@Sendable (Int, Int) -> Void)?,
                           cancellation: CancellationFlag) throws -> ModelTurn {
-        let prompt = template.render(messages: messages, tools: tools, addGenerationPrompt: true)
-        let ids = tokenizer.encode(prompt, addSpecial: true, parseSpecial: true)
+        let think = sampling.reasoning.isOn
+        let conversation = think && !template.nativeThinking
+            ? Reasoning.instructed(messages, defaultSystem: template.defaultSystemPrompt) : messages
+        var prompt = template.render(messages: conversation, tools: tools, addGenerationPrompt: true, enableThinking: think)
         let turn = messages.filter { $0.role == .assistant }.count
         if !reuseCache { generator.session.reset() }
 
@@ -136,36 +146,85 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             temperature: Float(sampling.temperature), topK: sampling.topK, topP: Float(sampling.topP),
             minP: Float(sampling.minP), repetitionPenalty: Float(sampling.repetitionPenalty),
             seed: sampling.seed &+ UInt64(turn) &* 0x9E37_79B9_7F4A_7C15)
-        // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
-        let constrained = (constrainToolCalls || toolChoice != .auto) && !tools.isEmpty
-        let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
+        func run(_ text: String, maxTokens: Int, stop: [String], constraint: (any TokenConstraint)?,
+                 onPiece: (String) -> Void) throws -> (result: GenerationResult, promptTokens: Int) {
+            let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+            do {
+                let result = try generator.generate(
+                    prompt: ids, parameters: parameters, maxTokens: maxTokens, stopStrings: stop,
+                    constraint: constraint, speculation: speculation, cancellation: cancellation,
+                    progress: { done, total in progress?(done, total) }, onText: onPiece)
+                return (result, ids.count)
+            } catch {
+                throw error == .cancelled ? CancellationError() : error
+            }
+        }
+
+        var parts: [GenerationResult] = []
+        var promptTokens = 0
+        var reasoning: String?
+        var blockText = ""
+        if think {
+            let open = Reasoning.openTag + "\n"
+            onText(open)
+            let (block, count) = try run(prompt + open, maxTokens: min(sampling.reasoning.budget, sampling.maxTokens),
+                                         stop: [Reasoning.closeTag], constraint: thinkingConstraint(), onPiece: onText)
+            var text = block.text
+            if text.hasSuffix("\n") { text.removeLast() }
+            onText((text == block.text ? "\n" : "") + Reasoning.closeTag + "\n")
+            // Templates with thinking turns write a blank line after the block; the runtime's block is
+            // followed by the content on the next line (`Reasoning.contentWithBlock`).
+            blockText = Reasoning.block(text) + (template.nativeThinking ? "\n\n" : "\n")
+            prompt += blockText
+            reasoning = text
+            parts.append(block)
+            promptTokens += count - block.reusedTokens
+        }
+        let left = sampling.maxTokens - (parts.first?.tokens.count ?? 0)
 
         var parser = ToolCallParser(tools: tools, turn: turn)
-        let result: GenerationResult
-        do {
-            result = try generator.generate(
-                prompt: ids, parameters: parameters, maxTokens: sampling.maxTokens, stopStrings: sampling.stop,
-                constraint: constraint, speculation: speculation, cancellation: cancellation,
-                progress: { done, total in progress?(done, total) },
-                onText: { piece in
-                    for event in parser.push(piece) {
-                        if case .text(let t) = event { onText(t) }
-                    }
-                })
-        } catch {
-            throw error == .cancelled ? CancellationError() : error
+        if left > 0 || !think {
+            // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
+            let constrained = (constrainToolCalls || toolChoice != .auto) && !tools.isEmpty
+            let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
+            // A model that writes the close tag again after the block has ended its reply (its answer was
+            // the block).
+            let stop = think ? sampling.stop + [Reasoning.closeTag] : sampling.stop
+            let (answer, count) = try run(prompt, maxTokens: left, stop: stop, constraint: constraint) { piece in
+                for event in parser.push(piece) {
+                    if case .text(let t) = event { onText(t) }
+                }
+            }
+            parts.append(answer)
+            promptTokens += count - answer.reusedTokens
         }
         let parsed = parser.finish()
+        let last = parts[parts.count - 1]
+        let answerText = think && parts.count == 1 ? "" : last.text
         var reply = ModelTurn(
-            text: result.text, tokens: result.tokens, toolCalls: parsed.calls, malformedCalls: parsed.malformed,
-            content: parsed.content, stop: StopReason(result.stop), promptTokens: ids.count - result.reusedTokens,
-            reusedTokens: result.reusedTokens, prefillSeconds: result.timings.prefillSeconds,
-            decodeSeconds: result.timings.decodeSeconds)
-        reply.decodeSpans = result.timings.decodeSpans.map { DecodeSpan(position: $0.position, tokens: $0.tokens, seconds: $0.seconds) }
-        reply.guessSteps = result.timings.guessSteps
-        reply.guessedTokens = result.timings.guessedTokens
-        reply.acceptedGuesses = result.timings.acceptedGuesses
+            text: blockText + answerText, tokens: parts.flatMap(\.tokens), toolCalls: parsed.calls,
+            malformedCalls: parsed.malformed,
+            content: reasoning == nil ? parsed.content : (parsed.calls.isEmpty ? answerText : parsed.content),
+            stop: think && parts.count == 1 ? .length : StopReason(last.stop), promptTokens: promptTokens,
+            reusedTokens: parts[0].reusedTokens, prefillSeconds: parts.reduce(0) { $0 + $1.timings.prefillSeconds },
+            decodeSeconds: parts.reduce(0) { $0 + $1.timings.decodeSeconds })
+        reply.reasoning = reasoning
+        reply.reasoningTokens = think ? parts[0].tokens.count : 0
+        reply.decodeSpans = parts.flatMap(\.timings.decodeSpans).map {
+            DecodeSpan(position: $0.position, tokens: $0.tokens, seconds: $0.seconds)
+        }
+        reply.guessSteps = parts.reduce(0) { $0 + $1.timings.guessSteps }
+        reply.guessedTokens = parts.reduce(0) { $0 + $1.timings.guessedTokens }
+        reply.acceptedGuesses = parts.reduce(0) { $0 + $1.timings.acceptedGuesses }
         return reply
+    }
+
+    /// The constraint of a thinking block (built once per model, on first use).
+    private func thinkingConstraint() -> ThinkingConstraint {
+        if let made = thinking { return made }
+        let made = ThinkingConstraint(trie: vocabularyTrie())
+        thinking = made
+        return made
     }
 
     /// A constraint for a new reply: the last one, reset, when the tools and choice are the same.

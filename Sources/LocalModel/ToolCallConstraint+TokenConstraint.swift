@@ -5,3 +5,6 @@ import Engine
 /// ChatTemplate knows nothing of the engine, so the conformance lives here, where both meet; the methods
 /// are `ToolCallConstraint`'s own (`constrain(logits:)`, `advance(_:)`, `mustEnd`).
 extension ToolCallConstraint: TokenConstraint {}
+
+/// The thinking block's constraint drives the decode loop the same way.
+extension ThinkingConstraint: TokenConstraint {}

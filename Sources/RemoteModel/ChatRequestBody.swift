@@ -4,10 +4,16 @@ import AgentCore
 enum ChatRequestBody {
     static func make(model: String, messages: [Message], tools: [ToolDeclaration], toolChoice: ToolChoice,
                      sampling: SamplingOptions, stream: Bool) -> JSONValue {
+        // With reasoning on, the model is told about the thinking block (a server cannot be made to open
+        // it), and templates with thinking turns are asked for them; the budget is not enforced remotely.
+        let sent = sampling.reasoning.isOn ? Reasoning.instructed(messages, defaultSystem: nil) : messages
         var members: [JSONMember] = [
             JSONMember("model", .string(model)),
-            JSONMember("messages", .array(wireMessages(messages))),
+            JSONMember("messages", .array(wireMessages(sent))),
         ]
+        if sampling.reasoning.isOn {
+            members.append(JSONMember("chat_template_kwargs", .object([JSONMember("enable_thinking", .bool(true))])))
+        }
         if !tools.isEmpty {
             members.append(JSONMember("tools", .array(tools.map(\.openAIFunction))))
             if toolChoice != .auto { members.append(JSONMember("tool_choice", .string(toolChoice.rawValue))) }
@@ -41,7 +47,9 @@ enum ChatRequestBody {
             case .assistant:
                 // content is always a string: OpenAI takes "" or null next to tool_calls, but some servers
                 // (llama-cpp-python's pydantic models) reject null.
-                var members = [JSONMember("role", "assistant"), JSONMember("content", .string(m.content))]
+                // A turn's reasoning goes back as the model wrote it, a block before the content.
+                let content = m.reasoning.map { Reasoning.contentWithBlock($0, m.content) } ?? m.content
+                var members = [JSONMember("role", "assistant"), JSONMember("content", .string(content))]
                 if !m.toolCalls.isEmpty {
                     members.append(JSONMember("tool_calls", .array(m.toolCalls.map { call in
                         knownCallIDs.insert(call.id)

@@ -221,8 +221,18 @@ struct ResponseAccumulator {
         }
         let text = reasoning.isEmpty ? content : "<think>\n" + reasoning + "\n</think>\n" + content
         let counted = completionTokens > 0 ? completionTokens : (outputEvents > 0 ? outputEvents : nil)
-        return ModelTurn(text: text, toolCalls: good, malformedCalls: bad, content: content, stop: stop,
-                         promptTokens: promptTokens, reportedTokenCount: counted)
+        // Reasoning comes apart (`reasoning_content`) from servers that parse thinking, or as a block at
+        // the start of the content from the others.
+        var thought: String? = reasoning.isEmpty ? nil : reasoning
+        var answer = content
+        if thought == nil, let (r, rest) = Reasoning.split(content) {
+            thought = r
+            answer = rest
+        }
+        var turn = ModelTurn(text: text, toolCalls: good, malformedCalls: bad, content: answer, stop: stop,
+                             promptTokens: promptTokens, reportedTokenCount: counted)
+        turn.reasoning = thought
+        return turn
     }
 
     static func errorText(_ err: JSONValue) -> String {

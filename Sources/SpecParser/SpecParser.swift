@@ -8,7 +8,7 @@ public enum SpecParser {
     public static let topLevelKeys = [
         "name", "model", "attention", "sampling", "system", "prompt", "prompts", "history", "parameters", "tools", "sandbox", "limits",
         "transcript", "constrain_tool_calls", "parallel_calls", "speculation", "tool_result_hint", "reject_repeated_calls",
-        "first_tool_choice", "answer_after",
+        "first_tool_choice", "answer_after", "reasoning",
     ]
     /// Parse the spec at `path`. `overrides` are `--param key=value` strings.
     public static func parse(file path: String, overrides: [String] = []) throws -> TaskSpec {
@@ -56,6 +56,16 @@ public enum SpecParser {
         spec.model = try topFields["model"].map { try model($0, context) } ?? .local(ModelCatalog.defaultAlias)
         spec.attention = try topFields["attention"].map { try attention($0, context) }
         if let node = topFields["sampling"] { spec.sampling = try sampling(node, context) }
+        if let node = topFields["reasoning"] {
+            let reasoning = try reasoning(node, context)
+            // max_tokens counts the thinking block: unless the spec sets it, a reply keeps its default
+            // room after the block.
+            var given = false
+            if case .mapping(let m)? = topFields["sampling"] {
+                given = m.contains { key, _ in if case .scalar(let k) = key { return k.string == "max_tokens" } else { return false } }
+            }
+            spec.sampling.setReasoning(reasoning, maxTokensGiven: given)
+        }
         if let node = topFields["tools"] { spec.tools = try tools(node, context) }
         if let node = topFields["sandbox"] { spec.sandbox = try sandbox(node, context) }
         if let node = topFields["limits"] { spec.limits = try limits(node, context) }
@@ -131,6 +141,22 @@ public enum SpecParser {
     }
 
     /// `reject_repeated_calls`: true (any earlier step), false (never), or previous_step (the default).
+    /// `reasoning: think` / `off`, or `{mode: think|off, budget: TOKENS}`.
+    static func reasoning(_ node: Node, _ c: SpecContext) throws -> Reasoning {
+        func mode(_ node: Node, path: String) throws -> Reasoning.Mode {
+            // `off` is a YAML 1.1 boolean to some readers: the word itself is what counts.
+            guard case .scalar(let s) = node, let mode = Reasoning.Mode(rawValue: s.string) else {
+                throw c.error(node, "\(path): expected off or think, got \(c.describe(node))")
+            }
+            return mode
+        }
+        if case .scalar = node { return Reasoning(mode: try mode(node, path: "reasoning")) }
+        let f = try c.fields(node, path: "reasoning", allowed: ["mode", "budget"])
+        let modeNode = try f.required("mode")
+        return Reasoning(mode: try mode(modeNode, path: "reasoning.mode"),
+                         budget: try f.int("budget", min: 1) ?? Reasoning.defaultBudget)
+    }
+
     static func repeatedCalls(_ node: Node, _ c: SpecContext) throws -> RepeatedCallRule {
         if c.scalarKind(node) == .bool { return try c.bool(node, path: "reject_repeated_calls") ? .anyStep : .never }
         guard c.scalarKind(node) == .string, case .scalar(let s) = node, s.string == RepeatedCallRule.previousStep.rawValue else {

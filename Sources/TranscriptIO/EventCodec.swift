@@ -31,6 +31,11 @@ public enum EventCodec {
                 "content": .optional(t.content),
             ]
             guard case .object(var members) = value else { return value }
+            // Written only for turns that reasoned, so other turns keep their shape.
+            if let r = t.reasoning {
+                members.append(JSONMember("reasoning", .string(r)))
+                members.append(JSONMember("reasoning_tokens", .int(Int64(t.reasoningTokens))))
+            }
             // Written only when the loop restricted the turn, so other turns keep their shape.
             if t.toolChoice != .auto { members.append(JSONMember("tool_choice", .string(t.toolChoice.rawValue))) }
             // [position, tokens, ms] per span of decode steps; only local turns that decoded have them.
@@ -118,6 +123,8 @@ public enum EventCodec {
                 guard let choice = ToolChoice(rawValue: try f.string("tool_choice")) else { throw f.fail("tool_choice", "auto, required or none") }
                 turn.toolChoice = choice
             }
+            turn.reasoning = try f.optionalString("reasoning")
+            turn.reasoningTokens = try f.optionalInt("reasoning_tokens") ?? 0
             if f.has("decode_spans") {
                 turn.decodeSpans = try f.array("decode_spans").map { v -> DecodeSpan in
                     guard case .array(let a) = v, a.count == 3, case .int(let position) = a[0], case .int(let tokens) = a[1],

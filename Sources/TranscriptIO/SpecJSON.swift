@@ -53,12 +53,19 @@ public enum SpecJSON {
     }
 
     public static func sampling(_ s: SamplingOptions) -> JSONValue {
-        [
+        var value: JSONValue = [
             "temperature": .number(s.temperature), "top_p": .number(s.topP), "top_k": .int(Int64(s.topK)),
             "min_p": .number(s.minP), "repetition_penalty": .number(s.repetitionPenalty),
             "seed": .int(Int64(bitPattern: s.seed)), "max_tokens": .int(Int64(s.maxTokens)),
             "stop": .array(s.stop.map { .string($0) }),
         ]
+        // Written only when on, so headers of runs without reasoning keep their shape.
+        if s.reasoning.isOn, case .object(var members) = value {
+            members.append(JSONMember("reasoning", ["mode": .string(s.reasoning.mode.rawValue),
+                                                    "budget": .int(Int64(s.reasoning.budget))]))
+            value = .object(members)
+        }
+        return value
     }
 
     static func model(_ m: ModelRef) -> JSONValue {
@@ -203,7 +210,14 @@ public enum SpecJSON {
         SamplingOptions(temperature: try s.double("temperature"), topP: try s.double("top_p"), topK: try s.int("top_k"),
                         minP: try s.double("min_p"), repetitionPenalty: try s.double("repetition_penalty"),
                         seed: UInt64(bitPattern: Int64(try s.int("seed"))), maxTokens: try s.int("max_tokens"),
-                        stop: try s.stringArray("stop"))
+                        stop: try s.stringArray("stop"), reasoning: try decodeReasoning(s))
+    }
+
+    static func decodeReasoning(_ s: JSONFields) throws -> Reasoning {
+        guard s.has("reasoning") else { return .off }
+        let r = try s.object("reasoning")
+        guard let mode = Reasoning.Mode(rawValue: try r.string("mode")) else { throw r.fail("mode", "off or think") }
+        return Reasoning(mode: mode, budget: try r.int("budget"))
     }
 
     static func decodeTool(_ f: JSONFields) throws -> ToolEntry {

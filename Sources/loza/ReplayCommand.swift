@@ -215,7 +215,12 @@ struct ReplayView {
                 if t.promptTokens > 0 || t.reusedTokens > 0 { stats += ", prompt +\(t.promptTokens) reused \(t.reusedTokens)" }
                 if t.decodeSeconds > 0 { stats += String(format: ", %.2fs", t.prefillSeconds + t.decodeSeconds) }
                 if t.toolChoice != .auto { stats += ", tool choice \(t.toolChoice.rawValue)" }
-                Console.out(tag + style.bold("assistant (step \(step))") + style.dim(" [\(stats)]") + "\n" + t.text + (t.text.hasSuffix("\n") ? "" : "\n"))
+                var body = t.text
+                if let r = t.reasoning {
+                    stats += ", \(r.count) characters of reasoning"
+                    body = style.dim(Reasoning.block(r)) + "\n" + (t.content ?? "")
+                }
+                Console.out(tag + style.bold("assistant (step \(step))") + style.dim(" [\(stats)]") + "\n" + body + (body.hasSuffix("\n") ? "" : "\n"))
             case .toolCall(_, let c):
                 Console.out(tag + style.cyan("→ \(c.name)") + " " + c.arguments.serialized(.python) + style.dim(" [\(c.id)]")
                             + (c.recovered ? style.yellow(" recovered") : "") + "\n")

@@ -28,6 +28,12 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Local model: guess tokens from the context and verify them in one pass (lookup, the default), or not (off), over the spec's `speculation`; the tokens are the same.")
     var speculation: SpeculationMode?
 
+    @Option(help: "Reasoning before each reply: think (a thinking block first) or off, over the spec's `reasoning`.")
+    var reasoning: Reasoning.Mode?
+
+    @Option(help: "Most tokens in one reply's thinking block (with --reasoning think; default: the spec's, else \(Reasoning.defaultBudget)).")
+    var reasoningBudget: Int?
+
     @Flag(help: "Print one JSON object at the end instead of streaming the run.")
     var json = false
 
@@ -48,6 +54,10 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
             if task.attention == nil { task.attention = AttentionSettings(mode: attention) } else { task.attention?.mode = attention }
         }
         if let speculation { task.speculation = speculation }
+        if reasoning != nil || reasoningBudget != nil {
+            guard reasoningBudget.map({ $0 >= 1 }) ?? true else { throw CLIError.input("--reasoning-budget must be at least 1") }
+            task.sampling.overrideReasoning(mode: reasoning, budget: reasoningBudget)
+        }
         let path = transcript ?? task.transcript ?? RunContext.defaultTranscriptPath(name: task.name)
         let context = try await RunContext.open(task, origin: spec, options: .init(transcript: path, threads: threads)) {
             try ModelFactory.make(task, threads: threads, reuseCache: !noCacheReuse)
@@ -80,3 +90,4 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
 
 extension AttentionSettings.Mode: ExpressibleByArgument {}
 extension SpeculationMode: ExpressibleByArgument {}
+extension Reasoning.Mode: ExpressibleByArgument {}

@@ -14,6 +14,8 @@ final class TerminalUI: @unchecked Sendable {
     private var progressShown = false
     private var atLineStart = true
     private var ticker: Task<Void, Never>?
+    /// Reasoning streams dimmed.
+    private var thinking = ThinkingStyler()
 
     init(style: Style = .forStdout(), progress: Bool = Console.stderrIsTTY) {
         self.style = style
@@ -42,14 +44,18 @@ final class TerminalUI: @unchecked Sendable {
                 waitingSince = Date()
                 waitingStep = step
                 prompt = nil
+                thinking.reset()
             }
             out(style.dim("── step \(step) ") + "\n")
         case .promptProgress(_, let processed, let total):
             lock.withLock { prompt = (processed, total) }
         case .text(let text):
             clearProgress()
-            lock.withLock { waitingSince = nil }
-            out(text)
+            let pieces = lock.withLock {
+                waitingSince = nil
+                return thinking.push(text)
+            }
+            for piece in pieces { out(piece.thinking ? style.dim(piece.text) : piece.text) }
         case .event(let event):
             show(event)
         }

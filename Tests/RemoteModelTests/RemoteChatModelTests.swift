@@ -152,8 +152,29 @@ import Testing
         let sink = TextSink()
         let turn = try await model(server, "reasoning").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { sink.add($0) }
         #expect(turn.text == "<think>\nthink\n</think>\nanswer")
-        #expect(turn.content == "answer")
+        #expect(turn.content == "answer" && turn.reasoning == "think" && turn.answerText == "answer")
         #expect(sink.text == turn.text)
+    }
+
+    /// Reasoning on: the server is told about the block (system prompt) and asked for thinking turns; a
+    /// block written in the content is split off as the turn's reasoning; earlier reasoning goes back as
+    /// a block before its content.
+    @Test func reasoningModeAsksForTheBlockAndSplitsIt() async throws {
+        let server = try ScriptedServer()
+        let sampling = SamplingOptions(reasoning: Reasoning(mode: .think, budget: 64))
+        let earlier = Message(role: .assistant, content: "4", reasoning: "2 + 2")
+        let turn = try await model(server, "think-text").respond(to: [.user("x"), earlier, .user("y")], tools: [], toolChoice: .auto,
+                                                                 sampling: sampling) { _ in }
+        #expect(turn.reasoning == "first this" && turn.content == "answer" && turn.answerText == "answer")
+        let body = try JSONValue.parse(try #require(try server.log().first?["body"]?.stringValue))
+        #expect(body["chat_template_kwargs"] == ["enable_thinking": true])
+        let wire = try #require(body["messages"]?.arrayValue)
+        #expect(wire.first == ["role": "system", "content": .string(Reasoning.instruction)])
+        #expect(wire[2] == ["role": "assistant", "content": "<think>\n2 + 2\n</think>\n4"])
+        // Off: neither.
+        _ = try await model(server, "text").respond(to: [.user("x")], tools: [], toolChoice: .auto, sampling: SamplingOptions()) { _ in }
+        let plain = try JSONValue.parse(try #require(try server.log().last?["body"]?.stringValue))
+        #expect(plain["chat_template_kwargs"] == nil && plain["messages"]?.arrayValue?.count == 1)
     }
 
     @Test func retries5xxAnd429ThenSucceeds() async throws {

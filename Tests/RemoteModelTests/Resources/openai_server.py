@@ -151,6 +151,9 @@ class H(http.server.BaseHTTPRequestHandler):
                                 "tool_calls": [{"index": 0, "id": "call__0_calc", "type": "function",
                                                 "function": {"name": "calc", "arguments": a}}]})
                          for a in frags] + [chunk({}, "tool_calls")])
+        elif scenario == "think-text":
+            # A model without a reasoning parser writes its block in the content.
+            self.stream([chunk({"content": "<think>\nfirst "}), chunk({"content": "this\n</think>\n\nanswer"}), chunk({}, "stop")])
         elif scenario == "reasoning":
             self.stream([chunk({"reasoning_content": "think"}), chunk({"content": "answer"}), chunk({}, "stop")])
         else:

@@ -71,8 +71,9 @@ public struct ModelConfig: Sendable, Equatable {
     }
 
     /// The keys shared by the llama family (`<arch>.block_count` ...), with per-architecture RoPE style,
-    /// bias and Q/K norm; the head size is `attention.key_length` when present (qwen3: not
-    /// embedding / heads), else embedding / heads. Checks the values for sanity so a corrupt file fails here, not in the forward pass.
+    /// bias and Q/K norm; the head size is `attention.key_length` when present (qwen3: not embedding /
+    /// heads), else embedding / heads. Checks the values for sanity so a corrupt file fails here, not in
+    /// the forward pass.
     static func llamaFamily(gguf: GGUFFile, path: String, arch: String, ropeStyle: RopeStyle,
                             qkvBias: Bool, qkNorm: Bool = false) throws(EngineError) -> ModelConfig {
         func int(_ key: String) throws(EngineError) -> Int {

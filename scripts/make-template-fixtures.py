@@ -6,13 +6,22 @@ renders a varied set of conversations the way Hugging Face transformers does (ji
 trim_blocks + lstrip_blocks, `tojson` = json.dumps(ensure_ascii=False)), and writes one JSON
 fixture per model. The Swift tests render the same conversations and compare byte for byte.
 
+Templates that ship with no model here (Qwen3, Llama 3.1 / 3.2) are read from .jinja files (TEMPLATES,
+from llama.cpp's models/templates; default directory ~/.cache/loza/templates) and rendered with
+`bos_token` empty (loza leaves BOS to the tokenizer) and no `strftime_now` (the Llama 3.2 template then
+writes its fixed date); they also get EXTRA_CASES: reasoning (`reasoning_content`) on earlier and last
+assistant turns, thinking inline in the content, tool-response user turns, `enable_thinking` false,
+whitespace that Llama 3's `trim` removes. A case the template refuses (Llama 3: several calls in one
+turn, tools with no user message) is left out of that template's fixture and reported.
+
 Templates without native tool support (SmolLM2) get tools the way loza gives them (see
 ChatTemplate.swift, `nativeTools == false`): the tool block of the Qwen2.5 format appended to the
 system prompt, assistant tool calls written as `<tool_call>` text, tool results grouped in a user
 turn as `<tool_response>` blocks. That transformation is applied here to the messages, then the
 model's own template renders them.
 
-usage: scripts/make-template-fixtures.py [MODELS_DIR]   (default $LOZA_MODELS or ~/.cache/loza/models)
+usage: scripts/make-template-fixtures.py [MODELS_DIR [TEMPLATES_DIR]]
+       (default $LOZA_MODELS or ~/.cache/loza/models, and ~/.cache/loza/templates)
 """
 import hashlib, json, os, struct, sys
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -21,6 +30,11 @@ from jinja2.ext import loopcontrols
 MODELS = {
     "qwen2.5-coder-0.5b-instruct": "qwen2.5-coder-0.5b-instruct.gguf",
     "smollm2-135m-instruct": "smollm2-135m-instruct.gguf",
+}
+TEMPLATES = {
+    "qwen3": "Qwen-Qwen3-0.6B.jinja",
+    "llama3.1": "meta-llama-Llama-3.1-8B-Instruct.jinja",
+    "llama3.2": "meta-llama-Llama-3.2-3B-Instruct.jinja",
 }
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ChatTemplateTests", "Fixtures")
 
@@ -50,11 +64,16 @@ def tojson(x, indent=None, separators=None, sort_keys=False):
     return json.dumps(x, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys)
 
 
-def render(template, messages, tools, add_generation_prompt):
+def raise_exception(message):
+    raise ValueError(message)
+
+
+def render(template, messages, tools, add_generation_prompt, **extra):
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
     env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
     return env.from_string(template).render(messages=messages, tools=tools or None,
-                                            add_generation_prompt=add_generation_prompt)
+                                            add_generation_prompt=add_generation_prompt, **extra)
 
 
 # --- loza's tool fallback for templates without tools (mirrors ChatTemplate.swift) ---------------
@@ -172,8 +191,76 @@ CASES = [
 ]
 
 
+def thinking(content, reasoning, calls=None):
+    m = {"role": "assistant", "content": content, "reasoning_content": reasoning}
+    if calls:
+        m["tool_calls"] = calls
+    return m
+
+
+U2 = {"role": "user", "content": "Now count the tests."}
+EXTRA_CASES = [
+    # (name, messages, tools, add_generation_prompt, enable_thinking)
+    ("reasoning_last_turn", [S, U, thinking("There are 2 files.", "I listed them.\nTwo.\n")], [], False, True),
+    ("reasoning_earlier_turns_dropped", [U, thinking("2 files.", "Counting."), U2, thinking("5 tests.", "Counting tests."),
+                                         {"role": "user", "content": "Thanks!"}], [], True, True),
+    ("empty_reasoning_last", [U, thinking("\n\nDone.", "")], [], False, True),
+    ("no_reasoning_after_query_not_last", [U, {"role": "assistant", "content": "First part."},
+                                           {"role": "assistant", "content": "Second part."}], [], False, True),
+    ("inline_think_in_content", [U, {"role": "assistant", "content": "<think>\nLet me see.\n</think>\n\nTwo files."}],
+     [], False, True),
+    ("inline_think_earlier_turn", [U, {"role": "assistant", "content": "<think>a</think>b</think>\nc"}, U2], [], True, True),
+    ("reasoning_in_tool_loop", [S, U,
+        thinking("", "I should list the files.", [call("call_0_0", "shell", {"command": "ls Sources"})]),
+        tool_msg("call_0_0", "shell", "A.swift\nB.swift"),
+        thinking("Counting now.", "\nTwo files; count lines.\n", [call("call_1_0", "shell", {"command": "wc -l Sources/*"})]),
+        tool_msg("call_1_0", "shell", "30 total")], [SHELL], True, True),
+    ("tool_response_user_turn_is_not_a_query", [U, thinking("", "r1", [call("c", "shell", {"command": "ls"})]),
+        {"role": "user", "content": "<tool_response>\nA.swift\n</tool_response>"},
+        thinking("One file.", "r2")], [SHELL], False, True),
+    ("thinking_disabled", [S, U], [], True, False),
+    ("thinking_disabled_tools", [U], [SHELL, READ], True, False),
+    ("whitespace_trimmed", [{"role": "system", "content": "  Be brief.\n\n"},
+                            {"role": "user", "content": "\u001c\t hi there \u2028\n"},
+                            {"role": "assistant", "content": "\n hello \u00a0"}, {"role": "user", "content": " again "}],
+     [], True, True),
+    ("tools_first_message_not_user", [S, {"role": "assistant", "content": " I am ready. "}, U], [SHELL], True, True),
+]
+
+
+def fixture_cases(template, native, default_system, extra):
+    cases = [(n, m, t, a, True) for n, m, t, a in CASES] + (EXTRA_CASES if extra else [])
+    out = []
+    for name, messages, tools, agp, enable_thinking in cases:
+        msgs = messages if native or not tools and not any(m["role"] == "tool" or m.get("tool_calls") for m in messages) \
+            else fallback_messages(messages, tools, default_system)
+        kwargs = {"bos_token": "", "enable_thinking": enable_thinking} if extra else {}
+        try:
+            expected = render(template, msgs, tools if native else None, agp, **kwargs)
+        except Exception as e:  # the template refuses this conversation
+            print(f"  {name}: left out ({type(e).__name__}: {e})")
+            continue
+        case = {"name": name, "messages": messages, "tools": [t for t in tools],
+                "add_generation_prompt": agp, "expected": expected}
+        if not enable_thinking:
+            case["enable_thinking"] = False
+        out.append(case)
+    return out
+
+
+def write_fixture(name, template, native, cases):
+    fixture = {"model": name, "template": template,
+               "template_sha256": hashlib.sha256(template.encode("utf-8")).hexdigest(),
+               "native_tools": native, "cases": cases}
+    with open(os.path.join(OUT, f"{name}.json"), "w", encoding="utf-8") as f:
+        json.dump(fixture, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print(f"{name}: {len(cases)} cases, template sha256 {fixture['template_sha256']}")
+
+
 def main():
     models_dir = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LOZA_MODELS", os.path.expanduser("~/.cache/loza/models"))
+    templates_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.expanduser("~/.cache/loza/templates")
     os.makedirs(OUT, exist_ok=True)
     for model, filename in MODELS.items():
         path = os.path.join(models_dir, filename)
@@ -187,21 +274,13 @@ def main():
             probe = render(template, [{"role": "user", "content": "x"}], None, False)
             if probe.startswith("<|im_start|>system\n"):
                 default_system = probe[len("<|im_start|>system\n"):probe.index("<|im_end|>")]
-        cases = []
-        for name, messages, tools, agp in CASES:
-            msgs = messages if native or not tools and not any(m["role"] == "tool" or m.get("tool_calls") for m in messages) \
-                else fallback_messages(messages, tools, default_system)
-            expected = render(template, msgs, tools if native else None, agp)
-            cases.append({"name": name, "messages": messages, "tools": [t for t in tools],
-                          "add_generation_prompt": agp, "expected": expected})
-        fixture = {"model": model, "template": template,
-                   "template_sha256": hashlib.sha256(template.encode("utf-8")).hexdigest(),
-                   "native_tools": native, "cases": cases}
-        with open(os.path.join(OUT, f"{model}.json"), "w", encoding="utf-8") as f:
-            json.dump(fixture, f, ensure_ascii=False, indent=1)
-            f.write("\n")
-        print(f"{model}: {len(cases)} cases, template sha256 {fixture['template_sha256']}")
-
+        write_fixture(model, template, native, fixture_cases(template, native, default_system, extra=False))
+    for name, filename in TEMPLATES.items():
+        path = os.path.join(templates_dir, filename)
+        if not os.path.exists(path):
+            sys.exit(f"missing template file {path} (llama.cpp models/templates/{filename})")
+        template = open(path, encoding="utf-8").read()
+        write_fixture(name, template, True, fixture_cases(template, True, None, extra=True))
 
 if __name__ == "__main__":
     main()

@@ -4,9 +4,13 @@ import Crypto
 /// Renders a conversation and tool declarations into a model's prompt, exactly as the model's own Jinja
 /// chat template (`tokenizer.chat_template` in the GGUF) does.
 ///
-/// Two template families are recognized from the template text:
+/// Four template families are recognized from the template text:
 /// - `qwen25`: the Qwen2.5 template with native tools (`# Tools` system block, `<tool_call>` /
 ///   `<tool_response>`), default system prompt taken from the template;
+/// - `qwen3`: the Qwen3 template: Qwen2.5's tools, no default system prompt, thinking turns
+///   (`ChatTemplate+Qwen3.swift`);
+/// - `llama3`: the Llama 3.1 / 3.2 / 3.3 template with tools (`ChatTemplate+Llama3.swift`); turns end with
+///   `<|eot_id|>`;
 /// - `chatml`: plain ChatML (SmolLM2 and others), with the template's default system prompt if it has one.
 /// Anything else falls back to plain ChatML and says so in `warning`.
 ///
@@ -17,6 +21,8 @@ import Crypto
 public struct ChatTemplate: Sendable {
     public enum Family: String, Sendable {
         case qwen25 = "qwen2.5"
+        case qwen3
+        case llama3
         case chatml
     }
 
@@ -37,7 +43,7 @@ public struct ChatTemplate: Sendable {
     public let warning: String?
 
     /// The text that ends an assistant turn.
-    public let endOfTurn = "<|im_end|>"
+    public var endOfTurn: String { family == .llama3 ? "<|eot_id|>" : "<|im_end|>" }
 
     /// Chooses the renderer for a template text (`tokenizer.chat_template`); nil or empty means the model
     /// has no template (plain ChatML, with a warning).
@@ -48,7 +54,19 @@ public struct ChatTemplate: Sendable {
             let h = String(byte, radix: 16)
             return byte < 16 ? "0" + h : h
         }.joined()
-        if ChatTemplate.isQwen25(text) {
+        if ChatTemplate.isQwen3(text) {
+            family = .qwen3
+            nativeTools = true
+            nativeThinking = true
+            defaultSystemPrompt = nil
+            warning = nil
+        } else if ChatTemplate.isLlama3(text) {
+            family = .llama3
+            nativeTools = true
+            nativeThinking = false
+            defaultSystemPrompt = nil
+            warning = nil
+        } else if ChatTemplate.isQwen25(text) {
             family = .qwen25
             nativeTools = true
             nativeThinking = false
@@ -78,6 +96,10 @@ public struct ChatTemplate: Sendable {
                        enableThinking: Bool = true) -> String {
         switch family {
         case .qwen25: return renderQwen25(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt)
+        case .qwen3:
+            return renderQwen3(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt,
+                               enableThinking: enableThinking)
+        case .llama3: return renderLlama3(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt)
         case .chatml: return renderChatML(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt)
         }
     }

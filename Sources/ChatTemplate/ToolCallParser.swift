@@ -6,7 +6,8 @@ import AgentCore
 /// ```` ```json ````, may be a list of calls, may use the OpenAI `{"function": {...}}` shape, and its
 /// `arguments` may be a JSON string holding the object), and, when a reply has no tagged call, a reply
 /// that is exactly (modulo whitespace, a ```` ``` ```` fence and a stray closing tag) a bare JSON object
-/// `{"name": <declared tool>, "arguments": {...}}` or a list of them: such calls are `recovered`.
+/// `{"name": <declared tool>, "arguments": {...}}` (or Llama 3's `"parameters"` for `"arguments"`) or a
+/// list of them: such calls are `recovered`.
 /// Everything wrong (unterminated tag, invalid JSON, missing name or arguments, unknown tool) becomes a
 /// `MalformedToolCall` with a one-line reason. Argument schemas are not checked here.
 ///
@@ -386,7 +387,8 @@ struct CallBuilder {
         guard let members = object.objectValue, let name = object["name"]?.stringValue else { return false }
         if toolNames.contains(name) { return true }
         let keys = Set(members.map(\.key))
-        return keys.contains("arguments") && keys.isSubset(of: ["name", "arguments", "id", "type"])
+        return (keys.contains("arguments") || keys.contains("parameters"))
+            && keys.isSubset(of: ["name", "arguments", "parameters", "id", "type"])
     }
 
     mutating func add(_ value: JSONValue, raw: String, recovered: Bool) {

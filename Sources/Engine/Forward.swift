@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The forward pass of the llama-family block (llama, qwen2) over a KV cache: single-token decode with
+/// The forward pass of the llama-family block (llama, qwen2, qwen3) over a KV cache: single-token decode with
 /// quantized dot products split by rows across the thread pool, and batched prefill through SGEMM on
 /// weights dequantized to f32. All scratch memory is allocated here once; the token loop allocates
 /// nothing.
@@ -148,8 +148,9 @@ final class Forward {
         outputHead(hidden: x.pointer)
     }
 
-    /// One position's q, k, v after the projections: biases, RoPE, and its K/V into the cache (decode,
-    /// prefill and the multi-row decode share it, so their rows agree bit for bit).
+    /// One position's q, k, v after the projections: biases, the per-head Q/K norm (qwen3), RoPE, and
+    /// its K/V into the cache (decode, prefill and the multi-row decode share it, so their rows agree bit
+    /// for bit; every attention mode reads what it stored).
     @inline(__always)
     func finishQKV(_ q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
                    layer li: Int, _ L: LayerWeights, position: Int,
@@ -158,6 +159,10 @@ final class Forward {
         addBias(q, L.bq, count: c.qDim)
         addBias(k, L.bk, count: c.kvDim)
         addBias(v, L.bv, count: c.kvDim)
+        if let qn = L.qNorm, let kn = L.kNorm {
+            headNorm(q, heads: c.headCount, headDim: c.headDim, weight: qn, eps: c.rmsEpsilon)
+            headNorm(k, heads: c.kvHeadCount, headDim: c.headDim, weight: kn, eps: c.rmsEpsilon)
+        }
         applyRope(q, heads: c.headCount, headDim: c.headDim, ropeDims: c.ropeDimensions, style: c.ropeStyle, cos: cos, sin: sin)
         applyRope(k, heads: c.kvHeadCount, headDim: c.headDim, ropeDims: c.ropeDimensions, style: c.ropeStyle, cos: cos, sin: sin)
         cache.store(layer: li, position: position, k: k, v: v)

@@ -11,7 +11,7 @@ public enum RopeStyle: Sendable, Equatable {
 
 /// Hyper-parameters of a decoder-only transformer, read from GGUF metadata (`<arch>.*` keys).
 public struct ModelConfig: Sendable, Equatable {
-    public static let supportedArchitectures = ["llama", "qwen2"]
+    public static let supportedArchitectures = ["llama", "qwen2", "qwen3"]
 
     public var architecture: String
     public var embeddingLength: Int      // n_embd
@@ -29,6 +29,7 @@ public struct ModelConfig: Sendable, Equatable {
     public var vocabSize: Int
     public var tiedOutput: Bool          // no output.weight: the head reuses token_embd
     public var qkvBias: Bool             // attn_q/k/v.bias present (qwen2)
+    public var qkNorm: Bool              // attn_q_norm / attn_k_norm: RMSNorm of each Q and K head before RoPE (qwen3)
 
     public var qDim: Int { headCount * headDim }
     public var kvDim: Int { kvHeadCount * headDim }
@@ -36,7 +37,7 @@ public struct ModelConfig: Sendable, Equatable {
     public init(architecture: String, embeddingLength: Int, layerCount: Int, headCount: Int, kvHeadCount: Int,
                 headDim: Int, feedForwardLength: Int, ropeDimensions: Int, ropeBase: Float,
                 ropeFreqScale: Float = 1, ropeStyle: RopeStyle, rmsEpsilon: Float, contextLength: Int,
-                vocabSize: Int, tiedOutput: Bool, qkvBias: Bool) {
+                vocabSize: Int, tiedOutput: Bool, qkvBias: Bool, qkNorm: Bool = false) {
         self.architecture = architecture
         self.embeddingLength = embeddingLength
         self.layerCount = layerCount
@@ -53,6 +54,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.vocabSize = vocabSize
         self.tiedOutput = tiedOutput
         self.qkvBias = qkvBias
+        self.qkNorm = qkNorm
     }
 
     /// Read the configuration of a supported architecture; refuse anything else.
@@ -63,14 +65,17 @@ public struct ModelConfig: Sendable, Equatable {
         switch arch {
         case LlamaArchitecture.name: self = try LlamaArchitecture.config(gguf: gguf, path: path)
         case Qwen2Architecture.name: self = try Qwen2Architecture.config(gguf: gguf, path: path)
+        case Qwen3Architecture.name: self = try Qwen3Architecture.config(gguf: gguf, path: path)
         default: throw .unsupportedArchitecture(path: path, architecture: arch)
         }
     }
 
-    /// The keys shared by the llama family (`<arch>.block_count` ...), with per-architecture RoPE style
-    /// and bias; checks the values for sanity so a corrupt file fails here, not in the forward pass.
+    /// The keys shared by the llama family (`<arch>.block_count` ...), with per-architecture RoPE style,
+    /// bias and Q/K norm; the head size is `attention.key_length` when present (qwen3: not embedding /
+    /// heads), else embedding / heads. Checks the values for sanity so a corrupt file fails here, not in
+    /// the forward pass.
     static func llamaFamily(gguf: GGUFFile, path: String, arch: String, ropeStyle: RopeStyle,
-                            qkvBias: Bool) throws(EngineError) -> ModelConfig {
+                            qkvBias: Bool, qkNorm: Bool = false) throws(EngineError) -> ModelConfig {
         func int(_ key: String) throws(EngineError) -> Int {
             guard let v = gguf.int(arch + "." + key) else { throw .missingMetadata(path: path, key: arch + "." + key) }
             guard v > 0, v < 1 << 24 else {
@@ -90,6 +95,10 @@ public struct ModelConfig: Sendable, Equatable {
         }
         guard headDim > 0, headDim % 2 == 0 else {
             throw .badMetadata(path: path, key: arch + ".attention.key_length", message: "head dim \(headDim) must be even")
+        }
+        if let valueDim = gguf.int(arch + ".attention.value_length"), valueDim != headDim {
+            throw .badMetadata(path: path, key: arch + ".attention.value_length",
+                               message: "\(valueDim) differs from key_length \(headDim) (not supported)")
         }
         let nRot = gguf.int(arch + ".rope.dimension_count") ?? headDim
         guard nRot > 0, nRot <= headDim, nRot % 2 == 0 else {
@@ -115,6 +124,6 @@ public struct ModelConfig: Sendable, Equatable {
                            ropeBase: Float(base), ropeFreqScale: freqScale, ropeStyle: ropeStyle,
                            rmsEpsilon: Float(eps), contextLength: ctx, vocabSize: vocab,
                            tiedOutput: gguf.tensor("output.weight") == nil,
-                           qkvBias: qkvBias)
+                           qkvBias: qkvBias, qkNorm: qkNorm)
     }
 }

@@ -18,6 +18,16 @@ func rmsNorm(_ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, out: Uns
     for i in 0..<n { out[i] = (x[i] * scale) * w[i] }
 }
 
+/// RMSNorm of each of `heads` consecutive head vectors of `headDim`, in place, with one shared weight
+/// (qwen3's Q and K norms).
+@inline(__always)
+func headNorm(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, weight: UnsafePointer<Float>, eps: Float) {
+    for h in 0..<heads {
+        let v = x + h * headDim
+        rmsNorm(v, weight: weight, out: v, count: headDim, eps: eps)
+    }
+}
+
 /// The RoPE angles of one position: cos/sin of pair i for i < n_rot/2 (theta_i = p * base^(-2i/n_rot),
 /// computed by repeated multiplication in f32 as ggml does, divided by optional frequency factors).
 @inline(__always)

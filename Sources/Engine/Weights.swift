@@ -24,6 +24,8 @@ struct LayerWeights: @unchecked Sendable {
     let bq: UnsafePointer<Float>?        // [n_head * head_dim] (qwen2)
     let bk: UnsafePointer<Float>?        // [n_head_kv * head_dim] (qwen2)
     let bv: UnsafePointer<Float>?        // [n_head_kv * head_dim] (qwen2)
+    let qNorm: UnsafePointer<Float>?     // [head_dim], applied to each Q head (qwen3)
+    let kNorm: UnsafePointer<Float>?     // [head_dim], applied to each K head (qwen3)
     let wo: WeightMatrix                 // [n_embd, n_head * head_dim]
     let ffnNorm: UnsafePointer<Float>    // [n_embd]
     let wGate: WeightMatrix              // [n_ff, n_embd]
@@ -54,6 +56,10 @@ final class ModelWeights: @unchecked Sendable {
                 vectorSpecs.append(("blk.\(l).attn_q.bias", c.qDim))
                 vectorSpecs.append(("blk.\(l).attn_k.bias", c.kvDim))
                 vectorSpecs.append(("blk.\(l).attn_v.bias", c.kvDim))
+            }
+            if c.qkNorm {
+                vectorSpecs.append(("blk.\(l).attn_q_norm.weight", c.headDim))
+                vectorSpecs.append(("blk.\(l).attn_k_norm.weight", c.headDim))
             }
         }
         vectorSpecs.append(("output_norm.weight", c.embeddingLength))
@@ -119,6 +125,8 @@ final class ModelWeights: @unchecked Sendable {
                     bq: c.qkvBias ? vec(p + "attn_q.bias") : nil,
                     bk: c.qkvBias ? vec(p + "attn_k.bias") : nil,
                     bv: c.qkvBias ? vec(p + "attn_v.bias") : nil,
+                    qNorm: c.qkNorm ? vec(p + "attn_q_norm.weight") : nil,
+                    kNorm: c.qkNorm ? vec(p + "attn_k_norm.weight") : nil,
                     wo: try matrix(p + "attn_output.weight", rows: c.embeddingLength, cols: c.qDim),
                     ffnNorm: vec(p + "ffn_norm.weight"),
                     wGate: try matrix(p + "ffn_gate.weight", rows: c.feedForwardLength, cols: c.embeddingLength),

@@ -12,6 +12,7 @@ struct TemplateFixture {
         var messages: [Message]
         var tools: [ToolDeclaration]
         var addGenerationPrompt: Bool
+        var enableThinking: Bool
         var expected: String
     }
 
@@ -33,6 +34,7 @@ struct TemplateFixture {
                 messages: try (c["messages"]?.arrayValue ?? []).map(message),
                 tools: try (c["tools"]?.arrayValue ?? []).map(tool),
                 addGenerationPrompt: try #require(c["add_generation_prompt"]?.boolValue as Bool?),
+                enableThinking: c["enable_thinking"]?.boolValue ?? true,
                 expected: try #require(c["expected"]?.stringValue)))
         }
         return TemplateFixture(model: model, template: try #require(json["template"]?.stringValue),
@@ -47,7 +49,8 @@ struct TemplateFixture {
                      arguments: try #require(c["function"]?["arguments"]))
         }
         return Message(role: role, content: m["content"]?.stringValue ?? "", toolCalls: calls,
-                       toolCallID: m["tool_call_id"]?.stringValue, name: m["name"]?.stringValue)
+                       toolCallID: m["tool_call_id"]?.stringValue, name: m["name"]?.stringValue,
+                       reasoning: m["reasoning_content"]?.stringValue)
     }
 
     static func tool(_ t: JSONValue) throws -> ToolDeclaration {
@@ -58,7 +61,11 @@ struct TemplateFixture {
 }
 
 @Suite struct TemplateFixtureTests {
-    @Test(arguments: ["qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct"])
+    /// Fixtures from the models' own templates, and from template files of models not at hand
+    /// (llama.cpp's models/templates: Qwen3-0.6B, Llama 3.1 8B and 3.2 3B Instruct).
+    static let fixtures = ["qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct", "qwen3", "llama3.1", "llama3.2"]
+
+    @Test(arguments: fixtures)
     func rendersLikeJinja(model: String) throws {
         let fixture = try TemplateFixture.load(model)
         let template = ChatTemplate(template: fixture.template)
@@ -67,7 +74,8 @@ struct TemplateFixture {
         #expect(template.nativeTools == fixture.nativeTools)
         #expect(fixture.cases.count >= 15)
         for c in fixture.cases {
-            let got = template.render(messages: c.messages, tools: c.tools, addGenerationPrompt: c.addGenerationPrompt)
+            let got = template.render(messages: c.messages, tools: c.tools, addGenerationPrompt: c.addGenerationPrompt,
+                                      enableThinking: c.enableThinking)
             #expect(Array(got.utf8) == Array(c.expected.utf8), "\(model) case \(c.name):\n\(got)\n--- expected ---\n\(c.expected)")
         }
     }
@@ -79,6 +87,38 @@ struct TemplateFixture {
         let smol = ChatTemplate(template: try TemplateFixture.load("smollm2-135m-instruct").template)
         #expect(smol.family == .chatml)
         #expect(smol.defaultSystemPrompt == "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        #expect(qwen.endOfTurn == "<|im_end|>" && !qwen.nativeThinking)
+        let qwen3 = ChatTemplate(template: try TemplateFixture.load("qwen3").template)
+        #expect(qwen3.family == .qwen3 && qwen3.nativeThinking && qwen3.nativeTools && qwen3.warning == nil)
+        #expect(qwen3.defaultSystemPrompt == nil && qwen3.endOfTurn == "<|im_end|>")
+        for name in ["llama3.1", "llama3.2"] {
+            let llama = ChatTemplate(template: try TemplateFixture.load(name).template)
+            #expect(llama.family == .llama3 && !llama.nativeThinking && llama.nativeTools && llama.warning == nil, "\(name)")
+            #expect(llama.endOfTurn == "<|eot_id|>", "\(name)")
+        }
+    }
+
+    /// Qwen3 shows reasoning only after the last user query; Llama 3 has no thinking turns and drops it.
+    @Test func reasoningIsShownWhereTheTemplateSays() throws {
+        let qwen3 = ChatTemplate(template: try TemplateFixture.load("qwen3").template)
+        let turn = Message(role: .assistant, content: "Two.", reasoning: "count")
+        let last = qwen3.render(messages: [.user("n?"), turn], tools: [], addGenerationPrompt: false)
+        #expect(last.hasSuffix("<|im_start|>assistant\n<think>\ncount\n</think>\n\nTwo.<|im_end|>\n"))
+        let earlier = qwen3.render(messages: [.user("n?"), turn, .user("and?")], tools: [], addGenerationPrompt: true)
+        #expect(!earlier.contains("count") && earlier.contains("<|im_start|>assistant\nTwo.<|im_end|>\n"))
+        #expect(qwen3.render(messages: [.user("n?")], tools: [], addGenerationPrompt: true, enableThinking: false)
+                .hasSuffix("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
+        let llama = ChatTemplate(template: try TemplateFixture.load("llama3.2").template)
+        #expect(!llama.render(messages: [.user("n?"), turn], tools: [], addGenerationPrompt: false).contains("count"))
+    }
+
+    /// Llama 3 takes one call per assistant turn; several calls of one message become consecutive turns.
+    @Test func llama3WritesEachCallAsATurn() throws {
+        let llama = ChatTemplate(template: try TemplateFixture.load("llama3.1").template)
+        let calls = [ToolCall(id: "a", name: "ls", arguments: ["dir": "x"]), ToolCall(id: "b", name: "pwd", arguments: [:])]
+        let text = llama.render(messages: [.user("go"), .assistant("", toolCalls: calls)], tools: [], addGenerationPrompt: false)
+        #expect(text.hasSuffix("<|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"ls\", \"parameters\": {\"dir\": \"x\"}}<|eot_id|>"
+            + "<|start_header_id|>assistant<|end_header_id|>\n\n{\"name\": \"pwd\", \"parameters\": {}}<|eot_id|>"))
     }
 
     @Test func unknownTemplateFallsBackToChatMLWithWarning() {

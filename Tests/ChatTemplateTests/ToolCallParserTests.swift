@@ -185,6 +185,17 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
         #expect(stringArgs.calls.first?.arguments == ["command": "x"])
     }
 
+    /// Llama 3's call is the whole reply, `{"name": ..., "parameters": {...}}`, as its template writes it.
+    @Test func llama3CallShape() {
+        let call = ToolCall(id: "x", name: "shell", arguments: ["command": "ls -l"])
+        let o = parse(ChatTemplate.llama3CallText(call))
+        #expect(o.calls == [ToolCall(id: "call_0_0", name: "shell", arguments: ["command": "ls -l"], recovered: true)])
+        #expect(o.content == "" && o.malformed.isEmpty)
+        let unknown = parse("{\"name\": \"python\", \"parameters\": {\"code\": \"1\"}}")
+        #expect(unknown.calls.isEmpty)
+        #expect(unknown.malformed.first?.reason == "unknown tool 'python' (declared: shell, read_file)")
+    }
+
     @Test func bareJSONThatIsNotACall() {
         let data = parse("{\"answer\": 42}")
         #expect(data.calls.isEmpty && data.malformed.isEmpty)

@@ -4,7 +4,7 @@ import GGUF
 import TestSupport
 import Testing
 
-/// The forward pass of both architectures on tiny GGUF files written here, against a naive f32
+/// The forward pass of every architecture on tiny GGUF files written here, against a naive f32
 /// reference (TinyModel.referenceLogits): decode path (quantized activations) and prefill path (quantized
 /// GEMM, or SGEMM for float weights), over several weight types.
 struct TinyModelTests {
@@ -12,7 +12,11 @@ struct TinyModelTests {
         let arch: String
         let type: GGMLType
         let tied: Bool
-        var testDescription: String { "\(arch) \(type.name)\(tied ? " tied" : "")" }
+        var headDim: Int? = nil
+        var ropeFreqs = false
+        var testDescription: String {
+            "\(arch) \(type.name)\(tied ? " tied" : "")\(headDim.map { " head \($0)" } ?? "")\(ropeFreqs ? " rope_freqs" : "")"
+        }
     }
 
     static let setups: [Setup] = [
@@ -22,6 +26,12 @@ struct TinyModelTests {
         Setup(arch: "qwen2", type: .q5_0, tied: false),
         Setup(arch: "qwen2", type: .f16, tied: true),
         Setup(arch: "qwen2", type: .q4_0, tied: false),
+        // qwen3: Q/K norms, head size (24) not embedding / heads (16), no biases.
+        Setup(arch: "qwen3", type: .f32, tied: false, headDim: 24),
+        Setup(arch: "qwen3", type: .q8_0, tied: true, headDim: 24),
+        // Llama 3 RoPE frequency factors.
+        Setup(arch: "llama", type: .f16, tied: false, ropeFreqs: true),
+        Setup(arch: "llama", type: .q8_0, tied: true, ropeFreqs: true),
     ]
 
     /// Tolerance on logits relative to the largest one: activations are quantized to 8 bits for the
@@ -34,7 +44,8 @@ struct TinyModelTests {
 
     @Test(arguments: setups)
     func forwardMatchesReference(setup: Setup) throws {
-        let tiny = try TinyModel(arch: setup.arch, matrixType: setup.type, tiedOutput: setup.tied, seed: 7)
+        let tiny = try TinyModel(arch: setup.arch, headDim: setup.headDim, ropeFreqs: setup.ropeFreqs,
+                                 matrixType: setup.type, tiedOutput: setup.tied, seed: 7)
         defer { tiny.remove() }
         let model = try Model(path: tiny.path)
         #expect(model.config.architecture == setup.arch)
@@ -83,7 +94,7 @@ struct TinyModelTests {
             _ = try Model(path: path)
         }
         let message = EngineError.unsupportedArchitecture(path: path, architecture: "mamba").description
-        #expect(message == "\(path): unsupported architecture 'mamba' (supported: llama, qwen2)")
+        #expect(message == "\(path): unsupported architecture 'mamba' (supported: llama, qwen2, qwen3)")
     }
 
     @Test func refusesMissingTensor() throws {

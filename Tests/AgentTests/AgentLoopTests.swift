@@ -146,13 +146,14 @@ import Testing
 
     @Test func wallTimeBudget() async {
         let (outcome, _, _) = await run([
-            .slow(seconds: 60, ModelTurn(text: "x", toolCalls: [ToolCall(id: "c1", name: "echo", arguments: ["text": "a"])], stop: .toolCall)),
+            .slow(seconds: 600, ModelTurn(text: "x", toolCalls: [ToolCall(id: "c1", name: "echo", arguments: ["text": "a"])], stop: .toolCall)),
             ScriptedModel.answer("late"),
         ], tools: [FakeTool.echo()], limits: Limits(wallSeconds: 0.2))
         #expect(outcome.status == .budget && outcome.reason == "wall-time limit reached (0.2s) while the model was generating")
-        // The 60 s model call was cancelled, not waited for. Under the full suite the cooperative pool is shared
-        // with blocking real-model tests, so the cancellation itself can be late (33 s seen): bound below 60 s.
-        #expect(outcome.wallSeconds < 55)
+        // The 600 s model call was cancelled, not waited for. Under the full suite the cooperative pool is shared
+        // with tests that block its threads (CLI runs of real models), so the timer itself can fire late (70 s
+        // seen on a loaded machine): bound well below 600 s.
+        #expect(outcome.wallSeconds < 300)
     }
 
     @Test func emptyReplyIsNotAnAnswer() async {

@@ -222,7 +222,14 @@ public struct ToolCallParser: Sendable {
             }
         }
         var text = String(decoding: content, as: UTF8.self)
-        if !tagged, builder.addBare(text) { text = "" }
+        if !tagged {
+            if builder.addBare(text) {
+                text = ""
+            } else if let (before, withCalls) = builder.addingTrailingCalls(text) {
+                builder = withCalls
+                text = before
+            }
+        }
         var seen = Set<ToolCallIdentity>()
         let calls = builder.calls.filter { seen.insert(ToolCallIdentity(name: $0.name, arguments: $0.arguments)).inserted }
         return (trimmed(text), calls, builder.malformed)
@@ -379,6 +386,24 @@ struct CallBuilder {
         guard items.allSatisfy(looksLikeCall) else { return false }
         for item in items { add(item, raw: item.serialized(.python), recovered: true) }
         return true
+    }
+
+    /// Calls written after some text, at the end of the reply: from the start of a line that opens a fence
+    /// (```` ``` ```` or ```` ```json ````) or an object, the rest of the reply is calls as `addBare` reads
+    /// them, each naming a declared tool (a model that explains first, then writes its call). The text
+    /// before them and the builder with the calls; nil when the reply does not end so.
+    func addingTrailingCalls(_ text: String) -> (String, CallBuilder)? {
+        var lineStart = text.startIndex
+        while let newline = text[lineStart...].firstIndex(of: "\n") {
+            lineStart = text.index(after: newline)
+            let rest = text[lineStart...].drop { $0 == " " || $0 == "\t" }
+            guard rest.hasPrefix("```") || rest.hasPrefix("{") else { continue }
+            var probe = self
+            guard probe.addBare(String(rest)), probe.malformed.count == malformed.count,
+                  probe.calls.dropFirst(calls.count).allSatisfy({ toolNames.contains($0.name) }) else { continue }
+            return (String(text[..<lineStart]), probe)
+        }
+        return nil
     }
 
     /// An object that names a declared tool, or has exactly the shape of a call.

@@ -196,6 +196,26 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
         #expect(unknown.malformed.first?.reason == "unknown tool 'python' (declared: shell, read_file)")
     }
 
+    /// A model that explains first and writes its call last, on lines of its own: the call is recovered and
+    /// the explanation is the content. Only at the end of the reply, and only calls of declared tools.
+    @Test func callsAfterTextAtTheEnd() {
+        let fenced = parse("I need the file first.\n\n```json\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"t.csv\"}}\n```\n")
+        #expect(fenced.calls == [ToolCall(id: "call_0_0", name: "read_file", arguments: ["path": "t.csv"], recovered: true)])
+        #expect(fenced.content == "I need the file first." && fenced.malformed.isEmpty)
+        let bare = parse("Steps:\n1. list\n2. read\n{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}")
+        #expect(bare.calls.map(\.name) == ["shell"] && bare.content == "Steps:\n1. list\n2. read")
+        let two = parse("First:\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"a\"}}\n```\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"b\"}}\n```")
+        #expect(two.calls.map(\.arguments) == [["command": "a"], ["command": "b"]] && two.content == "First:")
+        // Text after the call: an example in an answer, not a call.
+        let example = parse("Use this:\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}\n```\nThat lists files.")
+        #expect(example.calls.isEmpty && example.malformed.isEmpty)
+        // A tool that is not declared, or JSON that is not a call: text.
+        let undeclared = parse("Like so:\n```json\n{\"name\": \"python\", \"arguments\": {\"code\": \"1\"}}\n```")
+        #expect(undeclared.calls.isEmpty && undeclared.malformed.isEmpty)
+        let data = parse("The result:\n```json\n{\"total\": 15}\n```")
+        #expect(data.calls.isEmpty && data.content.hasSuffix("{\"total\": 15}\n```"))
+    }
+
     @Test func bareJSONThatIsNotACall() {
         let data = parse("{\"answer\": 42}")
         #expect(data.calls.isEmpty && data.malformed.isEmpty)

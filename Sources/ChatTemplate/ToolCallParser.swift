@@ -225,7 +225,7 @@ public struct ToolCallParser: Sendable {
         if !tagged {
             if builder.addBare(text) {
                 text = ""
-            } else if let (before, withCalls) = builder.addingTrailingCalls(text) {
+            } else if let (before, withCalls) = builder.addingCallsInText(text) {
                 builder = withCalls
                 text = before
             }
@@ -388,11 +388,12 @@ struct CallBuilder {
         return true
     }
 
-    /// Calls written after some text, at the end of the reply: from the start of a line that opens a fence
-    /// (```` ``` ```` or ```` ```json ````) or an object, the rest of the reply is calls as `addBare` reads
-    /// them, each naming a declared tool (a model that explains first, then writes its call). The text
-    /// before them and the builder with the calls; nil when the reply does not end so.
-    func addingTrailingCalls(_ text: String) -> (String, CallBuilder)? {
+    /// Calls written after some text (a model that explains first, then writes its call), each naming a
+    /// declared tool: from the start of a line that opens a fence (```` ``` ```` or ```` ```json ````) or an
+    /// object, the rest of the reply is calls as `addBare` reads them; or else fenced blocks on lines of their
+    /// own, each one call, anywhere in the reply (with more explanation after them). The text around them
+    /// and the builder with the calls; nil when the reply holds none.
+    func addingCallsInText(_ text: String) -> (String, CallBuilder)? {
         var lineStart = text.startIndex
         while let newline = text[lineStart...].firstIndex(of: "\n") {
             lineStart = text.index(after: newline)
@@ -401,7 +402,40 @@ struct CallBuilder {
             var probe = self
             guard probe.addBare(String(rest)), probe.malformed.count == malformed.count,
                   probe.calls.dropFirst(calls.count).allSatisfy({ toolNames.contains($0.name) }) else { continue }
-            return (String(text[..<lineStart]), probe)
+            return (trimmed(text[..<lineStart]), probe)
+        }
+        var probe = self
+        var kept = ""
+        var rest = text[...]
+        while let open = Self.fenceAtLineStart(in: rest) {
+            let afterOpen = rest[open...].dropFirst(3)
+            guard let close = afterOpen.firstRange(of: "```") else { break }
+            let block = rest[open..<close.upperBound]
+            let before = probe
+            if probe.addBare(String(block)), probe.malformed.count == before.malformed.count,
+               probe.calls.count == before.calls.count + 1, toolNames.contains(probe.calls[probe.calls.count - 1].name) {
+                kept += rest[..<open]
+                rest = rest[close.upperBound...]
+                if rest.first == "\n" { rest = rest.dropFirst() }
+            } else {
+                probe = before
+                kept += rest[..<close.upperBound]
+                rest = rest[close.upperBound...]
+            }
+        }
+        guard probe.calls.count > calls.count else { return nil }
+        return (trimmed(kept + rest), probe)
+    }
+
+    /// Where the first ```` ``` ```` that starts a line (after optional spaces) is.
+    private static func fenceAtLineStart(in text: Substring) -> Substring.Index? {
+        var i = text.startIndex
+        var atLineStart = i == text.base.startIndex || text.base[text.base.index(before: i)] == "\n"
+        while i < text.endIndex {
+            let c = text[i]
+            if atLineStart && c == "`" && text[i...].hasPrefix("```") { return i }
+            if c == "\n" { atLineStart = true } else if c != " " && c != "\t" { atLineStart = false }
+            i = text.index(after: i)
         }
         return nil
     }

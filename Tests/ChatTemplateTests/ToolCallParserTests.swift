@@ -206,9 +206,14 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
         #expect(bare.calls.map(\.name) == ["shell"] && bare.content == "Steps:\n1. list\n2. read")
         let two = parse("First:\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"a\"}}\n```\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"b\"}}\n```")
         #expect(two.calls.map(\.arguments) == [["command": "a"], ["command": "b"]] && two.content == "First:")
-        // Text after the call: an example in an answer, not a call.
-        let example = parse("Use this:\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}\n```\nThat lists files.")
-        #expect(example.calls.isEmpty && example.malformed.isEmpty)
+        // A fenced call with more explanation after it is a call too; the text around it is the content.
+        let explained = parse("Use this:\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}\n```\nThat lists files.")
+        #expect(explained.calls.map(\.name) == ["shell"] && explained.content == "Use this:\nThat lists files.")
+        // Other fences (code, data) stay in the content.
+        let mixed = parse("Code:\n```python\nprint(1)\n```\nThen:\n```json\n{\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}}\n```\nDone.")
+        #expect(mixed.calls.count == 1 && mixed.content == "Code:\n```python\nprint(1)\n```\nThen:\nDone.")
+        // Not on a line of its own, or an object in prose: not a call.
+        #expect(parse("Run ```{\"name\": \"shell\", \"arguments\": {}}``` now.").calls.isEmpty)
         // A tool that is not declared, or JSON that is not a call: text.
         let undeclared = parse("Like so:\n```json\n{\"name\": \"python\", \"arguments\": {\"code\": \"1\"}}\n```")
         #expect(undeclared.calls.isEmpty && undeclared.malformed.isEmpty)

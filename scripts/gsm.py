@@ -29,6 +29,7 @@ import sys
 import types
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+import jsonl_io  # scripts/jsonl_io.py, next to this one
 
 HERE = Path(__file__).resolve().parent
 CALCULATOR = HERE.parent / "Tools" / "calculator"
@@ -140,25 +141,7 @@ def equal(found, expected):
 
 
 def read_jsonl(path, what):
-    """The JSON lines of a file; a torn last line (a batch cut by a crash) is skipped with a warning, any
-    other bad line is an error naming file and line."""
-    try:
-        lines = open(path).read().split("\n")
-    except OSError as error:
-        sys.exit(f"gsm.py: cannot read {what}s: {error}")
-    rows = []
-    last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except ValueError as error:
-            if n == last:
-                print(f"gsm.py: {path}:{n}: skipping a torn last line", file=sys.stderr)
-                continue
-            sys.exit(f"gsm.py: {path}:{n}: bad {what} line: {error}")
-    return rows
+    return jsonl_io.read_jsonl(path, what, "gsm.py")
 
 
 def cmd_score(args):

@@ -35,6 +35,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
+import jsonl_io  # scripts/jsonl_io.py, next to this one
 
 REASONING_BUDGET = 512
 STATE_DIR = "tau2-state"  # relative: inside the run's work directory, fresh for every run
@@ -151,25 +152,7 @@ def cmd_prepare(args):
 # ----------------------------------------------------------------------------------------------- score
 
 def read_jsonl(path, what):
-    """The JSON lines of a file; a torn last line (a batch cut by a crash) is skipped with a warning, any
-    other bad line is an error naming file and line."""
-    try:
-        lines = open(path).read().split("\n")
-    except OSError as error:
-        sys.exit(f"tau2.py: cannot read {what}s: {error}")
-    rows = []
-    last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except ValueError as error:
-            if n == last:
-                print(f"tau2.py: {path}:{n}: skipping a torn last line", file=sys.stderr)
-                continue
-            sys.exit(f"tau2.py: {path}:{n}: bad {what} line: {error}")
-    return rows
+    return jsonl_io.read_jsonl(path, what, "tau2.py")
 
 
 def transcript_calls(path):

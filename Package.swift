@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TranscriptIO", dependencies: ["AgentCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Agent", dependencies: ["AgentCore"]),
         .target(name: "LocalModel", dependencies: ["AgentCore", "Engine", "ChatTemplate", "Tokenizer"]),
-        .target(name: "RemoteModel", dependencies: ["AgentCore", "CCurl"]),
+        .target(name: "RemoteModel", dependencies: ["AgentCore", "ChatTemplate", "CCurl"]),
         .target(name: "AgentTesting", dependencies: ["AgentCore"]),
 
         .executableTarget(

@@ -1,4 +1,5 @@
 import AgentCore
+import ChatTemplate
 import Foundation
 
 /// A `LanguageModel` served by an OpenAI-compatible chat-completions endpoint (vLLM, SGLang, llama.cpp's
@@ -49,6 +50,9 @@ public final class RemoteChatModel: LanguageModel {
             do {
                 var turn = try await exchange(request, onText: onText)
                 turn.toolChoice = toolChoice
+                if toolChoice != .none && turn.toolCalls.isEmpty && turn.malformedCalls.isEmpty && !tools.isEmpty {
+                    Self.readCallsInText(&turn, tools: tools, turn: messages.filter { $0.role == .assistant }.count)
+                }
                 return turn
             } catch let error as RemoteModelError where error.retryable && attempt < settings.retries {
                 attempt += 1
@@ -59,6 +63,25 @@ public final class RemoteChatModel: LanguageModel {
                 throw RemoteModelError("remote model \(endpoint): \(error.message)\(tries)")
             }
         }
+    }
+
+    /// A server without a tool-call parser for the model (llama.cpp's server on Qwen2.5-Coder's fenced or
+    /// bare JSON) reports its calls as text: they are read from the text as the local engine reads them
+    /// (`ToolCallParser`: tagged, a bare reply, or calls of declared tools after an explanation) and
+    /// marked recovered.
+    static func readCallsInText(_ turn: inout ModelTurn, tools: [ToolDeclaration], turn index: Int) {
+        var parser = ToolCallParser(tools: tools, turn: index)
+        _ = parser.push(turn.answerText)
+        let parsed = parser.finish()
+        guard !parsed.calls.isEmpty || !parsed.malformed.isEmpty else { return }
+        turn.toolCalls = parsed.calls.map { call in
+            var call = call
+            call.recovered = true
+            return call
+        }
+        turn.malformedCalls = parsed.malformed
+        turn.content = parsed.content
+        turn.stop = .toolCall
     }
 
     /// One attempt. Throws a retryable error only when nothing was streamed to `onText`.

@@ -156,6 +156,22 @@ import Testing
         #expect(sink.text == turn.text)
     }
 
+    /// A call the server reports only as text is read from the text, as the local engine reads it; with
+    /// tool choice none, or no tools, the text stays an answer.
+    @Test func callsWrittenAsTextAreRead() async throws {
+        let server = try ScriptedServer()
+        let turn = try await model(server, "text-call").respond(to: [.user("x")], tools: tools, toolChoice: .auto,
+                                                                sampling: SamplingOptions()) { _ in }
+        #expect(turn.toolCalls == [ToolCall(id: "call_0_0", name: "get_time", arguments: ["zone": "UTC"], recovered: true)])
+        #expect(turn.content == "I will look it up." && turn.stop == .toolCall)
+        let none = try await model(server, "text-call").respond(to: [.user("x")], tools: tools, toolChoice: .none,
+                                                                sampling: SamplingOptions()) { _ in }
+        #expect(none.toolCalls.isEmpty && none.content?.hasSuffix("```") == true)
+        let noTools = try await model(server, "text-call").respond(to: [.user("x")], tools: [], toolChoice: .auto,
+                                                                   sampling: SamplingOptions()) { _ in }
+        #expect(noTools.toolCalls.isEmpty)
+    }
+
     /// Reasoning on: the server is told about the block (system prompt) and asked for thinking turns; a
     /// block written in the content is split off as the turn's reasoning; earlier reasoning goes back as
     /// a block before its content.

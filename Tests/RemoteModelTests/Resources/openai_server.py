@@ -151,6 +151,10 @@ class H(http.server.BaseHTTPRequestHandler):
                                 "tool_calls": [{"index": 0, "id": "call__0_calc", "type": "function",
                                                 "function": {"name": "calc", "arguments": a}}]})
                          for a in frags] + [chunk({}, "tool_calls")])
+        elif scenario == "text-call":
+            # A server without a tool-call parser for the model: the call comes as text.
+            self.stream([chunk({"content": "I will look it up.\n```json\n{\"name\": \"get_time\", "}),
+                         chunk({"content": "\"arguments\": {\"zone\": \"UTC\"}}\n```"}), chunk({}, "stop")])
         elif scenario == "think-text":
             # A model without a reasoning parser writes its block in the content.
             self.stream([chunk({"content": "<think>\nfirst "}), chunk({"content": "this\n</think>\n\nanswer"}), chunk({}, "stop")])

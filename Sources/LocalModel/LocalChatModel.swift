@@ -200,12 +200,14 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         }
         let parsed = parser.finish()
         let last = parts[parts.count - 1]
-        let answerText = think && parts.count == 1 ? "" : last.text
+        // With reasoning, the budget may have left no room for anything after the block.
+        let answered = !think || parts.count == 2
+        let answerText = answered ? last.text : ""
         var reply = ModelTurn(
             text: blockText + answerText, tokens: parts.flatMap(\.tokens), toolCalls: parsed.calls,
             malformedCalls: parsed.malformed,
             content: reasoning == nil ? parsed.content : (parsed.calls.isEmpty ? answerText : parsed.content),
-            stop: think && parts.count == 1 ? .length : StopReason(last.stop), promptTokens: promptTokens,
+            stop: answered ? StopReason(last.stop) : .length, promptTokens: promptTokens,
             reusedTokens: parts[0].reusedTokens, prefillSeconds: parts.reduce(0) { $0 + $1.timings.prefillSeconds },
             decodeSeconds: parts.reduce(0) { $0 + $1.timings.decodeSeconds })
         reply.reasoning = reasoning

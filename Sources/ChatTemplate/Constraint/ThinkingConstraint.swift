@@ -13,7 +13,7 @@ public final class ThinkingConstraint {
         for id in 0..<trie.vocabularySize {
             let bytes = trie.tokenBytes[id]
             // Control, unused and end-of-generation tokens have no bytes in the trie.
-            if bytes.isEmpty || tags.contains(where: { ThinkingConstraint.contains(bytes, $0) }) { out.append(Int32(id)) }
+            if bytes.isEmpty || tags.contains(where: { bytes.firstRange(of: $0) != nil }) { out.append(Int32(id)) }
         }
         excluded = out
     }
@@ -28,12 +28,4 @@ public final class ThinkingConstraint {
     public func advance(_ token: Int32) {}
     /// The block never ends on its own account (its tag or the budget ends it).
     public var mustEnd: Bool { false }
-
-    private static func contains(_ bytes: [UInt8], _ tag: [UInt8]) -> Bool {
-        guard bytes.count >= tag.count else { return false }
-        for start in 0...(bytes.count - tag.count) where bytes[start] == tag[0] {
-            if bytes[start..<start + tag.count].elementsEqual(tag) { return true }
-        }
-        return false
-    }
 }

@@ -42,6 +42,9 @@ public struct ChatTemplate: Sendable {
     /// Set when the template was not recognized and plain ChatML is used instead.
     public let warning: String?
 
+    /// How the template writes a call (the constraint admits that shape; the parser reads every shape).
+    public var callFormat: CallFormat { family == .llama3 ? .llama3 : .standard }
+
     /// The text that ends an assistant turn.
     public var endOfTurn: String { family == .llama3 ? "<|eot_id|>" : "<|im_end|>" }
 
@@ -249,4 +252,17 @@ public struct ChatTemplate: Sendable {
         }
         return nil
     }
+}
+
+/// The shape of a tool call in a model's own chat format.
+public struct CallFormat: Sendable, Hashable {
+    /// The key of the call's arguments object.
+    public var argumentsKey: String
+    /// A call is the bare JSON object that makes up the whole reply (no `<tool_call>` tags).
+    public var bareIsNative: Bool
+
+    /// `{"name": ..., "arguments": {...}}`, in `<tool_call>` tags (Qwen, ChatML models).
+    public static let standard = CallFormat(argumentsKey: "arguments", bareIsNative: false)
+    /// `{"name": ..., "parameters": {...}}` as the whole reply (Llama 3.1-3.3).
+    public static let llama3 = CallFormat(argumentsKey: "parameters", bareIsNative: true)
 }

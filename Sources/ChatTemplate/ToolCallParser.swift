@@ -28,6 +28,9 @@ public struct ToolCallParser: Sendable {
 
     public let toolNames: [String]
     public let idPrefix: String
+    /// True when the model's template writes a call as the bare JSON object that is the whole reply
+    /// (Llama 3): such a call is the model's own format, not `recovered`.
+    public var bareCallsNative = false
     /// True while inside a tagged call or a bare JSON object that opened the reply.
     public private(set) var isInsideCall = false
     /// Calls closed so far (tagged and bare).
@@ -49,6 +52,12 @@ public struct ToolCallParser: Sendable {
 
     public init(tools: [ToolDeclaration], turn: Int = 0) {
         self.init(tools: tools, idPrefix: "call_\(turn)_")
+    }
+
+    /// A parser for the replies of a model with `template` (see `bareCallsNative`).
+    public init(tools: [ToolDeclaration], turn: Int = 0, template: ChatTemplate) {
+        self.init(tools: tools, turn: turn)
+        bareCallsNative = template.callFormat.bareIsNative
     }
 
     public init(tools: [ToolDeclaration], idPrefix: String) {
@@ -223,7 +232,7 @@ public struct ToolCallParser: Sendable {
         }
         var text = String(decoding: content, as: UTF8.self)
         if !tagged {
-            if builder.addBare(text) {
+            if builder.addBare(text, native: bareCallsNative) {
                 text = ""
             } else if let (before, withCalls) = builder.addingCallsInText(text) {
                 builder = withCalls
@@ -368,8 +377,10 @@ struct CallBuilder {
 
     /// A reply without tagged calls: calls if it is exactly a JSON object (or list) naming a tool, or
     /// several such objects one after another (each may be fenced).
-    mutating func addBare(_ text: String) -> Bool {
+    /// `native`: an unfenced lone object is the template's own call format (not recovered).
+    mutating func addBare(_ text: String, native: Bool = false) -> Bool {
         var body = strippingFence(text)
+        let unfenced = body == trimmed(text)
         if body.hasSuffix(ToolCallParser.closeTag) { body = strippingFence(String(body.dropLast(ToolCallParser.closeTag.count))) }
         let items: [JSONValue]
         if body.first == "{" || body.first == "[", let value = try? JSONValue.parse(body) {
@@ -384,7 +395,8 @@ struct CallBuilder {
             return false
         }
         guard items.allSatisfy(looksLikeCall) else { return false }
-        for item in items { add(item, raw: item.serialized(.python), recovered: true) }
+        let recovered = !(native && unfenced && items.count == 1 && body.first == "{")
+        for item in items { add(item, raw: item.serialized(.python), recovered: recovered) }
         return true
     }
 

@@ -182,7 +182,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         }
         let left = sampling.maxTokens - (parts.first?.tokens.count ?? 0)
 
-        var parser = ToolCallParser(tools: tools, turn: turn)
+        var parser = ToolCallParser(tools: tools, turn: turn, template: template)
         if left > 0 || !think {
             // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
             let constrained = (constrainToolCalls || toolChoice != .auto) && !tools.isEmpty
@@ -235,7 +235,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             last.constraint.reset()
             return last.constraint
         }
-        let made = ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: choice, parallel: parallelCalls)
+        let made = ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: choice, parallel: parallelCalls,
+                                      format: template.callFormat)
         lastConstraint = (tools, choice, made)
         return made
     }

@@ -97,8 +97,8 @@ let callTagTail = Array("tool_call>".utf8)
 
 /// The language of one reply under constraint: free text in which `<tool_call>` opens a call (and a `{`
 /// as the first non-space byte opens a bare call), a call being exactly
-/// `{"name": <declared name>, "arguments": <object valid for that tool's schema>}` (JSON whitespace
-/// allowed, bounded), followed by `</tool_call>` (tagged) or only end of generation (bare).
+/// `{"name": <declared name>, "arguments": <object valid for that tool's schema>}` (or the template's own
+/// key for the arguments, `CallFormat`; JSON whitespace allowed, bounded), followed by `</tool_call>` (tagged) or only end of generation (bare).
 final class CallMachine: @unchecked Sendable {
     let graph: SchemaGraph
     let literals: [[[UInt8]]]
@@ -111,10 +111,11 @@ final class CallMachine: @unchecked Sendable {
     static let maxIntegerDigits: UInt32 = 15
     static let maxNumberLength: UInt32 = 24
 
-    init(tools: [ToolDeclaration]) {
+    /// - argumentsKey: the key of the arguments object (`CallFormat.argumentsKey`).
+    init(tools: [ToolDeclaration], argumentsKey key: String = CallFormat.standard.argumentsKey) {
         var g = SchemaGraph(tools: tools)
         nameKey = g.addLiteralSet([Array("\"name\"".utf8)])
-        argumentsKey = g.addLiteralSet([Array("\"arguments\"".utf8)])
+        argumentsKey = g.addLiteralSet([Array(JSONValue.string(key).serialized(.compact).utf8)])
         toolNames = g.addLiteralSet(tools.map { Array(JSONValue.string($0.name).serialized(.compact).utf8) })
         closeTag = g.addLiteralSet([Array(ToolCallParser.closeTag.utf8)])
         booleans = g.addLiteralSet([Array("true".utf8), Array("false".utf8)])

@@ -31,11 +31,13 @@ public final class ToolCallConstraint {
     ///   (no `{`, `[` or fence to open the reply, no `<tool_call>` tag anywhere).
     /// - parallel: several calls may follow one another in a reply (see `MachineHead.parallel`); without
     ///   it a reply ends with its first bare call.
-    public init(trie: TokenTrie, tools: [ToolDeclaration], choice: ToolChoice = .auto, parallel: Bool = false) {
+    /// - format: the call's shape in the model's template (the key of its arguments).
+    public init(trie: TokenTrie, tools: [ToolDeclaration], choice: ToolChoice = .auto, parallel: Bool = false,
+                format: CallFormat = .standard) {
         self.parallel = parallel
         self.trie = trie
         self.choice = choice
-        machine = CallMachine(tools: tools)
+        machine = CallMachine(tools: tools, argumentsKey: format.argumentsKey)
         inert = tools.isEmpty
         frames = .allocate(capacity: CallMachine.maxFrames)
         depthLimit = trie.maxTokenLength + 1

@@ -237,6 +237,8 @@ public struct ToolCallParser: Sendable {
             } else if let (before, withCalls) = builder.addingCallsInText(text) {
                 builder = withCalls
                 text = before
+            } else if builder.addUnterminated(text) {
+                text = ""
             }
         }
         var seen = Set<ToolCallIdentity>()
@@ -397,6 +399,28 @@ struct CallBuilder {
         guard items.allSatisfy(looksLikeCall) else { return false }
         let recovered = !(native && unfenced && items.count == 1 && body.first == "{")
         for item in items { add(item, raw: item.serialized(.python), recovered: recovered) }
+        return true
+    }
+
+    /// A reply that is the start of a call of a declared tool whose JSON never closes (a reply cut at
+    /// max_tokens inside its call, often a string argument the model never ended): a malformed call, not an
+    /// answer. True when the reply was one.
+    mutating func addUnterminated(_ text: String) -> Bool {
+        var body = trimmed(text)
+        if body.hasPrefix("```") {
+            guard let newline = body.firstIndex(of: "\n") else { return false }
+            body = trimmed(body[body.index(after: newline)...])
+        }
+        guard body.first == "{", (try? JSONValue.parse(body)) == nil else { return false }
+        var scanner = BareScanner()
+        for b in body.utf8 { scanner.feed(b) }
+        guard scanner.depth > 0 || scanner.inString else { return false }
+        let name = toolNames.first { n in
+            let quoted = JSONValue.string(n).serialized(.compact)
+            return body.hasPrefix("{\"name\": " + quoted) || body.hasPrefix("{\"name\":" + quoted)
+        }
+        guard let name else { return false }
+        bad(body, name: name, "unterminated call of '\(name)': the reply ended inside its JSON")
         return true
     }
 

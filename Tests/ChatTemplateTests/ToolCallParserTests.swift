@@ -271,4 +271,22 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
         #expect(r.malformed.map(\.id) == ["t7-1"])
         #expect(r.malformed.first?.reason == "tool call without \"name\"")
     }
+
+    /// A reply cut inside its call (max_tokens inside a string the model never closed) is a malformed call
+    /// of that tool, not an answer; a cut reply that is not a call of a declared tool stays text.
+    @Test func aReplyCutInsideItsCallIsMalformed() {
+        for reply in ["{\"name\": \"shell\", \"arguments\": {\"command\": \"echo 1, 2, 3, 4, 5, 6",
+                      "```json\n{\"name\":\"read_file\", \"arguments\": {\"path\": ",
+                      "  {\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}"] {
+            let r = parse(reply)
+            #expect(r.calls.isEmpty && r.content.isEmpty, "\(reply)")
+            #expect(r.malformed.count == 1 && r.malformed.first?.reason.hasPrefix("unterminated call of '") == true, "\(reply)")
+            #expect(r.malformed.first?.name == (reply.contains("read_file") ? "read_file" : "shell"))
+        }
+        for text in ["{\"total\": 3, \"items\": [1, 2", "{\"name\": \"web_search\", \"arguments\": {\"q\": \"x",
+                     "The call would be {\"name\": \"shell\", \"arguments\": {"] {
+            let r = parse(text)
+            #expect(r.malformed.isEmpty && r.calls.isEmpty && r.content == text, "\(text)")
+        }
+    }
 }

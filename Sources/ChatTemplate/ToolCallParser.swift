@@ -415,11 +415,16 @@ struct CallBuilder {
         var scanner = BareScanner()
         for b in body.utf8 { scanner.feed(b) }
         guard scanner.depth > 0 || scanner.inString else { return false }
-        let name = toolNames.first { n in
-            let quoted = JSONValue.string(n).serialized(.compact)
-            return body.hasPrefix("{\"name\": " + quoted) || body.hasPrefix("{\"name\":" + quoted)
+        // `{ "name" : "TOOL"` with any JSON whitespace between the parts.
+        var rest = Substring(body.dropFirst())
+        func skip(_ literal: String) -> Bool {
+            rest = rest.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\r\n" }
+            guard rest.hasPrefix(literal) else { return false }
+            rest = rest.dropFirst(literal.count)
+            return true
         }
-        guard let name else { return false }
+        guard skip("\"name\""), skip(":"),
+              let name = toolNames.first(where: { skip(JSONValue.string($0).serialized(.compact)) }) else { return false }
         bad(body, name: name, "unterminated call of '\(name)': the reply ended inside its JSON")
         return true
     }

@@ -277,7 +277,8 @@ private func parse(_ reply: String, turn: Int = 0, sourceLocation: SourceLocatio
     @Test func aReplyCutInsideItsCallIsMalformed() {
         for reply in ["{\"name\": \"shell\", \"arguments\": {\"command\": \"echo 1, 2, 3, 4, 5, 6",
                       "```json\n{\"name\":\"read_file\", \"arguments\": {\"path\": ",
-                      "  {\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}"] {
+                      "  {\"name\": \"shell\", \"arguments\": {\"command\": \"ls\"}",
+                      "```json\n{\n  \"name\" : \"shell\",\n  \"arguments\": {\n    \"command\": \"ls"] {
             let r = parse(reply)
             #expect(r.calls.isEmpty && r.content.isEmpty, "\(reply)")
             #expect(r.malformed.count == 1 && r.malformed.first?.reason.hasPrefix("unterminated call of '") == true, "\(reply)")

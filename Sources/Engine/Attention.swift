@@ -21,8 +21,8 @@ import Darwin
 /// group ([tile * G][head_dim]) go through the key tiles (`keyTile` positions, aligned to absolute
 /// multiples) that any query of the tile sees: the tile's K/V are converted to f32 scratch, S = Q K^T
 /// and O += P V by single-threaded SGEMM, with an online (running max) softmax between; the mask is
-/// applied only in tiles some query sees partly (the diagonal, sparse-window edges). Sparse layers
-/// visit only the sink and window tiles. Items (query tile, group) go to threads round robin.
+/// applied only in tiles some query sees partly (the diagonal, sparse-window edges). Sparse heads
+/// visit only the sink and window tiles; each group follows its own KV head's layout. Items (query tile, group) go to threads round robin.
 /// All scratch is sized up front (`reserve`); nothing is allocated per token.
 final class Attention {
     let config: ModelConfig
@@ -38,6 +38,7 @@ final class Attention {
 
     // Decode scratch.
     private var spans: UnsafeMutablePointer<loza_kv_span>   // [kv_heads][4]
+    private var groupSpans, groupKeys, groupChunks, groupFirst: UnsafeMutablePointer<Int>  // [kv_heads] each
     private var work = FloatBuffer(1)                        // [threads][workStride]
     private var workStride = 0
     private var partM = FloatBuffer(1), partL = FloatBuffer(1), partO = FloatBuffer(1)
@@ -56,6 +57,8 @@ final class Attention {
         groupSize = config.headCount / config.kvHeadCount
         scale = 1 / sqrtf(Float(config.headDim))
         spans = .allocate(capacity: config.kvHeadCount * 4)
+        groupSpans = .allocate(capacity: config.kvHeadCount); groupKeys = .allocate(capacity: config.kvHeadCount)
+        groupChunks = .allocate(capacity: config.kvHeadCount); groupFirst = .allocate(capacity: config.kvHeadCount)
         tileSpans = .allocate(capacity: pool.count * Attention.queryTile)
         tileSpans.initialize(repeating: KeySpans(), count: pool.count * Attention.queryTile)
         workStride = Int(loza_attn_partial_work(Int64(groupSize), Int64(config.headDim), Int64(Attention.decodeChunk)))
@@ -64,6 +67,7 @@ final class Attention {
 
     deinit {
         spans.deallocate()
+        for p in [groupSpans, groupKeys, groupChunks, groupFirst] { p.deallocate() }
         tileSpans.deallocate()
         for b in [work, partM, partL, partO, tileQ, tileS, tileO, tileM, tileL, tileK, tileV] { b.free() }
     }
@@ -89,49 +93,59 @@ final class Attention {
 
     // MARK: - decode
 
-    /// Attention of one query (q: [n_head][head_dim]) at `position` over the keys its layer's layout
-    /// allows; output in `out` ([n_head][head_dim]).
+    /// Attention of one query (q: [n_head][head_dim]) at `position` over the keys its layer's layouts
+    /// allow (each KV head its own, for a per-head plan); output in `out` ([n_head][head_dim]).
     func decode(q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, layer: Int, position: Int, cache: KVCache) {
-        let c = config, hd = c.headDim, G = groupSize
-        let ks = cache.layouts[layer].keySpans(forQuery: position)
-        let nk = ks.keyCount
-        reserve(keys: nk)
-        for g in 0..<c.kvHeadCount {
+        let c = config, hd = c.headDim, G = groupSize, groups = c.kvHeadCount
+        let chunk = Attention.decodeChunk
+        // Per group: its spans, visible keys, chunk count and first chunk's index among all items.
+        let gSpans = groupSpans, gKeys = groupKeys, gChunks = groupChunks, gFirst = groupFirst
+        var items = 0, mostKeys = 0, sameChunks = true
+        for g in 0..<groups {
+            let ks = cache.layout(layer, head: g).keySpans(forQuery: position)
+            let nk = ks.keyCount
             for si in 0..<ks.count {
                 let s = ks[si]
                 spans[g * 4 + si] = loza_kv_span(k: cache.key(layer, head: g, slot: s.slot),
                                                  v: cache.value(layer, head: g, slot: s.slot), count: Int64(s.count))
             }
+            gSpans[g] = ks.count
+            gKeys[g] = nk
+            gChunks[g] = max(1, (nk + chunk - 1) / chunk)
+            gFirst[g] = items
+            items += gChunks[g]
+            mostKeys = max(mostKeys, nk)
+            if gChunks[g] != gChunks[0] { sameChunks = false }
         }
-        let chunk = Attention.decodeChunk
-        let chunks = max(1, (nk + chunk - 1) / chunk)
-        let items = c.kvHeadCount * chunks
-        let spans = self.spans, nspans = Int64(ks.count), work = self.work.pointer, stride = workStride
+        reserve(keys: mostKeys)
+        let spans = self.spans, work = self.work.pointer, stride = workStride
         let pm = partM.pointer, pl = partL.pointer, po = partO.pointer, parts = pool.count, scale = self.scale
-        let groups = c.kvHeadCount
-        // When the groups divide evenly among the threads, the item split cuts at group boundaries:
-        // each thread then merges the groups whose chunks it computed, in the same job.
-        let fused = groups % parts == 0
+        // When every group has as many chunks and the groups divide evenly among the threads, the item
+        // split cuts at group boundaries: each thread then merges the groups whose chunks it computed,
+        // in the same job.
+        let fused = sameChunks && groups % parts == 0
         pool.run { t in
+            var g = 0
             for item in ThreadPool.split(items, parts: parts, index: t) {
-                let g = item / chunks, ci = item % chunks
+                while item >= gFirst[g] + gChunks[g] { g += 1 }
+                let ci = item - gFirst[g], nk = gKeys[g]
                 let j0 = ci * chunk, j1 = min(nk, j0 + chunk)
                 let p = item * G
-                loza_attn_partial(q + g * G * hd, Int64(G), Int64(hd), scale, spans + g * 4, nspans,
+                loza_attn_partial(q + g * G * hd, Int64(G), Int64(hd), scale, spans + g * 4, Int64(gSpans[g]),
                                   Int64(j0), Int64(j1), work + t * stride, pm + p, pl + p, po + p * hd)
             }
             if fused {
                 for g in ThreadPool.split(groups, parts: parts, index: t) {
-                    let p = g * chunks * G
-                    loza_attn_merge(Int64(G), Int64(hd), Int64(chunks), pm + p, pl + p, po + p * hd, out + g * G * hd)
+                    let p = gFirst[g] * G
+                    loza_attn_merge(Int64(G), Int64(hd), Int64(gChunks[g]), pm + p, pl + p, po + p * hd, out + g * G * hd)
                 }
             }
         }
         if fused { return }
         pool.run { t in
             for g in ThreadPool.split(groups, parts: parts, index: t) {
-                let p = g * chunks * G
-                loza_attn_merge(Int64(G), Int64(hd), Int64(chunks), pm + p, pl + p, po + p * hd, out + g * G * hd)
+                let p = gFirst[g] * G
+                loza_attn_merge(Int64(G), Int64(hd), Int64(gChunks[g]), pm + p, pl + p, po + p * hd, out + g * G * hd)
             }
         }
     }
@@ -145,7 +159,6 @@ final class Attention {
         preparePrefill()
         let c = config, hd = c.headDim, G = groupSize, qDim = c.qDim
         let TQ = Attention.queryTile, KT = Attention.keyTile, rowsMax = TQ * G
-        let layout = cache.layouts[layer]
         let tiles = (T + TQ - 1) / TQ
         let items = tiles * c.kvHeadCount
         let parts = pool.count, scale = self.scale
@@ -163,6 +176,7 @@ final class Attention {
                 let first = qt * TQ, tq = min(TQ, T - first)
                 let qa = position + first, last = qa + tq - 1
                 let rows = tq * G
+                let layout = cache.layout(layer, head: g)
                 for i in 0..<tq {
                     qs[i] = layout.keySpans(forQuery: qa + i)
                     for h in 0..<G {

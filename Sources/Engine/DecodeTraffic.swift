@@ -1,6 +1,6 @@
 /// What one decode step reads from memory, for the bandwidth figures of `loza bench`: every weight
 /// matrix once (the token embedding only its one row, unless it is also the output head), the norm
-/// and bias vectors, and the K and V of every key each layer's query sees at that position.
+/// and bias vectors, and the K and V of every key each layer's KV heads see at that position.
 extension Session {
     /// Bytes read by the decode step of the token at `position`.
     public func decodeBytesRead(atPosition position: Int) -> Int {
@@ -13,7 +13,7 @@ extension Session {
         }
         bytes += w.output.rows * w.output.rowBytes + c.embeddingLength * 4
         if w.output.data != w.tokenEmbedding.data { bytes += w.tokenEmbedding.rowBytes }
-        let perKey = 2 * 2 * c.kvHeadCount * c.headDim   // K and V, f16
+        let perKey = 2 * 2 * c.headDim   // K and V of one KV head, f16
         for layout in cache.layouts {
             bytes += layout.keySpans(forQuery: position).keyCount * perKey
         }

@@ -83,11 +83,12 @@ public struct FullKVLayout: KVLayout {
 }
 
 extension AttentionPlan.Mode {
-    /// The layout that implements this mode.
-    func makeLayout() -> any KVLayout {
-        switch self {
+    /// The layout that implements this mode for KV head `head` of a layer with `kvHeads` heads.
+    func makeLayout(head: Int, kvHeads: Int) -> any KVLayout {
+        switch mode(ofHead: head, kvHeads: kvHeads) {
         case .full: FullKVLayout()
         case let .sparse(b, s, l): SparseKVLayout(blockSize: b, sinkBlocks: s, localBlocks: l)
+        case .heads: preconditionFailure("a KV head's mode is full or sparse")
         }
     }
 }

@@ -38,6 +38,7 @@ public final class Session {
         self.pool = pool
         let plan = plan ?? .full(layerCount: model.config.layerCount)
         precondition(plan.layers.count == model.config.layerCount, "attention plan has \(plan.layers.count) layers, model has \(model.config.layerCount)")
+        precondition(plan.fits(kvHeads: model.config.kvHeadCount), "attention plan's per-head layers need \(model.config.kvHeadCount) heads of full or sparse")
         self.plan = plan
         self.batchSize = max(1, batchSize)
         self.maxLength = min(maxLength ?? model.config.contextLength, model.config.contextLength)
@@ -153,10 +154,10 @@ public final class Session {
         return batch.decodingSessions > (decoding ? 1 : 0)
     }
 
-    /// Bytes of K/V the timeline occupies: each layer's slots for `count` positions (a sparse layer
+    /// Bytes of K/V the timeline occupies: each KV head's slots for `count` positions (a sparse head
     /// stops growing at its sink + ring), whatever the storage has allocated ahead.
     public var kvBytesUsed: Int {
-        let perSlot = 2 * 2 * model.config.kvHeadCount * model.config.headDim
+        let perSlot = 2 * 2 * model.config.headDim
         return cache.layouts.reduce(0) { $0 + $1.slotsNeeded(forLength: count) * perSlot }
     }
 

@@ -11,7 +11,7 @@ struct AttentionOptions: ParsableArguments {
     @Option(help: "Attention: full or loza (default: loza when a LoZA plan exists for the model, else full).")
     var attention: AttentionChoice.Requested?
 
-    @Option(help: "LoZA plan: a plan JSON file, or one character per layer (F full, S sparse; \(LoZADefaults.summary)).")
+    @Option(help: "LoZA plan: a plan JSON file, or one character per layer (F full, S sparse; \(LoZADefaults.summary)), a layer whose KV heads differ as one character per head in brackets (FS[FS]...).")
     var plan: String?
 
     /// The attention to run, logged (a notice); bad plans are input errors (exit 2).

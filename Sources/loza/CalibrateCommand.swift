@@ -1,5 +1,6 @@
 import AgentCore
 import ArgumentParser
+import Catalog
 import Engine
 import Foundation
 import Logging
@@ -35,6 +36,8 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Filler documents with 8 planted keys, each asked and answered at the end, added to the calibration sequences (their answers count as passkey answers).") var passkeyDocs = 1
     @Option(help: "Weight of the rank of the NLL increase on the planted passkey answers in the layer ranking (0 ignores it).") var passkeyWeight = 1
     @Option(help: "Reuse round 1 (every layer alone) from an earlier run with the same model and settings: a plan JSON written by calibrate, or a JSON array of its single_layer scores.") var firstRound: String?
+    @Flag(help: "Choose sparse KV heads instead of layers: one full-attention pass over --passkey-docs passkey documents (the calibration format, --context tokens each) scores each head by the attention mass SSA would hide from the queries that recall the keys; the --ratio x (layers x KV heads) heads with the least are made sparse.") var perHead = false
+    @Option(help: "With --per-head: write a plan of as many sparse heads drawn at random with this seed (the control of the same KV budget), measuring nothing.") var randomSeed: UInt64?
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
     @Option(help: "Where to write the plan JSON.") var out: String
     @OptionGroup var logging: LogOptions
@@ -49,6 +52,8 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
         if passkeyDocs < 0 { throw ValidationError("--passkey-docs must be >= 0") }
         if passkeyWeight < 0 { throw ValidationError("--passkey-weight must be >= 0") }
         if threads < 1 { throw ValidationError("--threads must be >= 1") }
+        if randomSeed != nil && !perHead { throw ValidationError("--random-seed needs --per-head") }
+        if perHead && passkeyDocs < 1 && randomSeed == nil { throw ValidationError("--per-head needs --passkey-docs >= 1") }
     }
 
     func run() async throws {
@@ -68,6 +73,10 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
             let sha: String
             do { sha = try ModelHash.sha256(path: path) } catch { throw CLIError.failed("\(error)") }
             let texts = LoZATexts(tokenizer: tok)
+            if perHead {
+                try calibrateHeads(m, path: (path as NSString).lastPathComponent, sha: sha, texts: texts)
+                return 0
+            }
             var seqs = (0..<sequences).map {
                 texts.calibrationSequence(context: context, corpus: corpusTexts, seed: UInt64(1000 + $0),
                                           plantBefore: max(1024, context / 2), recallAfter: max(1040, context / 2 + 16))
@@ -122,5 +131,48 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
             return 0
         }
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// `--per-head`: score the KV heads on passkey recall (or draw them at random) and write the plan.
+    private func calibrateHeads(_ m: Model, path: String, sha: String, texts: LoZATexts) throws {
+        let c = m.config
+        let count = Int((ratio * Double(c.layerCount * c.kvHeadCount)).rounded())
+        let t0 = Date()
+        let log = Logger(label: "loza.calibrate")
+        let plan: AttentionPlan
+        var calibration: LoZAPlanFile.Calibration?
+        if let seed = randomSeed {
+            plan = HeadCalibrator.randomPlan(count: count, layers: c.layerCount, kvHeads: c.kvHeadCount,
+                                             mode: .sparseDefault, seed: seed)
+        } else {
+            let seqs = (0..<passkeyDocs).map { texts.passkeyCalibrationSequence(context: context, seed: UInt64(2000 + $0)) }
+            let cal = HeadCalibrator(model: m, threads: threads, sequences: seqs)
+            let r: HeadCalibrator.Result
+            do {
+                r = try cal.run(sparseHeads: count) { line in
+                    log.notice("\(String(format: "[%6.1fs] ", Date().timeIntervalSince(t0)))\(line)")
+                }
+            } catch { throw CLIError.failed("\(error)") }
+            plan = r.plan
+            let chosen = Set(r.sparse.map { $0.layer * c.kvHeadCount + $0.head })
+            let seconds: Double = (Date().timeIntervalSince(t0) * 10).rounded() / 10
+            calibration = .init(
+                method: "per KV head: attention mass SSA would hide from the passkey-recall queries (the query before each answer token past the sink + window), full attention, one pass; the \(count) heads with the least made sparse",
+                context: context, scored_from: (LoZADefaults.sinkBlocks + LoZADefaults.localBlocks) * LoZADefaults.blockSize,
+                tokens_scored: r.recallQueries,
+                corpus: ["\(passkeyDocs) passkey document(s) in the calibration format (\(PasskeyFormat.calibration)) of \(context) tokens with 8 keys, each asked and answered at the end"],
+                baseline_nll: 0, final_nll: nil, single_layer: [], greedy_order: [], rescore_every: 0,
+                evaluations: passkeyDocs, seconds: seconds, threads: threads)
+            calibration?.heads = r.scores.map {
+                .init(layer: $0.layer, head: $0.head, recall_mass: $0.recallMass,
+                      sparse: chosen.contains($0.layer * c.kvHeadCount + $0.head))
+            }
+        }
+        let file = LoZAPlanFile(model: path, model_sha256: sha, plan: plan.planString, ratio: ratio, calibration: calibration)
+        do { try file.encoded().write(to: URL(fileURLWithPath: out)) } catch {
+            throw CLIError.failed("\(out): cannot write plan: \(error.localizedDescription)")
+        }
+        log.notice("wrote \(out): plan \(plan.planString) (\(plan.sparseHeadCount(kvHeads: c.kvHeadCount)) of \(c.layerCount * c.kvHeadCount) KV heads sparse)")
+        Console.out(plan.planString + "\n")
     }
 }

@@ -4,7 +4,8 @@ import Testing
 
 /// Decode and prefill attention (Attention.swift: chunked GQA-group kernel, blocked SGEMM prefill)
 /// against the straightforward per-key reference (`referenceAttendOne`), on random f16 caches with a
-/// dense layout and with sparse layouts whose ring wraps; outputs within 1e-5 of max |v|, and the
+/// dense layout, with sparse layouts whose ring wraps, and with per-head layers (each KV head its own
+/// layout); outputs within 1e-5 of max |v|, and the
 /// same bits at 1, 2 and 3 threads.
 @Suite(.serialized)
 struct AttentionTests {
@@ -30,7 +31,21 @@ struct AttentionTests {
         var testDescription: String { "\(mode) \(heads)/\(kvHeads)x\(headDim) at \(length)+\(batch)" }
     }
 
-    static let setups: [Setup] = modes.flatMap { mode in [
+    /// Per-head layers: a full head beside sparse ones (their chunk counts differ, so decode cannot
+    /// cut the items at group boundaries), and every head sparse with different rules.
+    static let sparseTiny = AttentionPlan.Mode.sparse(blockSize: 4, sinkBlocks: 1, localBlocks: 2)
+    static let perHeadSetups: [Setup] = [
+        Setup(mode: .heads([.full, sparseTiny]), heads: 14, kvHeads: 2, headDim: 64, length: 1200, batch: 1),
+        Setup(mode: .heads([sparseTiny, .full]), heads: 14, kvHeads: 2, headDim: 64, length: 1100, batch: 150),
+        Setup(mode: .heads([.full, .sparseDefault]), heads: 4, kvHeads: 2, headDim: 72, length: 300, batch: 9),
+        Setup(mode: .heads([.sparse(blockSize: 16, sinkBlocks: 2, localBlocks: 3), .full, sparseTiny]),
+              heads: 9, kvHeads: 3, headDim: 64, length: 700, batch: 1),
+        Setup(mode: .heads([.sparse(blockSize: 16, sinkBlocks: 2, localBlocks: 3), .full, sparseTiny]),
+              heads: 9, kvHeads: 3, headDim: 64, length: 37, batch: 70),
+        Setup(mode: .heads([sparseTiny, .sparseDefault, sparseTiny]), heads: 9, kvHeads: 3, headDim: 64, length: 1300, batch: 1),
+    ]
+
+    static let setups: [Setup] = perHeadSetups + modes.flatMap { mode in [
         Setup(mode: mode, heads: 14, kvHeads: 2, headDim: 64, length: 1200, batch: 1),
         Setup(mode: mode, heads: 9, kvHeads: 3, headDim: 64, length: 37, batch: 1),
         Setup(mode: mode, heads: 14, kvHeads: 2, headDim: 64, length: 1100, batch: 150),
@@ -42,9 +57,8 @@ struct AttentionTests {
     static func run(_ s: Setup, threads: Int) -> ([Float], [Float], Float) {
         let c = config(heads: s.heads, kvHeads: s.kvHeads, headDim: s.headDim)
         let cache = KVCache(config: c, plan: AttentionPlan(layers: [s.mode]), initialLength: 16)
-        let layout = cache.layouts[0]
         var batch = s.batch
-        batch = min(batch, layout.maxBatch(at: s.length))
+        for layout in cache.layouts { batch = min(batch, layout.maxBatch(at: s.length)) }
         let total = s.length + batch
         cache.reserve(length: total)
         var rng = Xoshiro256(seed: UInt64(s.heads * 1000 + s.length + s.batch))
@@ -76,8 +90,9 @@ struct AttentionTests {
         var scores = [Float](repeating: 0, count: total)
         let group = c.headCount / c.kvHeadCount
         for i in 0..<batch {
-            let spans = layout.keySpans(forQuery: s.length + i)
             for h in 0..<c.headCount {
+                // Each query head sees what its KV head's layout shows it.
+                let spans = cache.layout(0, head: h / group).keySpans(forQuery: s.length + i)
                 q.withUnsafeBufferPointer { qb in
                     want.withUnsafeMutableBufferPointer { wb in
                         referenceAttendOne(query: qb.baseAddress! + i * c.qDim + h * c.headDim,

@@ -145,8 +145,11 @@ public struct TinyModel {
     }
 
     /// Logits after every position of `tokens`. `attention`, when given, sees every softmax row:
-    /// (layer, query position, head, probabilities of keys 0...position).
-    public func referenceLogits(_ tokens: [Int32], attention: ((Int, Int, Int, [Float]) -> Void)? = nil) -> [[Float]] {
+    /// (layer, query position, head, probabilities of keys 0...position). `visible`, when given, masks
+    /// keys: (layer, KV head, key position, query position) -> whether the query sees the key (a key
+    /// it hides gets probability 0).
+    public func referenceLogits(_ tokens: [Int32], attention: ((Int, Int, Int, [Float]) -> Void)? = nil,
+                                visible: ((Int, Int, Int, Int) -> Bool)? = nil) -> [[Float]] {
         let hd = headDim, kvDim = nHeadKV * hd, qDim = nHead * hd
         var keys = [[[Float]]](repeating: [], count: nLayer), values = keys
         var out: [[Float]] = []
@@ -178,6 +181,9 @@ public struct TinyModel {
                         var d: Float = 0
                         for i in 0..<hd { d += q[h * hd + i] * keys[l][s][kh * hd + i] }
                         return d / Float(hd).squareRoot()
+                    }
+                    if let visible {
+                        for s in 0...pos where !visible(l, kh, s, pos) { scores[s] = -.infinity }
                     }
                     let m = scores.max()!
                     scores = scores.map { expf($0 - m) }

@@ -3,7 +3,8 @@ import Foundation
 
 /// Which attention a session runs, chosen from `--attention full|loza` and `--plan FILE|STRING`:
 ///  - `full`: dense everywhere;
-///  - a plan given: that plan (a JSON plan file, or a string of F/S, one per layer, with the B/S/L
+///  - a plan given: that plan (a JSON plan file, or a string of F/S, one per layer or, bracketed, one
+///    per KV head of a layer, with the B/S/L
 ///    given, default `LoZADefaults`: 128/1/7; a plan file has its own);
 ///  - otherwise the model's own plan: a sidecar `<model>.loza.json` beside the model file, or the plan
 ///    shipped with loza for that file's SHA-256; with `loza` asked for and no plan, an error; with
@@ -23,8 +24,11 @@ public struct AttentionChoice: Sendable {
     public var summary: String {
         if mode == "full" { return "attention: full (\(plan.layers.count) layers)" }
         var bsl = ""
-        if case let .sparse(b, s, l)? = plan.layers.first(where: { $0 != .full }) { bsl = ", B\(b) S\(s) L\(l)" }
-        return "attention: loza \(plan.planString) (\(plan.sparseCount)/\(plan.layers.count) sparse\(bsl); \(source))"
+        if case let .sparse(b, s, l)? = plan.layers.lazy.compactMap(\.firstSparse).first { bsl = ", B\(b) S\(s) L\(l)" }
+        let perHead = plan.layers.contains { if case .heads = $0 { true } else { false } }
+        let count = perHead ? "\(plan.sparseCount)/\(plan.layers.count) layers with sparse heads"
+                            : "\(plan.sparseCount)/\(plan.layers.count) sparse"
+        return "attention: loza \(plan.planString) (\(count)\(bsl); \(source))"
     }
 
     public static func sidecarPath(forModel path: String) -> String {
@@ -48,7 +52,7 @@ public struct AttentionChoice: Sendable {
                 guard f.model_sha256 == sha else {
                     throw .badPlan(source: plan, message: "calibrated for model sha256 \(f.model_sha256.prefix(12))..., the loaded model is \(sha.prefix(12))...")
                 }
-                return try choice(f, source: plan, layers: layers)
+                return try choice(f, source: plan, layers: layers, kvHeads: model.config.kvHeadCount)
             }
             guard let p = AttentionPlan(planString: plan, blockSize: blockSize, sinkBlocks: sinkBlocks,
                                         localBlocks: localBlocks) else {
@@ -56,6 +60,9 @@ public struct AttentionChoice: Sendable {
             }
             guard p.layers.count == layers else {
                 throw .badPlan(source: plan, message: "has \(p.layers.count) layers, the model has \(layers)")
+            }
+            guard p.fits(kvHeads: model.config.kvHeadCount) else {
+                throw .badPlan(source: plan, message: "a per-head layer must list \(model.config.kvHeadCount) heads (the model's KV heads)")
             }
             return AttentionChoice(plan: p, mode: p.sparseCount > 0 ? "loza" : "full", source: "plan string", file: nil)
         }
@@ -73,17 +80,19 @@ public struct AttentionChoice: Sendable {
         let side = sidecarPath(forModel: model.path)
         if FileManager.default.fileExists(atPath: side) {
             let f = try LoZAPlanFile.load(path: side)
-            if f.model_sha256 == sha { return try choice(f, source: side, layers: layers) }
+            if f.model_sha256 == sha { return try choice(f, source: side, layers: layers, kvHeads: model.config.kvHeadCount) }
         }
         if let f = try ShippedPlans.plan(forModelSHA256: sha) {
-            return try choice(f, source: "shipped plan for sha256 \(sha.prefix(12))", layers: layers)
+            return try choice(f, source: "shipped plan for sha256 \(sha.prefix(12))", layers: layers,
+                              kvHeads: model.config.kvHeadCount)
         }
         return nil
     }
 
-    static func choice(_ f: LoZAPlanFile, source: String, layers: Int) throws(EngineError) -> AttentionChoice {
-        guard let p = f.attentionPlan else { throw .badPlan(source: source, message: "plan '\(f.plan)' must be F/S characters with B >= 1, S >= 0, L >= 1") }
+    static func choice(_ f: LoZAPlanFile, source: String, layers: Int, kvHeads: Int) throws(EngineError) -> AttentionChoice {
+        guard let p = f.attentionPlan else { throw .badPlan(source: source, message: "plan '\(f.plan)' must be F/S characters (per-head layers in brackets) with B >= 1, S >= 0, L >= 1") }
         guard p.layers.count == layers else { throw .badPlan(source: source, message: "has \(p.layers.count) layers, the model has \(layers)") }
+        guard p.fits(kvHeads: kvHeads) else { throw .badPlan(source: source, message: "a per-head layer must list \(kvHeads) heads (the model's KV heads)") }
         return AttentionChoice(plan: p, mode: p.sparseCount > 0 ? "loza" : "full", source: source, file: f)
     }
 }

@@ -6,7 +6,9 @@ import Foundation
 /// the SSA rule would hide, averaged over heads and over the queries at positions >= `from` (every
 /// `stride`-th one). Measured from the real queries of a prefill (Forward.queryProbe) against the
 /// layer's dense K cache, so it is exact for the plan being run: layers already sparse are skipped,
-/// and the mass of the others reflects the sparse layers before them. It lives in the engine because it
+/// and the mass of the others reflects the sparse layers before them. Per KV head too (`headMass`: the
+/// mean over the query heads of its GQA group), for per-head plans; a layer whose heads are partly
+/// sparse is measured on its full heads only. It lives in the engine because it
 /// reads the KV cache and the forward pass's query probe; the calibration itself is LoZACalibration's.
 public final class DroppedMassMeter {
     let blockSize: Int, sinkBlocks: Int, localBlocks: Int
@@ -14,12 +16,21 @@ public final class DroppedMassMeter {
     /// Per layer: sum of masses and number of (query, head) pairs.
     private(set) var sum: [Double]
     private(set) var pairs: [Int]
+    /// Per (layer, KV head), index layer * kvHeads + head: sum of masses and (query, head) pairs.
+    private(set) var headSum: [Double] = []
+    private(set) var headPairs: [Int] = []
+    private(set) var kvHeads = 0
     private var scratch: [UnsafeMutablePointer<Float>] = []
     private var scratchLength = 0
 
-    public init(layers: Int, blockSize: Int, sinkBlocks: Int, localBlocks: Int, from: Int, stride: Int) {
+    /// When set, only the queries at these positions are measured (`from` and `stride` are ignored):
+    /// per-head calibration measures the queries that recall planted passkeys.
+    let queries: Set<Int>?
+
+    public init(layers: Int, blockSize: Int, sinkBlocks: Int, localBlocks: Int, from: Int, stride: Int,
+                queries: Set<Int>? = nil) {
         self.blockSize = blockSize; self.sinkBlocks = sinkBlocks; self.localBlocks = localBlocks
-        self.from = from; self.stride = max(1, stride)
+        self.from = from; self.stride = max(1, stride); self.queries = queries
         sum = Array(repeating: 0, count: layers)
         pairs = Array(repeating: 0, count: layers)
     }
@@ -33,21 +44,37 @@ public final class DroppedMassMeter {
         return m
     }
 
-    /// Measure every full-attention layer of `session` during its next prefills.
+    /// Mean dropped mass of each (layer, KV head) measured, keyed layer * kvHeads + head.
+    public var headMass: [Int: Double] {
+        var m: [Int: Double] = [:]
+        for i in 0..<headSum.count where headPairs[i] > 0 { m[i] = headSum[i] / Double(headPairs[i]) }
+        return m
+    }
+
+    /// Measure every full-attention KV head of `session` during its next prefills.
     public func install(on session: Session) {
         let cache = session.cache, pool = session.pool, c = session.model.config
         let dense = cache.layouts.map { $0 is FullKVLayout }
+        if kvHeads != cache.kvHeads {
+            kvHeads = cache.kvHeads
+            headSum = Array(repeating: 0, count: sum.count * kvHeads)
+            headPairs = Array(repeating: 0, count: sum.count * kvHeads)
+        }
         session.forward.queryProbe = { [unowned self] layer, position, count, q in
-            guard dense[layer] else { return }
+            let layerDense = Array(dense[layer * cache.kvHeads ..< (layer + 1) * cache.kvHeads])
+            guard layerDense.contains(true) else { return }
             self.measure(layer: layer, position: position, count: count, q: q, cache: cache, pool: pool,
-                         heads: c.headCount, qDim: c.qDim)
+                         heads: c.headCount, qDim: c.qDim, dense: layerDense)
         }
     }
 
     private func measure(layer: Int, position: Int, count T: Int, q: UnsafePointer<Float>, cache: KVCache,
-                         pool: ThreadPool, heads: Int, qDim: Int) {
+                         pool: ThreadPool, heads: Int, qDim: Int, dense: [Bool]) {
         let B = blockSize, sinkEnd = sinkBlocks * blockSize
-        let rows = (0..<T).filter { position + $0 >= from && (position + $0 - from) % stride == 0 }
+        let rows = (0..<T).filter {
+            if let queries { return queries.contains(position + $0) }
+            return position + $0 >= from && (position + $0 - from) % stride == 0
+        }
         guard !rows.isEmpty else { return }
         let need = position + T
         if scratch.count < pool.count || scratchLength < need {
@@ -58,18 +85,23 @@ public final class DroppedMassMeter {
         let hd = cache.headDim, groups = heads / cache.kvHeads
         let scale = 1 / sqrtf(Float(hd))
         let parts = pool.count
-        var partial = [Double](repeating: 0, count: parts)
+        let kv = cache.kvHeads
+        // Per thread: the total, then one sum and one count per KV head.
+        var partial = [Double](repeating: 0, count: parts * (1 + 2 * kv))
         let items = rows.count * heads
         let L = localBlocks, sinkB = sinkBlocks
         let scr = scratch
         partial.withUnsafeMutableBufferPointer { out in
             let outP = out.baseAddress!
             rows.withUnsafeBufferPointer { rowsP in
+                dense.withUnsafeBufferPointer { denseP in
                 pool.run { t in
                     let sc = scr[t]
+                    let mine = outP + t * (1 + 2 * kv)
                     var acc = 0.0
                     for item in ThreadPool.split(items, parts: parts, index: t) {
-                        let i = rowsP[item / heads], h = item % heads
+                        let i = rowsP[item / heads], h = item % heads, g = h / groups
+                        guard denseP[g] else { continue }
                         let p = position + i
                         let lo = max(sinkB, p / B - (L - 1)) * B  // first visible key after the sink
                         let qh = q + i * qDim + h * hd
@@ -87,12 +119,26 @@ public final class DroppedMassMeter {
                             if s >= sinkEnd && s < lo { hidden += e }
                         }
                         acc += hidden / all
+                        mine[1 + 2 * g] += hidden / all
+                        mine[2 + 2 * g] += 1
                     }
-                    outP[t] = acc
+                    mine[0] = acc
+                }
                 }
             }
         }
-        sum[layer] += partial.reduce(0, +)
-        pairs[layer] += items
+        let stride1 = 1 + 2 * kv
+        var total = 0.0, measured = 0
+        for t in 0..<parts {
+            total += partial[t * stride1]
+            for g in 0..<kv {
+                headSum[layer * kv + g] += partial[t * stride1 + 1 + 2 * g]
+                let n = Int(partial[t * stride1 + 2 + 2 * g])
+                headPairs[layer * kv + g] += n
+                measured += n
+            }
+        }
+        sum[layer] += total
+        pairs[layer] += measured
     }
 }

@@ -3,7 +3,9 @@ import Foundation
 
 /// A LoZA layer plan with the calibration figures that chose it (Docs/ARCHITECTURE.md, LoZA), as JSON:
 /// `{"model_sha256", "plan": "FSFS...", "block_size", "sink_blocks", "local_blocks",
-/// "ratio", "calibration": {...}}`.
+/// "ratio", "calibration": {...}}`. A per-head plan writes a layer whose KV heads differ as its heads'
+/// characters in brackets (`FS[FS]...`, `AttentionPlan(planString:)`); `ratio` is then the fraction of
+/// sparse KV heads.
 public struct LoZAPlanFile: Codable, Sendable, Equatable {
     /// Per-layer figures of one calibration round.
     public struct LayerScore: Codable, Sendable, Equatable {
@@ -22,6 +24,18 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
                     rank_sum: Int? = nil) {
             self.layer = layer; self.delta_nll = delta_nll; self.delta_nll_passkey = delta_nll_passkey
             self.dropped_mass = dropped_mass; self.rank_sum = rank_sum
+        }
+    }
+
+    /// Figures of one KV head in a per-head calibration.
+    public struct HeadScore: Codable, Sendable, Equatable {
+        public var layer: Int
+        public var head: Int
+        /// Mean softmax mass the head's passkey-recall queries put on the keys SSA would hide.
+        public var recall_mass: Double
+        public var sparse: Bool
+        public init(layer: Int, head: Int, recall_mass: Double, sparse: Bool) {
+            self.layer = layer; self.head = head; self.recall_mass = recall_mass; self.sparse = sparse
         }
     }
 
@@ -47,6 +61,8 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
         /// NLL of the planted passkey answers: full attention and the chosen plan.
         public var baseline_passkey_nll: Double?
         public var final_passkey_nll: Double?
+        /// Per-head calibration: every (layer, KV head) with its score and choice.
+        public var heads: [HeadScore]?
 
         public init(method: String, context: Int, scored_from: Int, tokens_scored: Int, corpus: [String],
                     baseline_nll: Double, final_nll: Double?, single_layer: [LayerScore], greedy_order: [LayerScore],

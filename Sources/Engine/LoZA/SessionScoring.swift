@@ -49,7 +49,7 @@ extension Session {
         cache.reserve(length: n)
         forward.reserveKeys(n)
         let hd = model.config.headDim
-        for layer in 0..<cache.layers.count {
+        for layer in 0..<cache.layerCount {
             for h in 0..<cache.kvHeads {
                 cache.key(layer, head: h, slot: 0).update(from: other.cache.key(layer, head: h, slot: 0), count: n * hd)
                 cache.value(layer, head: h, slot: 0).update(from: other.cache.value(layer, head: h, slot: 0), count: n * hd)

@@ -1,0 +1,59 @@
+import Engine
+import LoZACalibration
+import TestSupport
+import Testing
+
+/// Per-head calibration on a tiny 3-layer model with 3 KV heads and tiny blocks (B=4, S=1, L=2): each
+/// head's recall score is the mass the naive f32 forward pass puts, on the recall queries only, on the
+/// keys SSA hides (averaged over the head's query heads and the sequences' queries), and the plan makes
+/// exactly the asked number of least-scored heads sparse.
+struct HeadCalibratorTests {
+    static let mode = AttentionPlan.Mode.sparse(blockSize: 4, sinkBlocks: 1, localBlocks: 2)
+    static let rule = SparseKVLayout(blockSize: 4, sinkBlocks: 1, localBlocks: 2)
+
+    @Test func scoresAreTheRecallQueriesMassAndThePlanTakesTheLeast() throws {
+        let tiny = try TinyModel(arch: "llama", nEmbd: 96, nLayer: 3, nHead: 6, nHeadKV: 3, matrixType: .f32,
+                                 tiedOutput: false, seed: 21)
+        defer { tiny.remove() }
+        let model = try Model(path: tiny.path)
+        let seqs = (0..<2).map { k in
+            LoZACalibrator.Sequence(tokens: (0..<50).map { Int32(($0 * 31 + 7 + 11 * k) % 80) },
+                                    answerTokens: [5, 30, 31, 44 + k])  // 5 is inside the window: not a recall query
+        }
+        var sum = [Double](repeating: 0, count: 9), n = [Int](repeating: 0, count: 9)
+        for seq in seqs {
+            let queries = Set(seq.answerTokens.map { $0 - 1 }.filter { $0 >= 12 })
+            _ = tiny.referenceLogits(seq.tokens) { layer, p, h, probs in
+                guard queries.contains(p) else { return }
+                var hidden = 0.0
+                for s in 0...p where !Self.rule.isVisible(key: s, query: p) { hidden += Double(probs[s]) }
+                sum[layer * 3 + h / 2] += hidden; n[layer * 3 + h / 2] += 1
+            }
+        }
+        let r = try HeadCalibrator(model: model, threads: 2, sequences: seqs, mode: Self.mode).run(sparseHeads: 4)
+        #expect(r.recallQueries == 6)
+        #expect(r.scores.count == 9)
+        for s in r.scores {
+            let want = sum[s.layer * 3 + s.head] / Double(n[s.layer * 3 + s.head])
+            #expect(abs(s.recallMass - want) < 2e-3, "layer \(s.layer) head \(s.head): \(s.recallMass), reference \(want)")
+        }
+        #expect(r.scores.contains { $0.recallMass > 0.05 }, "the rule hides real mass from some head")
+        let least = r.scores.sorted { $0.recallMass < $1.recallMass }.prefix(4)
+        #expect(Set(r.sparse.map { [$0.layer, $0.head] }) == Set(least.map { [$0.layer, $0.head] }))
+        #expect(r.plan.sparseHeadCount(kvHeads: 3) == 4)
+        for s in r.scores {
+            let chosen = r.sparse.contains { $0.layer == s.layer && $0.head == s.head }
+            #expect(r.plan.layers[s.layer].mode(ofHead: s.head, kvHeads: 3) == (chosen ? Self.mode : .full))
+        }
+    }
+
+    @Test func planFoldsUniformLayersAndRandomPlansKeepTheBudget() {
+        let p = HeadCalibrator.plan(sparse: [0, 1, 3], layers: 3, kvHeads: 2, mode: Self.mode)
+        #expect(p.layers == [Self.mode, .heads([.full, Self.mode]), .full])
+        #expect(p.planString == "S[FS]F")
+        let a = HeadCalibrator.randomPlan(count: 24, layers: 24, kvHeads: 2, mode: .sparseDefault, seed: 9)
+        #expect(a.sparseHeadCount(kvHeads: 2) == 24)
+        #expect(a == HeadCalibrator.randomPlan(count: 24, layers: 24, kvHeads: 2, mode: .sparseDefault, seed: 9))
+        #expect(a != HeadCalibrator.randomPlan(count: 24, layers: 24, kvHeads: 2, mode: .sparseDefault, seed: 10))
+    }
+}

@@ -92,7 +92,11 @@ extension AgentLoop {
         // Calls of declared tools are recorded, not answered: once the others ran, the run stops for the
         // caller to execute them.
         var declared: [ToolCall] = []
-        for call in turn.toolCalls {
+        let grounding = setup.policy.groundOptionalArguments ? ArgumentGrounding(conversation: conversation) : nil
+        for var call in turn.toolCalls {
+            if let grounding, let parameters = setup.dispatcher.parameters(of: call.name) {
+                call = grounding.ground(call, parameters: parameters)
+            }
             try record(.toolCall(step: step, call: call))
             if case .declared = setup.dispatcher.route(call) {
                 declared.append(call)

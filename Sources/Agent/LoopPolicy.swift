@@ -3,7 +3,8 @@ import AgentCore
 /// The rules a run follows from one step to the next, decided once from the spec: the tool choice of each
 /// turn (`first_tool_choice`; `none` after a refused repeat or an `answer_after` tool), the repeated-call
 /// guard (`reject_repeated_calls`), the rewind and "answer now" nudge after a turn that only repeated calls,
-/// the `tool_result_hint`, and how many failed steps in a row end the run. A plain value: each rule is a
+/// the `tool_result_hint`, whether ungrounded optional arguments are dropped (`ground_optional_arguments`),
+/// and how many failed steps in a row end the run. A plain value: each rule is a
 /// function of what the steps reported, so each can be checked on its own.
 struct LoopPolicy: Sendable, Hashable {
     var firstToolChoice: ToolChoice = .auto
@@ -11,6 +12,8 @@ struct LoopPolicy: Sendable, Hashable {
     var answerAfter: Set<String> = []
     var toolResultHint: String? = nil
     var maxFailedSteps = Limits().maxConsecutiveToolErrors
+    /// Optional arguments not taken from the conversation are dropped before a call runs (`ArgumentGrounding`).
+    var groundOptionalArguments = false
 
     /// What the model is told (as the user) when its next turn must be text: the weak default model
     /// otherwise starts a call it may not make, and writes markup.
@@ -76,7 +79,8 @@ extension LoopPolicy {
     init(_ spec: TaskSpec) {
         self.init(firstToolChoice: spec.firstToolChoice, repeatedCalls: spec.repeatedCalls,
                   answerAfter: Set(spec.answerAfter), toolResultHint: spec.toolResultHint,
-                  maxFailedSteps: spec.limits.maxConsecutiveToolErrors)
+                  maxFailedSteps: spec.limits.maxConsecutiveToolErrors,
+                  groundOptionalArguments: spec.groundOptionalArguments)
     }
 }
 

@@ -20,6 +20,11 @@ public struct ToolDispatcher: Sendable {
     /// The tools as declared to the model.
     public var declarations: [ToolDeclaration] { tools.map(\.declaration) }
 
+    /// The argument schema `name` was declared with (nil for an unknown tool).
+    public func parameters(of name: String) -> JSONValue? {
+        byName[name]?.tool.declaration.parameters
+    }
+
     /// Where a call goes: the tool to run, or why it must not run.
     public enum Route: Sendable {
         case run(any Tool)

@@ -62,6 +62,10 @@ public struct TaskSpec: Sendable, Hashable {
     /// Tools whose result answers the task: after a successful call of one of them, the next turn is text
     /// only (tool choice `none`), so the model reports the result instead of calling on.
     public var answerAfter: [String] = []
+    /// Optional arguments whose values the model did not take from the user's messages or the tool results
+    /// are dropped before the call runs, so the tool's default applies (`ground_optional_arguments`).
+    /// Transcripts recorded before the key existed replay with it off.
+    public var groundOptionalArguments: Bool = false
 
     public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
                 system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],

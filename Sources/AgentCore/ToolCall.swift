@@ -6,6 +6,9 @@ public struct ToolCall: Sendable, Hashable {
     /// True when the call was recovered from a reply that did not use the model's call markup
     /// (for example a bare JSON object naming a declared tool).
     public var recovered: Bool
+    /// Optional arguments the model wrote that `ground_optional_arguments` took out before the call ran
+    /// (an object of them; nil when none were).
+    public var ungrounded: JSONValue? = nil
 
     public init(id: String, name: String, arguments: JSONValue, recovered: Bool = false) {
         self.id = id

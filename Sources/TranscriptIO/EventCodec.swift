@@ -78,7 +78,11 @@ public enum EventCodec {
     }
 
     static func call(_ c: ToolCall) -> JSONValue {
-        ["call_id": .string(c.id), "name": .string(c.name), "arguments": c.arguments, "recovered": .bool(c.recovered)]
+        var members: [JSONMember] = [JSONMember("call_id", .string(c.id)), JSONMember("name", .string(c.name)),
+                                     JSONMember("arguments", c.arguments), JSONMember("recovered", .bool(c.recovered))]
+        // Written only for calls that lost arguments to `ground_optional_arguments`, so others keep their shape.
+        if let dropped = c.ungrounded { members.append(JSONMember("ungrounded", dropped)) }
+        return .object(members)
     }
 
     static func malformed(_ m: MalformedToolCall) -> JSONValue {
@@ -177,8 +181,10 @@ public enum EventCodec {
     }
 
     static func decodeCall(_ f: JSONFields) throws -> ToolCall {
-        ToolCall(id: try f.string("call_id"), name: try f.string("name"), arguments: try f.raw("arguments"),
-                 recovered: try f.bool("recovered"))
+        var call = ToolCall(id: try f.string("call_id"), name: try f.string("name"), arguments: try f.raw("arguments"),
+                            recovered: try f.bool("recovered"))
+        if f.has("ungrounded") { call.ungrounded = try f.raw("ungrounded") }
+        return call
     }
 
     static func decodeMalformed(_ f: JSONFields) throws -> MalformedToolCall {

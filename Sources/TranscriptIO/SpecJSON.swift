@@ -39,6 +39,7 @@ public enum SpecJSON {
         case .previousStep: members.append(JSONMember("reject_repeated_calls", .string(RepeatedCallRule.previousStep.rawValue)))
         case .never: break   // a header without the key: the rule of transcripts recorded before it existed
         }
+        if spec.groundOptionalArguments { members.append(JSONMember("ground_optional_arguments", .bool(true))) }
         if !spec.answerAfter.isEmpty { members.append(JSONMember("answer_after", .array(spec.answerAfter.map { .string($0) }))) }
         if spec.firstToolChoice != .auto { members.append(JSONMember("first_tool_choice", .string(spec.firstToolChoice.rawValue))) }
         if !spec.followUps.isEmpty {
@@ -185,6 +186,7 @@ public enum SpecJSON {
                 spec.repeatedCalls = try f.bool("reject_repeated_calls") ? .anyStep : .never
             }
         }
+        spec.groundOptionalArguments = f.has("ground_optional_arguments") ? try f.bool("ground_optional_arguments") : false
         if f.has("answer_after") { spec.answerAfter = try f.stringArray("answer_after") }
         if f.has("first_tool_choice") {
             let value = try f.string("first_tool_choice")

@@ -12,7 +12,7 @@ struct BatchCommand: AsyncParsableCommand, LoggingCommand {
         discussion: """
             Each line of TASKS: {"id": ..., "spec": PATH or an inline spec object, "params": {...}} (PATH relative \
             to the tasks file; params override spec parameters like `run --param`). Each finished task appends \
-            {"id","status","answer","reason","calls":[{"name","arguments","turn","step"}],"steps","tokens","wall_s",\
+            {"id","status","answer","reason","calls":[{"name","arguments","turn","step","ungrounded"?}],"steps","tokens","wall_s",\
             "transcript"} to RESULTS and syncs it; a task that cannot run is a line with status "error" and its \
             reason. Ids already in RESULTS are skipped, so a rerun resumes. Up to --jobs tasks run at once. Tasks \
             naming the same local model share one loaded model: their decode steps are computed together, one \

@@ -75,7 +75,10 @@ final class BatchCallLog: @unchecked Sendable {
             case .modelTurn(_, let t) where t.toolCalls.isEmpty && t.malformedCalls.isEmpty:
                 turn += 1
             case .toolCall(let step, let call):
-                calls.append(["name": .string(call.name), "arguments": call.arguments, "turn": .int(Int64(turn)), "step": .int(Int64(step))])
+                var entry: [JSONMember] = [JSONMember("name", .string(call.name)), JSONMember("arguments", call.arguments),
+                                           JSONMember("turn", .int(Int64(turn))), JSONMember("step", .int(Int64(step)))]
+                if let dropped = call.ungrounded { entry.append(JSONMember("ungrounded", dropped)) }
+                calls.append(.object(entry))
             default:
                 break
             }

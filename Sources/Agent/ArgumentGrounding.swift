@@ -1,0 +1,96 @@
+import AgentCore
+
+/// `ground_optional_arguments`: an optional argument (a property of the tool's schema that is not in
+/// `required`) whose value the model did not take from the conversation is dropped before the call runs,
+/// so the tool's own default applies. Small models fill optional parameters with values nobody gave
+/// (`units: "Fahrenheit"`, `end_line: 2000`); a value the user or a tool result wrote is kept.
+///
+/// What counts as taken from the conversation, per value: a string whose text (case aside) appears in the
+/// evidence; a number whose magnitude appears there as a number (`5` in "5cm", `10.0` for "10"); a value
+/// equal to the property's schema `default`. Booleans, arrays, objects and null are always kept (nothing
+/// to look up reliably), as are required arguments and arguments the schema does not describe. The
+/// evidence is the text of the user's messages and of tool results, never the system prompt, the tool
+/// declarations or the model's own turns.
+struct ArgumentGrounding: Sendable {
+    private let text: String
+    private let numbers: Set<Double>
+
+    init(conversation: [Message]) {
+        let parts = conversation.filter { $0.role == .user || $0.role == .tool }.map(\.content)
+        let joined = parts.joined(separator: "\n")
+        text = joined.lowercased()
+        numbers = Self.numbers(in: joined)
+    }
+
+    /// `call` with its ungrounded optional arguments taken out (kept in `ungrounded`); unchanged when every
+    /// optional argument is grounded, when the schema says nothing of them, or when dropping one would make
+    /// the call break the schema.
+    func ground(_ call: ToolCall, parameters: JSONValue) -> ToolCall {
+        guard case .object(let members) = call.arguments,
+              let properties = parameters["properties"]?.objectValue else { return call }
+        let required = Set((parameters["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+        var kept: [JSONMember] = [], dropped: [JSONMember] = []
+        for member in members {
+            guard !required.contains(member.key),
+                  let property = properties.first(where: { $0.key == member.key })?.value,
+                  !isGrounded(member.value, default: property["default"]) else {
+                kept.append(member)
+                continue
+            }
+            dropped.append(member)
+        }
+        guard !dropped.isEmpty else { return call }
+        var grounded = call
+        grounded.arguments = .object(kept)
+        if JSONSchema(parameters).firstError(grounded.arguments) != nil { return call }
+        grounded.ungrounded = .object(dropped)
+        return grounded
+    }
+
+    func isGrounded(_ value: JSONValue, default fallback: JSONValue?) -> Bool {
+        if let fallback, fallback == value { return true }
+        switch value {
+        case .string(let s):
+            let needle = s.lowercased().trimmingWhitespace
+            return needle.isEmpty || text.contains(needle)
+        case .int, .double:
+            guard let d = value.doubleValue else { return true }
+            return numbers.contains(abs(d))
+        case .null, .bool, .array, .object:
+            return true
+        }
+    }
+
+    /// The magnitudes of the decimal numbers written in `s` ("3", "2.5"; "1,200" as 1200 and as 1 and 200, a list or a thousands separator; a sign is not kept).
+    static func numbers(in s: String) -> Set<Double> {
+        var found = Set<Double>()
+        var digits = ""
+        func flush() {
+            var t = digits
+            while t.hasSuffix(".") || t.hasSuffix(",") { t.removeLast() }
+            if let d = Double(t.filter { $0 != "," }) { found.insert(d) }
+            for piece in t.split(separator: ",") { if let d = Double(piece) { found.insert(d) } }
+            digits = ""
+        }
+        for ch in s {
+            if ch.isASCII && ch.isNumber {
+                digits.append(ch)
+            } else if (ch == "." || ch == ","), !digits.isEmpty, !digits.hasSuffix("."), !digits.hasSuffix(",") {
+                digits.append(ch)
+            } else if !digits.isEmpty {
+                flush()
+            }
+        }
+        if !digits.isEmpty { flush() }
+        return found
+    }
+}
+
+private extension String {
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,101 @@
+import AgentCore
+import AgentTesting
+import Testing
+@testable import Agent
+@testable import SpecParser
+@testable import TranscriptIO
+
+/// `ground_optional_arguments`: optional arguments the model did not take from the conversation are dropped
+/// before the call runs (and recorded as `ungrounded`); required ones, grounded ones and defaults stay.
+@Suite struct ArgumentGroundingTests {
+    static let area = ToolDeclaration(
+        name: "triangle_area", description: "Area of a triangle.",
+        parameters: ["type": "object", "properties": [
+            "base": ["type": "number"], "height": ["type": "number"],
+            "unit": ["type": "string"], "precision": ["type": "integer", "default": 2],
+            "exact": ["type": "boolean"], "tags": ["type": "array", "items": ["type": "string"]],
+        ], "required": ["base", "height"]])
+
+    static func grounding(_ texts: [Message]) -> ArgumentGrounding { ArgumentGrounding(conversation: texts) }
+
+    @Test func ungroundedOptionalValuesAreDroppedAndRequiredOnesKept() {
+        let g = Self.grounding([.system("Units: Fahrenheit, inches, 17."), .user("Area of a triangle with base 10 and height 5?")])
+        let call = ToolCall(id: "c", name: "triangle_area",
+                            arguments: ["base": 10, "height": 7, "unit": "inches", "precision": 17, "exact": true, "tags": ["x"]])
+        let out = g.ground(call, parameters: Self.area.parameters)
+        // height 7 is wrong but required: kept. unit and precision come from nowhere the user or a tool wrote
+        // (the system prompt is not evidence): dropped. Booleans and arrays are kept.
+        #expect(out.arguments == ["base": 10, "height": 7, "exact": true, "tags": ["x"]])
+        #expect(out.ungrounded == ["unit": "inches", "precision": 17])
+    }
+
+    @Test func valuesFromTheUserOrAToolResultOrTheDefaultStay() {
+        let result = ToolResult(callID: "c0", name: "lookup", ok: true, output: "stored in CENTIMETERS, precision 1,250.5")
+        let g = Self.grounding([.user("Base 10 and height 5.5, in centimeters please."), .tool(result)])
+        let call = ToolCall(id: "c", name: "triangle_area", arguments: ["base": 10, "height": 5.5, "unit": " Centimeters ", "precision": 2])
+        #expect(g.ground(call, parameters: Self.area.parameters) == call)
+        // 1,250.5 reads as 1250.5 (and its pieces); a sign does not matter; an empty string is no invention.
+        for value: JSONValue in [1250.5, 250.5, 1, -5.5, ""] {
+            let key = value.stringValue == nil ? "precision" : "unit"
+            let c = ToolCall(id: "c", name: "triangle_area", arguments: .object([JSONMember("base", 10), JSONMember("height", 5),
+                                                                                 JSONMember(key, value)]))
+            #expect(g.ground(c, parameters: Self.area.parameters).ungrounded == nil, "\(value)")
+        }
+        let other = ToolCall(id: "c", name: "triangle_area", arguments: ["base": 10, "height": 5, "precision": 3])
+        #expect(g.ground(other, parameters: Self.area.parameters).ungrounded == ["precision": 3])
+    }
+
+    @Test func argumentsTheSchemaDoesNotDescribeOrThatWouldBreakItStay() {
+        let g = Self.grounding([.user("hello")])
+        let free = ToolCall(id: "c", name: "t", arguments: ["mode": "fast"])
+        #expect(g.ground(free, parameters: ["type": "object"]) == free)
+        let atLeastOne: JSONValue = ["type": "object", "properties": ["a": ["type": "string"]], "minProperties": 1]
+        let one = ToolCall(id: "c", name: "t", arguments: ["a": "invented"])
+        #expect(g.ground(one, parameters: atLeastOne) == one)
+    }
+
+    func run(ground: Bool) async -> (RunOutcome, [TranscriptEvent], FakeTool) {
+        let tool = FakeTool(name: Self.area.name, parameters: Self.area.parameters) { _ in (true, "25", nil) }
+        let model = ScriptedModel([
+            ScriptedModel.call("triangle_area", ["base": 10, "height": 5, "unit": "furlongs"], id: "c1"),
+            ScriptedModel.answer("25"),
+        ])
+        let sink = MemorySink()
+        var spec = TaskSpec(name: "t", model: .local("scripted"), prompt: "Triangle, base 10, height 5: its area?")
+        spec.groundOptionalArguments = ground
+        let header = TranscriptHeader(runtimeVersion: "test", spec: SpecJSON.encode(spec), model: ModelDescription(name: "scripted"),
+                                      sampling: SamplingOptions(), tools: [Self.area])
+        let outcome = await AgentLoop(model: model, tools: [tool], sink: sink).run(spec, header: header)
+        return (outcome, sink.events, tool)
+    }
+
+    @Test func theLoopRunsTheGroundedCallAndRecordsWhatItDropped() async throws {
+        let (outcome, events, tool) = await run(ground: true)
+        #expect(outcome.status == .final && tool.calls.count == 1)
+        #expect(tool.calls.first?.arguments == ["base": 10, "height": 5])
+        let recorded = try #require(events.compactMap { e -> ToolCall? in if case .toolCall(_, let c) = e { c } else { nil } }.first)
+        #expect(recorded.arguments == ["base": 10, "height": 5] && recorded.ungrounded == ["unit": "furlongs"])
+        // The event reads back with what was dropped; the model's turn keeps the call as written.
+        let payload = EventCodec.payload(.toolCall(step: 1, call: recorded))
+        guard case .toolCall(_, let back) = try EventCodec.event(type: "tool_call", payload: payload) else { Issue.record("not a call"); return }
+        #expect(back == recorded)
+        let turn = try #require(events.compactMap { e -> ModelTurn? in if case .modelTurn(_, let t) = e { t } else { nil } }.first)
+        #expect(turn.toolCalls.first?.arguments == ["base": 10, "height": 5, "unit": "furlongs"])
+
+        let (_, plainEvents, plainTool) = await run(ground: false)
+        #expect(plainTool.calls.first?.arguments == ["base": 10, "height": 5, "unit": "furlongs"])
+        #expect(!plainEvents.contains { if case .toolCall(_, let c) = $0 { c.ungrounded != nil } else { false } })
+    }
+
+    @Test func theSpecKeyReadsWritesAndDefaultsOffForOldTranscripts() throws {
+        let on = try SpecParser.parse(yaml: "name: t\nprompt: hi\nground_optional_arguments: true\n", file: "t.yaml", baseDirectory: "/")
+        #expect(on.groundOptionalArguments)
+        #expect(try SpecJSON.decode(SpecJSON.encode(on)).groundOptionalArguments)
+        let plain = try SpecParser.parse(yaml: "name: t\nprompt: hi\n", file: "t.yaml", baseDirectory: "/")
+        #expect(try SpecJSON.decode(SpecJSON.encode(plain)).groundOptionalArguments == plain.groundOptionalArguments)
+        var old = SpecJSON.encode(plain).objectValue ?? []
+        old.removeAll { $0.key == "ground_optional_arguments" }
+        #expect(try SpecJSON.decode(.object(old)).groundOptionalArguments == false)
+        #expect(throws: SpecError.self) { try SpecParser.parse(yaml: "name: t\nprompt: hi\nground_optional_arguments: maybe\n", file: "t.yaml", baseDirectory: "/") }
+    }
+}

@@ -109,6 +109,23 @@ struct ReplayCommand: AsyncParsableCommand, LoggingCommand {
         do { return try SpecJSON.decode(header.spec) } catch { throw CLIError.input("\(file): header spec: \(error)") }
     }
 
+    /// The attention the run was recorded with: a spec that left the plan to the model (its shipped plan,
+    /// which a later release may change) gets the plan its header recorded (`full` or `loza:<plan>`), so
+    /// the verify re-runs what was run. Explicit plans and remote models are left as they are.
+    static func pinnedAttention(_ settings: AttentionSettings?, recorded: String?) -> AttentionSettings? {
+        guard settings?.plan == nil, let recorded else { return settings }
+        var pinned = settings ?? AttentionSettings(mode: .loza)
+        if recorded == "full" {
+            pinned.mode = .full
+        } else if recorded.hasPrefix("loza:") {
+            pinned.mode = .loza
+            pinned.plan = String(recorded.dropFirst("loza:".count))
+        } else {
+            return settings
+        }
+        return pinned
+    }
+
     /// Re-run the model on the recorded conversation, answering tool calls from the record.
     func verify(_ transcript: Transcript, header: TranscriptHeader) async throws -> Int32 {
         var spec = try recordedSpec(header)
@@ -119,6 +136,7 @@ struct ReplayCommand: AsyncParsableCommand, LoggingCommand {
         }
         spec.limits.wallSeconds = .infinity
         spec.sampling = header.sampling
+        spec.attention = Self.pinnedAttention(spec.attention, recorded: header.model.attention)
 
         let model = try ModelFactory.make(spec, threads: threads ?? header.threads)
         if let recorded = header.model.fileSHA256, let live = model.description.fileSHA256, recorded != live {

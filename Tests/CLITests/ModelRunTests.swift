@@ -109,3 +109,49 @@ extension ModelRunTests {
         #expect(bad.code != 0 && bad.err.contains("--passkey-docs"))
     }
 }
+
+extension ModelRunTests {
+    /// A spec that leaves the plan to the model is verified with the plan its header recorded, not the plan
+    /// shipped now: the run below is recorded with an all-sparse plan over a context past the sparse window,
+    /// then its header is rewritten as a run under a former shipped plan looks (no `attention` in the spec,
+    /// the plan only in the header's label). Verify reproduces it; with the label set to `full` it diverges.
+    @Test(.requiresModel(RealModels.smol)) func verifyUsesTheRecordedPlan() throws {
+        _ = try RealModels.require(RealModels.smol)
+        let dir = try CLI.tempDirectory()
+        let plan = String(repeating: "S", count: 30)
+        let filler = (1...260).map { "Note \($0): the shipment of crate \($0 * 7 % 97) left on day \($0 % 31)." }.joined(separator: " ")
+        try """
+            name: pinned-plan
+            model: smollm2-135m-instruct
+            attention: {mode: loza, plan: \(plan)}
+            sampling: {temperature: 0, max_tokens: 40}
+            system: "\(filler)"
+            prompt: Which crate left on day 12? Answer in one sentence.
+            limits: {steps: 1, tokens: 400, wall: 5m}
+            """.write(toFile: dir + "/pinned.yaml", atomically: true, encoding: .utf8)
+        let run = try CLI.run(["run", "pinned.yaml", "--json", "--threads", "2", "--transcript", "run.jsonl"], in: dir)
+        #expect(run.code == 0, "\(run.err)")
+        let lines = try String(contentsOfFile: dir + "/run.jsonl", encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = try JSONValue.parse(lines[0])
+        #expect(header["payload"]?["model"]?["attention"]?.stringValue == "loza:" + plan)
+        #expect((header["payload"]?["spec"]?["attention"]) != nil)
+
+        func rewritten(label: String) throws -> String {
+            guard case .object(var event) = header, case .object(var payload)? = header["payload"],
+                  case .object(var model)? = payload.first(where: { $0.key == "model" })?.value,
+                  case .object(var spec)? = payload.first(where: { $0.key == "spec" })?.value else { Issue.record("header shape"); return "" }
+            spec.removeAll { $0.key == "attention" }
+            model = model.map { $0.key == "attention" ? JSONMember("attention", .string(label)) : $0 }
+            payload = payload.map { $0.key == "spec" ? JSONMember("spec", .object(spec)) : $0.key == "model" ? JSONMember("model", .object(model)) : $0 }
+            event = event.map { $0.key == "payload" ? JSONMember("payload", .object(payload)) : $0 }
+            let name = label == "full" ? "full.jsonl" : "former.jsonl"
+            try (([JSONValue.object(event).serialized(.compact)] + lines.dropFirst()).joined(separator: "\n") + "\n")
+                .write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+            return name
+        }
+        let former = try CLI.run(["replay", try rewritten(label: "loza:" + plan), "--mode", "verify"], in: dir)
+        #expect(former.code == 0 && former.out.contains("✓ verified"), "\(former.out)\(former.err)")
+        let full = try CLI.run(["replay", try rewritten(label: "full"), "--mode", "verify"], in: dir)
+        #expect(full.code == 1 && full.out.contains("✗ diverged"), "\(full.out)\(full.err)")
+    }
+}

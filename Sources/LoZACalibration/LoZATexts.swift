@@ -11,6 +11,13 @@ public struct LoZATexts {
     static let labels = ["red door", "blue box", "green gate", "silver chest", "golden ring", "black car",
                          "white boat", "orange tent"]
 
+    /// The label of the `i`-th key of a document: the labels above from a seed-chosen start, and past
+    /// their count the same with a number ("red door number 2"), so no two keys of one document share one.
+    static func label(_ i: Int, seed: UInt64) -> String {
+        let n = labels.count, base = labels[(i + Int(seed % UInt64(n))) % n]
+        return i < n ? base : "\(base) number \(i / n + 1)"
+    }
+
     /// `count` tokens of natural text: the given corpus files (or the built-in corpus) from `offset`
     /// characters on, wrapping around.
     public func naturalTokens(count: Int, corpus: [String], offset: Int = 0) -> [Int32] {
@@ -94,7 +101,7 @@ public struct LoZATexts {
         var rng = Xoshiro256(seed: seed)
         var keys: [(String, String, Double, [Int32])] = []
         for (i, d) in depths.enumerated() {
-            let label = Self.labels[(i + Int(seed)) % Self.labels.count]
+            let label = Self.label(i, seed: seed)
             let k = format.makeKey(&rng)
             keys.append((label, k, d, encode(format.keySentence(label: label, key: k))))
         }

@@ -1,5 +1,5 @@
 import Engine
-import LoZACalibration
+@testable import LoZACalibration
 import TestSupport
 import Testing
 import Tokenizer
@@ -67,6 +67,18 @@ struct PasskeyFormatTests {
             #expect(again.tokens == doc.tokens)
             let other = texts.passkeyDocument(context: 2048, depths: Self.depths, seed: 12, format: format)
             #expect(other.tokens != doc.tokens)
+        }
+    }
+
+    /// A document asks for each key by its own label, however many depths it has; the first eight are the
+    /// labels every earlier evaluation used.
+    @Test func everyKeyOfADocumentHasItsOwnLabel() {
+        for seed: UInt64 in [0, 5, 11, UInt64.max] {
+            let labels = (0..<20).map { LoZATexts.label($0, seed: seed) }
+            #expect(Set(labels).count == 20)
+            let n = LoZATexts.labels.count
+            #expect(Array(labels.prefix(n)) == (0..<n).map { LoZATexts.labels[(Int(seed % UInt64(n)) + $0) % n] })
+            #expect(labels[n] == labels[0] + " number 2")
         }
     }
 

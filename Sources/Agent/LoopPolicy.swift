@@ -13,7 +13,7 @@ struct LoopPolicy: Sendable, Hashable {
     var toolResultHint: String? = nil
     var maxFailedSteps = Limits().maxConsecutiveToolErrors
     /// Optional arguments not taken from the conversation are dropped before a call runs (`ArgumentGrounding`).
-    var groundOptionalArguments = false
+    var groundOptionalArguments = true
 
     /// What the model is told (as the user) when its next turn must be text: the weak default model
     /// otherwise starts a call it may not make, and writes markup.

@@ -63,9 +63,10 @@ public struct TaskSpec: Sendable, Hashable {
     /// only (tool choice `none`), so the model reports the result instead of calling on.
     public var answerAfter: [String] = []
     /// Optional arguments whose values the model did not take from the user's messages or the tool results
-    /// are dropped before the call runs, so the tool's default applies (`ground_optional_arguments`).
+    /// are dropped before the call runs, so the tool's default applies (`ground_optional_arguments`, on by
+    /// default: on 160 BFCL entries it fixed 11 calls and broke 5, on natural specs it changed no answer).
     /// Transcripts recorded before the key existed replay with it off.
-    public var groundOptionalArguments: Bool = false
+    public var groundOptionalArguments: Bool = true
 
     public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
                 system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],

@@ -39,6 +39,7 @@ public enum SpecJSON {
         case .previousStep: members.append(JSONMember("reject_repeated_calls", .string(RepeatedCallRule.previousStep.rawValue)))
         case .never: break   // a header without the key: the rule of transcripts recorded before it existed
         }
+        // Recorded only when on: a header without it (recorded before it existed) replays with it off.
         if spec.groundOptionalArguments { members.append(JSONMember("ground_optional_arguments", .bool(true))) }
         if !spec.answerAfter.isEmpty { members.append(JSONMember("answer_after", .array(spec.answerAfter.map { .string($0) }))) }
         if spec.firstToolChoice != .auto { members.append(JSONMember("first_tool_choice", .string(spec.firstToolChoice.rawValue))) }

@@ -87,12 +87,16 @@ import Testing
         #expect(!plainEvents.contains { if case .toolCall(_, let c) = $0 { c.ungrounded != nil } else { false } })
     }
 
-    @Test func theSpecKeyReadsWritesAndDefaultsOffForOldTranscripts() throws {
+    @Test func theSpecKeyIsOnByDefaultAndOffForOldTranscripts() throws {
         let on = try SpecParser.parse(yaml: "name: t\nprompt: hi\nground_optional_arguments: true\n", file: "t.yaml", baseDirectory: "/")
         #expect(on.groundOptionalArguments)
         #expect(try SpecJSON.decode(SpecJSON.encode(on)).groundOptionalArguments)
         let plain = try SpecParser.parse(yaml: "name: t\nprompt: hi\n", file: "t.yaml", baseDirectory: "/")
-        #expect(try SpecJSON.decode(SpecJSON.encode(plain)).groundOptionalArguments == plain.groundOptionalArguments)
+        #expect(plain.groundOptionalArguments, "on by default")
+        #expect(try SpecJSON.decode(SpecJSON.encode(plain)).groundOptionalArguments)
+        let off = try SpecParser.parse(yaml: "name: t\nprompt: hi\nground_optional_arguments: false\n", file: "t.yaml", baseDirectory: "/")
+        let offBack = try SpecJSON.decode(SpecJSON.encode(off))
+        #expect(!off.groundOptionalArguments && !offBack.groundOptionalArguments)
         var old = SpecJSON.encode(plain).objectValue ?? []
         old.removeAll { $0.key == "ground_optional_arguments" }
         #expect(try SpecJSON.decode(.object(old)).groundOptionalArguments == false)

@@ -241,7 +241,8 @@ struct ReplayView {
                 Console.out(tag + style.bold("assistant (step \(step))") + style.dim(" [\(stats)]") + "\n" + body + (body.hasSuffix("\n") ? "" : "\n"))
             case .toolCall(_, let c):
                 Console.out(tag + style.cyan("→ \(c.name)") + " " + c.arguments.serialized(.python) + style.dim(" [\(c.id)]")
-                            + (c.recovered ? style.yellow(" recovered") : "") + "\n")
+                            + (c.recovered ? style.yellow(" recovered") : "")
+                            + (c.ungrounded.map { style.dim(" dropped (not in the conversation): " + $0.serialized(.python)) } ?? "") + "\n")
             case .malformedCall(_, let m):
                 Console.out(tag + style.red("→ malformed") + style.dim(" [\(m.id)] ") + m.reason + "\n")
             case .toolResult(_, let r, let dispatched):

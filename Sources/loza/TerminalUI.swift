@@ -79,7 +79,8 @@ final class TerminalUI: @unchecked Sendable {
             out(style.dim("[\(t.stop.rawValue); \(stats)]") + "\n")
         case .toolCall(_, let c):
             let recovered = c.recovered ? style.yellow(" (recovered from a bare JSON reply)") : ""
-            out(style.cyan("→ \(c.name)") + " " + c.arguments.serialized(.python) + recovered + "\n")
+            let dropped = c.ungrounded.map { style.dim(" (dropped, not in the conversation: " + $0.serialized(.python) + ")") } ?? ""
+            out(style.cyan("→ \(c.name)") + " " + c.arguments.serialized(.python) + recovered + dropped + "\n")
         case .malformedCall(_, let m):
             out(style.red("→ malformed call") + style.dim(" [\(m.id)] ") + m.reason + "\n")
         case .toolResult(_, let r, _):

@@ -48,7 +48,7 @@ let package = Package(
             name: "loza",
             dependencies: [
                 "Catalog", "GGUF", "Tokenizer", "Engine", "LoZACalibration", "AgentCore", "ChatTemplate", "Tools",
-                "SpecParser", "TranscriptIO", "Agent", "LocalModel", "RemoteModel",
+                "SpecParser", "TranscriptIO", "Agent", "LocalModel", "RemoteModel", "CKernels", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "ToolsTests", dependencies: ["Tools", "AgentCore", "TestSupport"]),
         .testTarget(name: "RemoteModelTests", dependencies: ["RemoteModel", "AgentCore", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "LocalModelTests", dependencies: ["LocalModel", "AgentCore", "ChatTemplate", "Engine", "Tokenizer", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["loza", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools", "TestSupport",
+        .testTarget(name: "CLITests", dependencies: ["loza", "CKernels", "Agent", "AgentCore", "AgentTesting", "TranscriptIO", "Tools", "TestSupport",
                                                 .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]

@@ -71,7 +71,7 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
             if json {
                 Console.out(JSONValue.object([
                     JSONMember("model", .string(path)),
-                    JSONMember("threads", .int(Int64(n))),
+                    JSONMember("threads", .int(Int64(n))), JSONMember("blas_core", .string(BLASCoreType.current)),
                     JSONMember("prompt_tokens", .int(Int64(promptTokens))),
                     JSONMember("gen_tokens", .int(Int64(genTokens))),
                     JSONMember("prefill_tokens_per_s", .double(EngineCLI.round3(pp))),
@@ -91,7 +91,7 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
                 ]).serialized(.compact) + "\n")
             } else {
                 let name = (path as NSString).lastPathComponent
-                Console.out("\(name)  threads \(n)\n")
+                Console.out("\(name)  threads \(n)  blas \(BLASCoreType.current)\n")
                 Console.out(String(format: "  prompt %d tokens: %.1f tok/s (runs: %@)\n", promptTokens, pp,
                                    r.prefillTokensPerSecond.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
                 Console.out(String(format: "  decode %d tokens: %.1f tok/s (runs: %@)\n", genTokens, tg,
@@ -154,7 +154,7 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
             }
             var members = [
                 JSONMember("model", .string(path)),
-                JSONMember("threads", .int(Int64(n))),
+                JSONMember("threads", .int(Int64(n))), JSONMember("blas_core", .string(BLASCoreType.current)),
                 JSONMember("gen_tokens", .int(Int64(genTokens))),
                 JSONMember("memory_bandwidth_bytes_per_s", .int(Int64(bandwidth.rounded()))),
                 JSONMember("attention", .string(choice.mode)),
@@ -170,7 +170,7 @@ struct BenchCommand: AsyncParsableCommand, LoggingCommand {
             }
             Console.out(JSONValue.object(members).serialized(.compact) + "\n")
         } else {
-            Console.out("\((path as NSString).lastPathComponent)  threads \(n)  attention \(choice.mode) \(choice.plan.planString)\n")
+            Console.out("\((path as NSString).lastPathComponent)  threads \(n)  blas \(BLASCoreType.current)  attention \(choice.mode) \(choice.plan.planString)\n")
             for k in sessions.indices {
                 if compareFull { Console.out("  \(modes[k]) (\(sessions[k].plan.planString)):\n") }
                 for (r, b) in zip(rows[k], bytes[k]) {

@@ -27,6 +27,8 @@ func runAsync<C: AsyncParsableCommand>(_ command: C) async throws {
     try await command.run()
 }
 
+BLASCoreType.reexecIfUnrecognized()
+
 do {
     var command = try Loza.parseAsRoot()
     Log.bootstrap(option: (command as? any LoggingCommand)?.logging.logLevel)

@@ -1,4 +1,5 @@
 import AgentCore
+import Foundation
 
 /// `ground_optional_arguments`: an optional argument (a property of the tool's schema that is not in
 /// `required`) whose value the model did not take from the conversation is dropped before the call runs,
@@ -51,7 +52,7 @@ struct ArgumentGrounding: Sendable {
         if let fallback, fallback == value { return true }
         switch value {
         case .string(let s):
-            let needle = s.lowercased().trimmingWhitespace
+            let needle = s.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
             return needle.isEmpty || text.contains(needle)
         case .int, .double:
             guard let d = value.doubleValue else { return true }
@@ -83,14 +84,5 @@ struct ArgumentGrounding: Sendable {
         }
         if !digits.isEmpty { flush() }
         return found
-    }
-}
-
-private extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

@@ -10,11 +10,17 @@ public struct SamplingOptions: Sendable, Hashable {
     public var stop: [String]
     /// Whether each reply opens with a thinking block (see `Reasoning`). `maxTokens` counts the block too.
     public var reasoning: Reasoning
+    /// Tool choice by the model's own odds (`call_threshold`): on a reply to a user message under tool
+    /// choice `auto`, when the probability the model gives to opening a tool call with its first token is
+    /// at least this, the reply is a call (as under `required`); nil: plain `auto`. A local model applies
+    /// it; a remote one cannot see the probabilities and ignores it.
+    public var callThreshold: Double?
 
     public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
                 repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = [],
-                reasoning: Reasoning = .off) {
+                reasoning: Reasoning = .off, callThreshold: Double? = nil) {
         self.reasoning = reasoning
+        self.callThreshold = callThreshold
         self.temperature = temperature
         self.topP = topP
         self.topK = topK
@@ -82,6 +88,10 @@ public struct ModelTurn: Sendable, Hashable {
     /// The tool choice the turn was generated under (set by the model from the choice it was asked for;
     /// recorded in the transcript).
     public var toolChoice: ToolChoice = .auto
+    /// Under `SamplingOptions.callThreshold`: the probability the model gave to opening a tool call with
+    /// the reply's first token (nil when the threshold did not apply), and whether that made the reply a call.
+    public var callProbability: Double?
+    public var callChosen = false
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
                 content: String? = nil, stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0,

@@ -68,7 +68,10 @@ public struct TaskSpec: Sendable, Hashable {
     /// Transcripts recorded before the key existed replay with it off.
     public var groundOptionalArguments: Bool = true
 
-    public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
+    /// Sampling of a spec that does not set it (the call threshold is the loop's tool-choice default).
+    public static let defaultSampling = SamplingOptions(callThreshold: nil)
+
+    public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = TaskSpec.defaultSampling,
                 system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],
                 sandbox: SandboxSettings = SandboxSettings(), limits: Limits = Limits(), transcript: String? = nil,
                 constrainToolCalls: Bool = true, baseDirectory: String = ".") {

@@ -183,10 +183,16 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         let left = sampling.maxTokens - (parts.first?.tokens.count ?? 0)
 
         var parser = ToolCallParser(tools: tools, turn: turn, template: template)
+        var oddsDecision: (probability: Double?, chosen: Bool) = (nil, false)
         if left > 0 || !think {
             // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
-            let constrained = (constrainToolCalls || toolChoice != .auto) && !tools.isEmpty
+            // A reply to the user (not one to a tool result) under `auto`: the probability of a call is
+            // measured (and recorded), and the call threshold, when set, decides by it.
+            let toUser = toolChoice == .auto && messages.last?.role == .user
+            let byOdds = toUser ? sampling.callThreshold : nil
+            let constrained = (constrainToolCalls || toolChoice != .auto || byOdds != nil) && !tools.isEmpty
             let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
+            constraint?.callThreshold = toUser ? byOdds ?? .infinity : nil
             // A model that writes the close tag again after the block has ended its reply (its answer was
             // the block).
             let stop = think ? sampling.stop + [Reasoning.closeTag] : sampling.stop
@@ -197,6 +203,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             }
             parts.append(answer)
             promptTokens += count - answer.reusedTokens
+            oddsDecision = (constraint?.callProbability, constraint?.callChosen ?? false)
         }
         let parsed = parser.finish()
         let last = parts[parts.count - 1]
@@ -212,6 +219,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             decodeSeconds: parts.reduce(0) { $0 + $1.timings.decodeSeconds })
         reply.reasoning = reasoning
         reply.reasoningTokens = think ? parts[0].tokens.count : 0
+        reply.callProbability = oddsDecision.probability
+        reply.callChosen = oddsDecision.chosen
         reply.decodeSpans = parts.flatMap(\.timings.decodeSpans).map {
             DecodeSpan(position: $0.position, tokens: $0.tokens, seconds: $0.seconds)
         }

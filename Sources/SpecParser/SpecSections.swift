@@ -49,9 +49,9 @@ extension SpecParser {
 
     static func sampling(_ node: Node, _ c: SpecContext) throws -> SamplingOptions {
         let f = try c.fields(node, path: "sampling", allowed: [
-            "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed", "max_tokens", "stop",
+            "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed", "max_tokens", "stop", "call_threshold",
         ])
-        var s = SamplingOptions()
+        var s = TaskSpec.defaultSampling
         s.temperature = try f.double("temperature", in: 0...100) ?? s.temperature
         s.topP = try f.double("top_p", in: 0...1) ?? s.topP
         s.topK = try f.int("top_k", min: 0) ?? s.topK
@@ -61,6 +61,17 @@ extension SpecParser {
         s.maxTokens = try f.int("max_tokens", min: 1) ?? s.maxTokens
         if let stop = f["stop"] {
             if case .scalar = stop { s.stop = [try c.string(stop, path: "sampling.stop")] } else { s.stop = try c.stringList(stop, path: "sampling.stop") }
+        }
+        if let node = f["call_threshold"] {
+            if case .scalar = node, node.string == "off" {
+                s.callThreshold = nil
+            } else {
+                let value = try c.double(node, path: "sampling.call_threshold")
+                guard (0...1).contains(value) else {
+                    throw c.error(node, "sampling.call_threshold: expected a probability from 0 to 1 or off, got \(value)")
+                }
+                s.callThreshold = value
+            }
         }
         return s
     }

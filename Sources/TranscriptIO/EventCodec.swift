@@ -38,6 +38,12 @@ public enum EventCodec {
             }
             // Written only when the loop restricted the turn, so other turns keep their shape.
             if t.toolChoice != .auto { members.append(JSONMember("tool_choice", .string(t.toolChoice.rawValue))) }
+            // Written only for turns that measured it (local replies to the user under `auto`), and
+            // whether the call threshold made the reply a call, only when it did.
+            if let p = t.callProbability {
+                members.append(JSONMember("call_probability", .number((p * 1e6).rounded() / 1e6)))
+                if t.callChosen { members.append(JSONMember("call_chosen", .bool(true))) }
+            }
             // [position, tokens, ms] per span of decode steps; only local turns that decoded have them.
             if !t.decodeSpans.isEmpty {
                 members.append(JSONMember("decode_spans", .array(t.decodeSpans.map {
@@ -126,6 +132,10 @@ public enum EventCodec {
             if f.has("tool_choice") {
                 guard let choice = ToolChoice(rawValue: try f.string("tool_choice")) else { throw f.fail("tool_choice", "auto, required or none") }
                 turn.toolChoice = choice
+            }
+            if f.has("call_probability") {
+                turn.callProbability = try f.double("call_probability")
+                turn.callChosen = f.has("call_chosen") ? try f.bool("call_chosen") : false
             }
             turn.reasoning = try f.optionalString("reasoning")
             turn.reasoningTokens = try f.optionalInt("reasoning_tokens") ?? 0

@@ -67,6 +67,11 @@ public enum SpecJSON {
                                                     "budget": .int(Int64(s.reasoning.budget))]))
             value = .object(members)
         }
+        // Written only when set, so headers of runs before it keep their shape (and replay without it).
+        if let threshold = s.callThreshold, case .object(var members) = value {
+            members.append(JSONMember("call_threshold", .number(threshold)))
+            value = .object(members)
+        }
         return value
     }
 
@@ -213,7 +218,8 @@ public enum SpecJSON {
         SamplingOptions(temperature: try s.double("temperature"), topP: try s.double("top_p"), topK: try s.int("top_k"),
                         minP: try s.double("min_p"), repetitionPenalty: try s.double("repetition_penalty"),
                         seed: UInt64(bitPattern: Int64(try s.int("seed"))), maxTokens: try s.int("max_tokens"),
-                        stop: try s.stringArray("stop"), reasoning: try decodeReasoning(s))
+                        stop: try s.stringArray("stop"), reasoning: try decodeReasoning(s),
+                        callThreshold: s.has("call_threshold") ? try s.double("call_threshold") : nil)
     }
 
     static func decodeReasoning(_ s: JSONFields) throws -> Reasoning {

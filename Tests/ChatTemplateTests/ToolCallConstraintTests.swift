@@ -1,4 +1,5 @@
 import AgentCore
+import Foundation
 @testable import ChatTemplate
 import TestSupport
 import Testing
@@ -229,6 +230,44 @@ extension ToolCallConstraint {
         let ids = mid.allowedTokenIDs()
         #expect(!ids.contains(Int32(testVocabulary.firstIndex(of: Array("<tool_call>".utf8))!)))
         #expect(ids.contains(Int32(testVocabulary.firstIndex(of: Array("<tool".utf8))!)) && ids.contains(Int32(eogID)))
+    }
+
+    /// `callThreshold`: at the first token, the probability of the tokens that open a call decides
+    /// whether the reply is a call; below the threshold nothing changes.
+    @Test func callThresholdDecidesByTheModelsOdds() {
+        let brace = testVocabulary.firstIndex(of: Array("{\"".utf8))!
+        let tag = testVocabulary.firstIndex(of: Array("<tool_call>".utf8))!
+        let sure = testVocabulary.firstIndex(of: Array("Sure".utf8))!
+        // "Sure" gets e^2 against e^0 for each call opener: a small call probability.
+        func logits() -> [Float] {
+            var l = [Float](repeating: -.infinity, count: trie.vocabularySize)
+            l[brace] = 0; l[tag] = 0; l[sure] = 2
+            return l
+        }
+        let expected = 2 / (2 + exp(2.0))
+        for (threshold, chosen) in [(0.3, false), (0.2, true), (0.0, true)] {
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+            c.callThreshold = threshold
+            var l = logits()
+            l.withUnsafeMutableBufferPointer { c.constrain(logits: $0) }
+            #expect(abs((c.callProbability ?? -1) - expected) < 1e-6)
+            #expect(c.callChosen == chosen)
+            // Chosen: the reply is a bare call (required); not chosen: the logits are those of `auto`.
+            #expect(l[sure] == (chosen ? -.infinity : 2) && l[brace] == 0 && l[tag] == (chosen ? -.infinity : 0))
+            c.advance(Int32(chosen ? brace : sure))
+            #expect(!c.failed)
+            // Decided once, at the first token.
+            var later = logits()
+            later.withUnsafeMutableBufferPointer { c.constrain(logits: $0) }
+            #expect(abs((c.callProbability ?? -1) - expected) < 1e-6)
+            c.reset()
+            #expect(c.callProbability == nil && !c.callChosen && c.callThreshold == threshold)
+        }
+        // Without a threshold nothing is measured.
+        let plain = ToolCallConstraint(trie: trie, tools: constraintTools)
+        var l = logits()
+        l.withUnsafeMutableBufferPointer { plain.constrain(logits: $0) }
+        #expect(plain.callProbability == nil && l[sure] == 2)
     }
 
     @Test func noToolsMeansNoConstraint() {

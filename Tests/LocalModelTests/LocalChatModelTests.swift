@@ -51,6 +51,33 @@ struct LocalChatModelTests {
     /// batch in flight with `CancellationError` instead of running to its end, and the model answers
     /// again after. The cancel comes from a plain thread and both times are taken outside the test's
     /// task, so a busy cooperative pool (the full suite) cannot delay either.
+    /// A reply to the user under `auto` records the probability the model gave to opening a call; the
+    /// call threshold turns the reply into a call at or above it and changes nothing below it; a reply to
+    /// a tool result measures nothing.
+    @Test(.requiresModel(RealModels.qwen)) func callThresholdDecidesOnTheMeasuredProbability() async throws {
+        let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2)
+        let messages: [Message] = [.user("What is the capital of France?")]
+        func reply(_ threshold: Double?) async throws -> ModelTurn {
+            try await model.respond(to: messages, tools: [Self.calculator], toolChoice: .auto,
+                                    sampling: SamplingOptions(maxTokens: 24, callThreshold: threshold)) { _ in }
+        }
+        let plain = try await reply(nil)
+        let p = try #require(plain.callProbability)
+        print("call probability \(p), plain reply: \(plain.text.debugDescription)")
+        #expect(p > 0 && p < 1 && !plain.callChosen && plain.toolCalls.isEmpty)
+        // Later replies reuse the cached prompt, whose last position is then decoded rather than
+        // prefilled (other kernels): the probability moves a little (0.4715 -> 0.4755 here), so the thresholds
+        // keep a margin.
+        let below = try await reply(min(1, p + 0.05))
+        #expect(below.tokens == plain.tokens && abs(below.callProbability! - p) < 0.02 && !below.callChosen)
+        let above = try await reply(max(0, p - 0.05))
+        #expect(above.callChosen && abs(above.callProbability! - p) < 0.02 && above.toolCalls.count == 1, "\(above.text)")
+        let afterResult = try await model.respond(
+            to: messages + [above.assistantMessage, .tool(ToolResult(callID: above.toolCalls[0].id, name: "calculator", ok: true, output: "42"))],
+            tools: [Self.calculator], toolChoice: .auto, sampling: SamplingOptions(maxTokens: 8, callThreshold: 0)) { _ in }
+        #expect(afterResult.callProbability == nil && !afterResult.callChosen)
+    }
+
     @Test(.requiresModel(RealModels.smol)) func cancelledPrefillStopsPromptly() async throws {
         let model = try LocalChatModel(modelReference: Self.alias, threads: 2)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog near the river bank. ", count: 450)

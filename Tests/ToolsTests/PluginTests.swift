@@ -77,7 +77,10 @@ let shippedTools: String = {
         #expect(r.output == " 9\tline 9\n10\tline 10\n11\tline 11\n")
         let missing = await tool.call(["path": "nope.txt"])
         #expect(!missing.ok)
-        #expect(missing.error == "exit status 1: no such file: nope.txt")
+        // A missing path is answered with what is there: files of a similar name, or the directory's top.
+        #expect(missing.error == "exit status 1: no such file: nope.txt (the work directory holds: a.txt)")
+        let near = await tool.call(["path": "/work/a.txt"])
+        #expect(near.error == "exit status 1: no such file: /work/a.txt (did you mean a.txt?)", "\(near)")
     }
 
     @Test func searchFindsMatchesWithGlobAndCap() async throws {
@@ -106,6 +109,11 @@ let shippedTools: String = {
         #expect(!hostile.ok && hostile.error?.contains("unsupported syntax") == true, "\(hostile)")
         let huge = await tool.call(["expression": "9 ** 9 ** 9"])
         #expect(!huge.ok && huge.error?.contains("too large") == true, "\(huge)")
+        #expect(await tool.call(["expression": "mean(12.5, 15, 11.5) + sum(1, 2)"]).output == "16.0\n")
+        let unknown = await tool.call(["expression": "avg(temperature)"])
+        #expect(unknown.error?.hasPrefix("exit status 1: cannot evaluate: unknown function 'avg' (the functions are sqrt,") == true, "\(unknown)")
+        let name = await tool.call(["expression": "price * 2"])
+        #expect(name.error == "exit status 1: cannot evaluate: unknown name 'price': write the numbers themselves (the only names are pi, e, tau)")
         let zero = await tool.call(["expression": "1 / 0"])
         #expect(zero.error == "exit status 1: division by zero")
     }

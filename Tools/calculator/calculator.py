@@ -15,6 +15,7 @@ FUNCTIONS = {
     "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos,
     "atan": math.atan, "log": math.log, "log2": math.log2, "log10": math.log10, "exp": math.exp, "abs": abs,
     "round": round, "floor": math.floor, "ceil": math.ceil, "min": min, "max": max, "factorial": math.factorial,
+    "sum": lambda *xs: sum(xs), "mean": lambda *xs: mean(xs),
 }
 CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 MAX_INT_BITS = 4096
@@ -22,6 +23,12 @@ MAX_INT_BITS = 4096
 
 class CalcError(Exception):
     pass
+
+
+def mean(values):
+    if not values:
+        raise CalcError("mean() needs at least one number")
+    return sum(values) / len(values)
 
 
 def check(value):
@@ -38,7 +45,8 @@ def evaluate(node):
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
-        raise CalcError(f"unknown name '{node.id}'")
+        raise CalcError(f"unknown name '{node.id}': write the numbers themselves (the only names are "
+                        f"{', '.join(CONSTANTS)})")
     if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY:
         return UNARY[type(node.op)](evaluate(node.operand))
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
@@ -56,6 +64,8 @@ def evaluate(node):
         if node.func.id == "factorial" and args and isinstance(args[0], int) and args[0] > 500:
             raise CalcError("factorial argument too large (at most 500)")
         return check(FUNCTIONS[node.func.id](*args))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in FUNCTIONS:
+        raise CalcError(f"unknown function '{node.func.id}' (the functions are {', '.join(FUNCTIONS)})")
     raise CalcError(f"unsupported syntax: {ast.dump(node)[:80]}")
 
 

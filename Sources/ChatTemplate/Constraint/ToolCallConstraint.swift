@@ -1,4 +1,5 @@
 import AgentCore
+import Foundation
 
 /// Constrained decoding of tool calls.
 ///
@@ -71,10 +72,26 @@ public final class ToolCallConstraint {
         isEOG.deallocate()
         logitMask.deallocate()
         for m in freeMasks { m?.allowed.deallocate() }
+        if noneMaskMade { noneMask.deallocate() }
     }
+
+    /// Tool choice by the model's odds for the next reply (`SamplingOptions.callThreshold`): with choice
+    /// `auto`, at the reply's first token, the probability the logits give to the tokens that open a
+    /// call (those `auto` admits and `none` excludes) is measured (`callProbability`) and, when it is at
+    /// least this, the reply continues as under `required` (`.infinity`: measured only). Set before the
+    /// reply; `reset` keeps it.
+    public var callThreshold: Double?
+    /// The probability measured at the first token under `callThreshold` (nil before, or without one).
+    public private(set) var callProbability: Double?
+    /// The threshold made this reply a call.
+    public private(set) var callChosen = false
+    /// Scratch mask for the `none` choice (threshold only).
+    private lazy var noneMask = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(trie.vocabularySize, 1))
 
     /// Starts a new reply.
     public func reset() {
+        callProbability = nil
+        callChosen = false
         head = MachineHead()
         head.choice = choice
         head.parallel = parallel
@@ -211,6 +228,10 @@ public final class ToolCallConstraint {
     public func constrain(logits: UnsafeMutableBufferPointer<Float>) {
         guard needsMask else { return }
         let n = trie.vocabularySize
+        if let threshold = callThreshold, head.mode == .replyStart, head.choice == .auto, recordedBytes.isEmpty,
+           callProbability == nil {
+            decideByOdds(logits: logits, threshold: threshold)
+        }
         if head.mode == .free {
             freeMask().excluded.withUnsafeBufferPointer { ids in
                 for id in ids where Int(id) < logits.count { logits[Int(id)] = -.infinity }
@@ -221,6 +242,34 @@ public final class ToolCallConstraint {
         }
         if logits.count > n { for i in n..<logits.count { logits[i] = -.infinity } }
     }
+
+    /// Measures the probability of opening a call at the first token (softmax over the tokens `auto`
+    /// admits) and, at or above `threshold`, turns the reply's choice to `required`.
+    private func decideByOdds(logits: UnsafeMutableBufferPointer<Float>, threshold: Double) {
+        let n = min(trie.vocabularySize, logits.count)
+        walkedTokens(into: logitMask)
+        let kept = head.choice
+        head.choice = .none
+        noneMaskMade = true
+        walkedTokens(into: noneMask)
+        head.choice = kept
+        var top = -Float.infinity
+        for i in 0..<n where logitMask[i] { top = max(top, logits[i]) }
+        guard top > -.infinity else { return }
+        var total = 0.0, call = 0.0
+        for i in 0..<n where logitMask[i] {
+            let p = exp(Double(logits[i] - top))
+            total += p
+            if !noneMask[i] { call += p }
+        }
+        let probability = total > 0 ? call / total : 0
+        callProbability = probability
+        if probability >= threshold {
+            head.choice = .required
+            callChosen = true
+        }
+    }
+    private var noneMaskMade = false
 
     /// The allowed token ids, ascending.
     public func allowedTokenIDs() -> [Int32] {

@@ -37,6 +37,7 @@ public struct AgentLoop: Sendable {
         var counts = RunCounts()
         var history = CallHistory()
         var textOnly = false
+        var excluded: [ToolCall] = []
         var failedSteps = 0
         var conversation: [Message] = []
         if let system = spec.system { conversation.append(.system(system)) }
@@ -57,7 +58,9 @@ public struct AgentLoop: Sendable {
             while true {
                 if let spent = setup.budget.ending(before: counts) { return finish(spent) }
                 let toolChoice = setup.policy.toolChoice(step: counts.steps + 1, textOnly: textOnly)
-                switch try await step(conversation, toolChoice: toolChoice, counts: &counts, history: history, setup: setup) {
+                let stepResult = try await step(conversation, toolChoice: toolChoice, excluding: excluded, counts: &counts,
+                                                history: history, setup: setup)
+                switch stepResult {
                 case .ended(let ending):
                     return finish(ending)
                 case .replied(let reply):
@@ -67,11 +70,13 @@ public struct AgentLoop: Sendable {
                     conversation += [reply.assistantMessage, user]
                     try record(.message(user))
                     textOnly = false
+                    excluded = []
                 case .answered(let answered):
                     history.remember(answered.answers)
                     let next = setup.policy.followUp(after: answered.answers)
                     if !next.rewind { conversation += answered.messages }
                     textOnly = next.textOnly
+                    if setup.policy.excludeFailedRepeats { excluded = LoopPolicy.excluded(after: answered, before: excluded) }
                     if textOnly {
                         let nudge = Message.user(LoopPolicy.answerNowText)
                         try record(.message(nudge))

@@ -17,8 +17,23 @@ struct AnsweredStep {
     /// How each call was answered, in the order of `messages` (malformed calls first).
     var answers: [CallAnswer]
 
+    /// The calls of the turn as the model wrote them (before grounding).
+    var written: [ToolCall] = []
+
     /// The error of the first call that did not run ("" when all ran).
     var firstRefusal: String { answers.first { $0.verdict != .ran }?.result.error ?? "" }
+
+    /// The calls that failed (ran and failed, or were refused as a repeat of a failed call), as the model
+    /// wrote them.
+    var failedCalls: [ToolCall] {
+        let failed = Set(answers.compactMap { answer -> String? in
+            switch answer.verdict {
+            case .ran where !answer.result.ok, .repeated(earlierFailed: true): return answer.call?.id
+            default: return nil
+            }
+        })
+        return written.filter { failed.contains($0.id) }
+    }
 }
 
 /// How the step answered one call of its turn.
@@ -50,10 +65,11 @@ extension AgentLoop {
     /// One step: the model's turn on `conversation` under `toolChoice`, recorded; then every call of the
     /// turn answered, in order, each call and its result recorded. The step and its tokens are added to
     /// `counts`. Throws only when the transcript cannot be written.
-    func step(_ conversation: [Message], toolChoice: ToolChoice, counts: inout RunCounts, history: CallHistory,
-              setup: RunSetup) async throws -> StepResult {
+    func step(_ conversation: [Message], toolChoice: ToolChoice, excluding excluded: [ToolCall] = [], counts: inout RunCounts,
+              history: CallHistory, setup: RunSetup) async throws -> StepResult {
         var sampling = setup.sampling
         sampling.maxTokens = min(sampling.maxTokens, setup.budget.tokensLeft(counts))
+        sampling.excludedCalls = excluded
         counts.steps += 1
         let step = counts.steps
         observer(.modelStarted(step: step))
@@ -83,7 +99,7 @@ extension AgentLoop {
         if setup.budget.secondsLeft <= 0 { return .ended(setup.budget.wallTime(" before the tool calls ran")) }
 
         // Malformed calls first, then the parsed ones, each answered (and recorded) before the next.
-        var answered = AnsweredStep(messages: [turn.assistantMessage], answers: [])
+        var answered = AnsweredStep(messages: [turn.assistantMessage], answers: [], written: turn.toolCalls)
         for bad in turn.malformedCalls {
             try record(.malformedCall(step: step, call: bad))
             let result = ToolResult.failure(callID: bad.id, name: bad.name ?? "", error: "malformed tool call: \(bad.reason)")

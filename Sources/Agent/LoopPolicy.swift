@@ -14,6 +14,9 @@ struct LoopPolicy: Sendable, Hashable {
     var maxFailedSteps = Limits().maxConsecutiveToolErrors
     /// Optional arguments not taken from the conversation are dropped before a call runs (`ArgumentGrounding`).
     var groundOptionalArguments = true
+    /// The next turn may not repeat a call of this step that failed (`exclude_failed_repeats`; see
+    /// `SamplingOptions.excludedCalls`).
+    var excludeFailedRepeats = true
 
     /// What the model is told (as the user) when its next turn must be text: the weak default model
     /// otherwise starts a call it may not make, and writes markup.
@@ -68,6 +71,18 @@ struct LoopPolicy: Sendable, Hashable {
                         failed: answers.allSatisfy { $0.verdict != .ran })
     }
 
+    /// The calls the next turn may not repeat (`exclude_failed_repeats`): the calls that failed since the
+    /// last step in which a call worked (a call that worked may have changed what the failed ones would
+    /// see), as the model wrote them.
+    static func excluded(after step: AnsweredStep, before: [ToolCall]) -> [ToolCall] {
+        let worked = step.answers.contains { $0.verdict == .ran && $0.result.ok }
+        var calls = worked ? [] : before
+        for call in step.failedCalls where !calls.contains(where: { $0.name == call.name && $0.arguments == call.arguments }) {
+            calls.append(call)
+        }
+        return calls
+    }
+
     /// The ending after `failedSteps` failed steps in a row, the last of which refused a call with `lastError`.
     func ending(failedSteps: Int, lastError: String) -> RunEnding? {
         failedSteps >= maxFailedSteps
@@ -80,7 +95,7 @@ extension LoopPolicy {
         self.init(firstToolChoice: spec.firstToolChoice, repeatedCalls: spec.repeatedCalls,
                   answerAfter: Set(spec.answerAfter), toolResultHint: spec.toolResultHint,
                   maxFailedSteps: spec.limits.maxConsecutiveToolErrors,
-                  groundOptionalArguments: spec.groundOptionalArguments)
+                  groundOptionalArguments: spec.groundOptionalArguments, excludeFailedRepeats: spec.excludeFailedRepeats)
     }
 }
 

@@ -15,6 +15,10 @@ public struct SamplingOptions: Sendable, Hashable {
     /// at least this, the reply is a call (as under `required`); nil: plain `auto`. A local model applies
     /// it; a remote one cannot see the probabilities and ignores it.
     public var callThreshold: Double?
+    /// Calls the reply should not repeat, as the model wrote them (the loop passes the calls of the step
+    /// before that failed; `exclude_failed_repeats`). A local model whose reply repeats one decodes it again
+    /// with the call excluded (`ModelTurn.excludedRepeat`); a remote one ignores them. Not part of a spec.
+    public var excludedCalls: [ToolCall] = []
 
     public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
                 repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = [],
@@ -92,6 +96,9 @@ public struct ModelTurn: Sendable, Hashable {
     /// the reply's first token (nil when the threshold did not apply), and whether that made the reply a call.
     public var callProbability: Double?
     public var callChosen = false
+    /// The reply first repeated this call, one of `SamplingOptions.excludedCalls`, and was decoded again
+    /// with it excluded (nil: it was not).
+    public var excludedRepeat: ToolCall?
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
                 content: String? = nil, stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0,

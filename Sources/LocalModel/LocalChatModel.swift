@@ -182,8 +182,9 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         }
         let left = sampling.maxTokens - (parts.first?.tokens.count ?? 0)
 
-        var parser = ToolCallParser(tools: tools, turn: turn, template: template)
+        var parsed = ToolCallParser(tools: tools, turn: turn, template: template).finish()
         var oddsDecision: (probability: Double?, chosen: Bool) = (nil, false)
+        var excludedRepeat: ToolCall?
         if left > 0 || !think {
             // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
             // A reply to the user (not one to a tool result) under `auto`: the probability of a call is
@@ -193,19 +194,41 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             let constrained = (constrainToolCalls || toolChoice != .auto || byOdds != nil) && !tools.isEmpty
             let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
             constraint?.callThreshold = toUser ? byOdds ?? .infinity : nil
+            constraint?.excludedCalls = []
             // A model that writes the close tag again after the block has ended its reply (its answer was
             // the block).
             let stop = think ? sampling.stop + [Reasoning.closeTag] : sampling.stop
-            let (answer, count) = try run(prompt, maxTokens: left, stop: stop, constraint: constraint) { piece in
-                for event in parser.push(piece) {
-                    if case .text(let t) = event { onText(t) }
+            func decode() throws -> (GenerationResult, Int, (content: String, calls: [ToolCall], malformed: [MalformedToolCall])) {
+                var parser = ToolCallParser(tools: tools, turn: turn, template: template)
+                let (answer, count) = try run(prompt, maxTokens: left, stop: stop, constraint: constraint) { piece in
+                    for event in parser.push(piece) {
+                        if case .text(let t) = event { onText(t) }
+                    }
                 }
+                return (answer, count, parser.finish())
             }
+            var (answer, count, calls) = try decode()
+            // A reply that repeats a call the loop excluded (one that failed) is decoded again with that
+            // call excluded from the point where it commits to the same first argument (`ExcludedCall`).
+            if let constraint, let repeated = calls.calls.first(where: { call in
+                sampling.excludedCalls.contains { $0.name == call.name && $0.arguments == call.arguments }
+            }) {
+                excludedRepeat = repeated
+                constraint.reset()
+                constraint.excludedCalls = sampling.excludedCalls.map { ExcludedCall($0, argumentsKey: template.callFormat.argumentsKey) }
+                let first = answer
+                (answer, count, calls) = try decode()
+                // The turn's prompt was processed by the first decode; both decodes took time.
+                answer.reusedTokens = first.reusedTokens
+                answer.timings.prefillSeconds += first.timings.prefillSeconds
+                answer.timings.decodeSeconds += first.timings.decodeSeconds
+                constraint.excludedCalls = []
+            }
+            parsed = calls
             parts.append(answer)
             promptTokens += count - answer.reusedTokens
             oddsDecision = (constraint?.callProbability, constraint?.callChosen ?? false)
         }
-        let parsed = parser.finish()
         let last = parts[parts.count - 1]
         // With reasoning, the budget may have left no room for anything after the block.
         let answered = !think || parts.count == 2
@@ -221,6 +244,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         reply.reasoningTokens = think ? parts[0].tokens.count : 0
         reply.callProbability = oddsDecision.probability
         reply.callChosen = oddsDecision.chosen
+        reply.excludedRepeat = excludedRepeat
         reply.decodeSpans = parts.flatMap(\.timings.decodeSpans).map {
             DecodeSpan(position: $0.position, tokens: $0.tokens, seconds: $0.seconds)
         }

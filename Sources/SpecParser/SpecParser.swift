@@ -7,7 +7,7 @@ import Yams
 public enum SpecParser {
     public static let topLevelKeys = [
         "name", "model", "attention", "sampling", "system", "prompt", "prompts", "history", "parameters", "tools", "sandbox", "limits",
-        "transcript", "constrain_tool_calls", "parallel_calls", "ground_optional_arguments", "speculation", "tool_result_hint", "reject_repeated_calls",
+        "transcript", "constrain_tool_calls", "parallel_calls", "ground_optional_arguments", "exclude_failed_repeats", "speculation", "tool_result_hint", "reject_repeated_calls",
         "first_tool_choice", "answer_after", "reasoning",
     ]
     /// Parse the spec at `path`. `overrides` are `--param key=value` strings.
@@ -73,6 +73,7 @@ public enum SpecParser {
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
         spec.parallelCalls = try topFields.bool("parallel_calls") ?? false
         spec.groundOptionalArguments = try topFields.bool("ground_optional_arguments") ?? spec.groundOptionalArguments
+        spec.excludeFailedRepeats = try topFields.bool("exclude_failed_repeats") ?? spec.excludeFailedRepeats
         if let node = topFields["speculation"] {
             // `off` is a YAML 1.1 boolean to some readers: the word itself is what counts.
             guard case .scalar(let s) = node, let mode = SpeculationMode(rawValue: s.string) else {

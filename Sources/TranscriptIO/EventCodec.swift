@@ -44,6 +44,10 @@ public enum EventCodec {
                 members.append(JSONMember("call_probability", .number((p * 1e6).rounded() / 1e6)))
                 if t.callChosen { members.append(JSONMember("call_chosen", .bool(true))) }
             }
+            // Written only for replies decoded again because they repeated an excluded (failed) call.
+            if let r = t.excludedRepeat {
+                members.append(JSONMember("excluded_repeat", ["name": .string(r.name), "arguments": r.arguments]))
+            }
             // [position, tokens, ms] per span of decode steps; only local turns that decoded have them.
             if !t.decodeSpans.isEmpty {
                 members.append(JSONMember("decode_spans", .array(t.decodeSpans.map {
@@ -136,6 +140,10 @@ public enum EventCodec {
             if f.has("call_probability") {
                 turn.callProbability = try f.double("call_probability")
                 turn.callChosen = f.has("call_chosen") ? try f.bool("call_chosen") : false
+            }
+            if f.has("excluded_repeat") {
+                let r = try f.object("excluded_repeat")
+                turn.excludedRepeat = ToolCall(id: "", name: try r.string("name"), arguments: try r.raw("arguments"))
             }
             turn.reasoning = try f.optionalString("reasoning")
             turn.reasoningTokens = try f.optionalInt("reasoning_tokens") ?? 0

@@ -41,6 +41,7 @@ public enum SpecJSON {
         }
         // Recorded only when on: a header without it (recorded before it existed) replays with it off.
         if spec.groundOptionalArguments { members.append(JSONMember("ground_optional_arguments", .bool(true))) }
+        if spec.excludeFailedRepeats { members.append(JSONMember("exclude_failed_repeats", .bool(true))) }
         if !spec.answerAfter.isEmpty { members.append(JSONMember("answer_after", .array(spec.answerAfter.map { .string($0) }))) }
         if spec.firstToolChoice != .auto { members.append(JSONMember("first_tool_choice", .string(spec.firstToolChoice.rawValue))) }
         if !spec.followUps.isEmpty {
@@ -193,6 +194,7 @@ public enum SpecJSON {
             }
         }
         spec.groundOptionalArguments = f.has("ground_optional_arguments") ? try f.bool("ground_optional_arguments") : false
+        spec.excludeFailedRepeats = f.has("exclude_failed_repeats") ? try f.bool("exclude_failed_repeats") : false
         if f.has("answer_after") { spec.answerAfter = try f.stringArray("answer_after") }
         if f.has("first_tool_choice") {
             let value = try f.string("first_tool_choice")

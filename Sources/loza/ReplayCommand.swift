@@ -233,10 +233,14 @@ struct ReplayView {
                 if t.promptTokens > 0 || t.reusedTokens > 0 { stats += ", prompt +\(t.promptTokens) reused \(t.reusedTokens)" }
                 if t.decodeSeconds > 0 { stats += String(format: ", %.2fs", t.prefillSeconds + t.decodeSeconds) }
                 if t.toolChoice != .auto { stats += ", tool choice \(t.toolChoice.rawValue)" }
+                if let p = t.callProbability { stats += String(format: ", call probability %.2f", p) + (t.callChosen ? " (called)" : "") }
                 var body = t.text
                 if let r = t.reasoning {
                     stats += ", \(r.count) characters of reasoning"
                     body = style.dim(Reasoning.block(r)) + "\n" + (t.content ?? "")
+                }
+                if let r = t.excludedRepeat {
+                    body = style.yellow("(decoded again: the reply repeated a failed call, \(r.name) \(r.arguments.serialized(.python)))") + "\n" + body
                 }
                 Console.out(tag + style.bold("assistant (step \(step))") + style.dim(" [\(stats)]") + "\n" + body + (body.hasSuffix("\n") ? "" : "\n"))
             case .toolCall(_, let c):

@@ -270,6 +270,42 @@ extension ToolCallConstraint {
         #expect(plain.callProbability == nil && l[sure] == 2)
     }
 
+    /// An excluded call: its stop point is the first bytes of its first string argument, and the tokens
+    /// that would reach it are banned while the call follows the excluded one; other calls are free.
+    @Test func excludedCallsAreBannedWhereTheyCommit() {
+        let ls = ToolCall(id: "", name: "shell", arguments: ["command": "ls -la", "timeout": 5])
+        #expect(String(decoding: ExcludedCall(ls).stop, as: UTF8.self) == #"{"name":"shell","arguments":{"command":"ls -"#)
+        let numbers = ToolCall(id: "", name: "shell", arguments: ["timeout": 5])
+        #expect(String(decoding: ExcludedCall(numbers, argumentsKey: "parameters").stop, as: UTF8.self)
+                == #"{"name":"shell","parameters":{"timeout":5}}"#)
+        let empty = ToolCall(id: "", name: "list_files", arguments: [:])
+        #expect(String(decoding: ExcludedCall(empty).stop, as: UTF8.self) == #"{"name":"list_files","arguments":{}}"#)
+
+        let lsla = testVocabulary.firstIndex(of: Array("ls -la".utf8))!
+        let l = testVocabulary.firstIndex(of: Array("l".utf8))!
+        let dash = testVocabulary.firstIndex(of: Array("-".utf8))!
+        func logits(after text: String, excluding calls: [ToolCall]) -> [Float] {
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools)
+            c.excludedCalls = calls.map { ExcludedCall($0) }
+            c.advance(bytes: Array(text.utf8))
+            var l = [Float](repeating: 0, count: trie.vocabularySize)
+            l.withUnsafeMutableBufferPointer { c.constrain(logits: $0) }
+            return l
+        }
+        let start = "{\"name\": \"shell\",\n \"arguments\": {\"command\": \""
+        let banned = logits(after: start, excluding: [ls])
+        #expect(banned[lsla] == -.infinity && banned[l] == 0)
+        #expect(logits(after: start, excluding: [])[lsla] == 0)
+        // Byte by byte the ban falls on the byte that reaches the stop point.
+        #expect(logits(after: start + "ls ", excluding: [ls])[dash] == -.infinity)
+        #expect(logits(after: start + "ls", excluding: [ls])[dash] == 0)
+        // Diverged, or another tool: nothing is banned.
+        #expect(logits(after: start + "x", excluding: [ls]) == logits(after: start + "x", excluding: []))
+        let read = "{\"name\": \"read_file\", \"arguments\": {\"path\": \""
+        #expect(logits(after: read, excluding: [ls]) == logits(after: read, excluding: []))
+        #expect(logits(after: read, excluding: [])[lsla] == 0)
+    }
+
     @Test func noToolsMeansNoConstraint() {
         let c = ToolCallConstraint(trie: trie, tools: [])
         #expect(c.inert && !c.needsMask && !c.failed)

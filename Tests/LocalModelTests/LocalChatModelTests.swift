@@ -78,6 +78,34 @@ struct LocalChatModelTests {
         #expect(afterResult.callProbability == nil && !afterResult.callChosen)
     }
 
+    /// A reply that repeats an excluded call is decoded again without it (and says so); an exclusion the
+    /// reply does not repeat changes nothing.
+    @Test(.requiresModel(RealModels.qwen)) func aReplyRepeatingAnExcludedCallIsDecodedAgain() async throws {
+        // Without cache reuse every reply prefills from empty, so replies to one conversation compare exactly.
+        let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2, reuseCache: false)
+        let messages: [Message] = [.system("Use the calculator for arithmetic."), .user("What is 17 * 23?")]
+        func reply(excluding calls: [ToolCall]) async throws -> ModelTurn {
+            var sampling = SamplingOptions(maxTokens: 48)
+            sampling.excludedCalls = calls
+            return try await model.respond(to: messages, tools: [Self.calculator], toolChoice: .auto, sampling: sampling) { _ in }
+        }
+        let plain = try await reply(excluding: [])
+        let call = try #require(plain.toolCalls.first)
+        #expect(plain.excludedRepeat == nil)
+        let unrelated = try await reply(excluding: [ToolCall(id: "x", name: "calculator", arguments: ["expression": "1 + 1"])])
+        #expect(unrelated.tokens == plain.tokens && unrelated.excludedRepeat == nil)
+        let again = try await reply(excluding: [call])
+        print("plain: \(plain.text.debugDescription)\nagain: \(again.text.debugDescription)")
+        #expect(again.excludedRepeat?.name == call.name && again.excludedRepeat?.arguments == call.arguments)
+        #expect(again.tokens != plain.tokens)
+        #expect(!again.toolCalls.contains { $0.name == call.name && $0.arguments == call.arguments })
+        // The excluded call's first argument does not start the same way (its first four bytes).
+        if case .string(let before)? = call.arguments["expression"], let redone = again.toolCalls.first,
+           case .string(let after)? = redone.arguments["expression"] {
+            #expect(!after.hasPrefix(String(before.prefix(4))), "\(after)")
+        }
+    }
+
     @Test(.requiresModel(RealModels.smol)) func cancelledPrefillStopsPromptly() async throws {
         let model = try LocalChatModel(modelReference: Self.alias, threads: 2)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog near the river bank. ", count: 450)

@@ -88,6 +88,25 @@ public final class ToolCallConstraint {
     /// Scratch mask for the `none` choice (threshold only).
     private lazy var noneMask = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(trie.vocabularySize, 1))
 
+    /// Calls the reply may not write again (see `ExcludedCall`). Set before the reply; `reset` keeps them.
+    public var excludedCalls: [ExcludedCall] = []
+
+    /// Bans the tokens that would take the call being written through an excluded call's stop point.
+    private func banExcluded(_ logits: UnsafeMutableBufferPointer<Float>) {
+        guard let open = recordedBytes[callStart...].firstIndex(of: UInt8(ascii: "{")) else { return }
+        var written = CanonicalJSON()
+        for b in recordedBytes[open...] { written.push(b) }
+        let active = excludedCalls.filter {
+            written.bytes.count < $0.stop.count && $0.stop.starts(with: written.bytes)
+        }
+        guard !active.isEmpty else { return }
+        let n = min(trie.vocabularySize, logits.count)
+        for i in 0..<n where logits[i] > -.infinity {
+            let token = trie.tokenBytes[i]
+            if active.contains(where: { written.completes($0.stop, with: token) }) { logits[i] = -.infinity }
+        }
+    }
+
     /// Starts a new reply.
     public func reset() {
         callProbability = nil
@@ -239,6 +258,7 @@ public final class ToolCallConstraint {
         } else {
             walkedTokens(into: logitMask)
             for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
+            if head.mode == .call && !excludedCalls.isEmpty { banExcluded(logits) }
         }
         if logits.count > n { for i in n..<logits.count { logits[i] = -.infinity } }
     }

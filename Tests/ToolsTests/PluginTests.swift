@@ -114,6 +114,8 @@ let shippedTools: String = {
         #expect(unknown.error?.hasPrefix("exit status 1: cannot evaluate: unknown function 'avg' (the functions are sqrt,") == true, "\(unknown)")
         let name = await tool.call(["expression": "price * 2"])
         #expect(name.error == "exit status 1: cannot evaluate: unknown name 'price': write the numbers themselves (the only names are pi, e, tau)")
+        let equation = await tool.call(["expression": "9 - 3 = 6"])
+        #expect(equation.error == "exit status 1: syntax error: write only the expression, without '=' and a result (for example: 9 - 3)")
         let zero = await tool.call(["expression": "1 / 0"])
         #expect(zero.error == "exit status 1: division by zero")
     }

@@ -77,6 +77,9 @@ def main():
     try:
         value = evaluate(ast.parse(expression, mode="eval"))
     except SyntaxError as e:
+        left = expression.split("=")[0].strip()
+        if "=" in expression and left and "==" not in expression:
+            sys.exit(f"syntax error: write only the expression, without '=' and a result (for example: {left})")
         sys.exit(f"syntax error: {e.msg}")
     except ZeroDivisionError:
         sys.exit("division by zero")

@@ -14,8 +14,8 @@ struct LoopPolicy: Sendable, Hashable {
     var maxFailedSteps = Limits().maxConsecutiveToolErrors
     /// Optional arguments not taken from the conversation are dropped before a call runs (`ArgumentGrounding`).
     var groundOptionalArguments = true
-    /// The next turn may not repeat a call of this step that failed (`exclude_failed_repeats`; see
-    /// `SamplingOptions.excludedCalls`).
+    /// The next turn may not repeat a call that failed since the last call that worked
+    /// (`exclude_failed_repeats`; see `excluded(after:before:)` and `SamplingOptions.excludedCalls`).
     var excludeFailedRepeats = true
 
     /// What the model is told (as the user) when its next turn must be text: the weak default model

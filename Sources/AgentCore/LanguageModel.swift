@@ -15,8 +15,8 @@ public struct SamplingOptions: Sendable, Hashable {
     /// at least this, the reply is a call (as under `required`); nil: plain `auto`. A local model applies
     /// it; a remote one cannot see the probabilities and ignores it.
     public var callThreshold: Double?
-    /// Calls the reply should not repeat, as the model wrote them (the loop passes the calls of the step
-    /// before that failed; `exclude_failed_repeats`). A local model whose reply repeats one decodes it again
+    /// Calls the reply should not repeat, as the model wrote them (the loop passes the calls that failed
+    /// since the last call that worked; `exclude_failed_repeats`). A local model whose reply repeats one decodes it again
     /// with the call excluded (`ModelTurn.excludedRepeat`); a remote one ignores them. Not part of a spec.
     public var excludedCalls: [ToolCall] = []
 

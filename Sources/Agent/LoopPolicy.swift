@@ -77,7 +77,7 @@ struct LoopPolicy: Sendable, Hashable {
     static func excluded(after step: AnsweredStep, before: [ToolCall]) -> [ToolCall] {
         let worked = step.answers.contains { $0.verdict == .ran && $0.result.ok }
         var calls = worked ? [] : before
-        for call in step.failedCalls where !calls.contains(where: { $0.name == call.name && $0.arguments == call.arguments }) {
+        for call in step.failedCalls where !calls.contains(where: call.repeats) {
             calls.append(call)
         }
         return calls

@@ -67,15 +67,12 @@ public struct TaskSpec: Sendable, Hashable {
     /// default: on 160 BFCL entries it fixed 11 calls and broke 5, on natural specs it changed no answer).
     /// Transcripts recorded before the key existed replay with it off.
     public var groundOptionalArguments: Bool = true
-    /// A reply that repeats a call of the step before that failed is decoded again with that call
-    /// excluded (`exclude_failed_repeats`, on by default; local models). Transcripts recorded before the
+    /// A reply that repeats a call that failed since the last call that worked is decoded again with
+    /// that call excluded (`exclude_failed_repeats`, on by default; local models). Transcripts recorded before the
     /// key existed replay with it off.
     public var excludeFailedRepeats: Bool = true
 
-    /// Sampling of a spec that does not set it (the call threshold is the loop's tool-choice default).
-    public static let defaultSampling = SamplingOptions(callThreshold: nil)
-
-    public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = TaskSpec.defaultSampling,
+    public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
                 system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],
                 sandbox: SandboxSettings = SandboxSettings(), limits: Limits = Limits(), transcript: String? = nil,
                 constrainToolCalls: Bool = true, baseDirectory: String = ".") {

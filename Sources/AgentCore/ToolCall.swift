@@ -16,6 +16,9 @@ public struct ToolCall: Sendable, Hashable {
         self.arguments = arguments
         self.recovered = recovered
     }
+
+    /// The same tool with the same arguments (the id and how the call was written aside).
+    public func repeats(_ other: ToolCall) -> Bool { name == other.name && arguments == other.arguments }
 }
 
 /// A tool call the model tried to make but that could not be parsed or validated.

@@ -194,7 +194,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             let constrained = (constrainToolCalls || toolChoice != .auto || byOdds != nil) && !tools.isEmpty
             let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
             constraint?.callThreshold = toUser ? byOdds ?? .infinity : nil
-            constraint?.excludedCalls = []
+            constraint?.excludedCalls = []  // a reused constraint keeps the last reply's
             // A model that writes the close tag again after the block has ended its reply (its answer was
             // the block).
             let stop = think ? sampling.stop + [Reasoning.closeTag] : sampling.stop
@@ -210,9 +210,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             var (answer, count, calls) = try decode()
             // A reply that repeats a call the loop excluded (one that failed) is decoded again with that
             // call excluded from the point where it commits to the same first argument (`ExcludedCall`).
-            if let constraint, let repeated = calls.calls.first(where: { call in
-                sampling.excludedCalls.contains { $0.name == call.name && $0.arguments == call.arguments }
-            }) {
+            if let constraint, let repeated = calls.calls.first(where: { sampling.excludedCalls.contains(where: $0.repeats) }) {
                 excludedRepeat = repeated
                 constraint.reset()
                 constraint.excludedCalls = sampling.excludedCalls.map { ExcludedCall($0, argumentsKey: template.callFormat.argumentsKey) }
@@ -222,7 +220,6 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                 answer.reusedTokens = first.reusedTokens
                 answer.timings.prefillSeconds += first.timings.prefillSeconds
                 answer.timings.decodeSeconds += first.timings.decodeSeconds
-                constraint.excludedCalls = []
             }
             parsed = calls
             parts.append(answer)

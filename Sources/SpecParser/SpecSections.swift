@@ -51,7 +51,7 @@ extension SpecParser {
         let f = try c.fields(node, path: "sampling", allowed: [
             "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed", "max_tokens", "stop", "call_threshold",
         ])
-        var s = TaskSpec.defaultSampling
+        var s = SamplingOptions()
         s.temperature = try f.double("temperature", in: 0...100) ?? s.temperature
         s.topP = try f.double("top_p", in: 0...1) ?? s.topP
         s.topK = try f.int("top_k", min: 0) ?? s.topK

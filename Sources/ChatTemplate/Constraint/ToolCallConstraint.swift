@@ -47,6 +47,7 @@ public final class ToolCallConstraint {
         isEOG = .allocate(capacity: max(trie.vocabularySize, 1))
         isEOG.initialize(repeating: false)
         logitMask = .allocate(capacity: max(trie.vocabularySize, 1))
+        noneMask = .allocate(capacity: max(trie.vocabularySize, 1))
         for t in trie.endOfGeneration { isEOG[Int(t)] = true }
         freeMasks = Array(repeating: nil, count: machine.tag.count)
         if inert { head.mode = .failed }
@@ -72,7 +73,7 @@ public final class ToolCallConstraint {
         isEOG.deallocate()
         logitMask.deallocate()
         for m in freeMasks { m?.allowed.deallocate() }
-        if noneMaskMade { noneMask.deallocate() }
+        noneMask.deallocate()
     }
 
     /// Tool choice by the model's odds for the next reply (`SamplingOptions.callThreshold`): with choice
@@ -86,7 +87,7 @@ public final class ToolCallConstraint {
     /// The threshold made this reply a call.
     public private(set) var callChosen = false
     /// Scratch mask for the `none` choice (threshold only).
-    private lazy var noneMask = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(trie.vocabularySize, 1))
+    private let noneMask: UnsafeMutableBufferPointer<Bool>
 
     /// Calls the reply may not write again (see `ExcludedCall`). Set before the reply; `reset` keeps them.
     public var excludedCalls: [ExcludedCall] = []
@@ -247,10 +248,6 @@ public final class ToolCallConstraint {
     public func constrain(logits: UnsafeMutableBufferPointer<Float>) {
         guard needsMask else { return }
         let n = trie.vocabularySize
-        if let threshold = callThreshold, head.mode == .replyStart, head.choice == .auto, recordedBytes.isEmpty,
-           callProbability == nil {
-            decideByOdds(logits: logits, threshold: threshold)
-        }
         if head.mode == .free {
             freeMask().excluded.withUnsafeBufferPointer { ids in
                 for id in ids where Int(id) < logits.count { logits[Int(id)] = -.infinity }
@@ -258,38 +255,39 @@ public final class ToolCallConstraint {
         } else {
             walkedTokens(into: logitMask)
             for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
+            if let threshold = callThreshold, head.mode == .replyStart, head.choice == .auto, recordedBytes.isEmpty,
+               callProbability == nil, decideByOdds(logits: logits, threshold: threshold) {
+                walkedTokens(into: logitMask)
+                for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
+            }
             if head.mode == .call && !excludedCalls.isEmpty { banExcluded(logits) }
         }
         if logits.count > n { for i in n..<logits.count { logits[i] = -.infinity } }
     }
 
-    /// Measures the probability of opening a call at the first token (softmax over the tokens `auto`
-    /// admits) and, at or above `threshold`, turns the reply's choice to `required`.
-    private func decideByOdds(logits: UnsafeMutableBufferPointer<Float>, threshold: Double) {
+    /// Measures the probability of opening a call at the first token (softmax over the logits `auto`
+    /// left finite) and, at or above `threshold`, turns the reply's choice to `required` (true: turned).
+    private func decideByOdds(logits: UnsafeMutableBufferPointer<Float>, threshold: Double) -> Bool {
         let n = min(trie.vocabularySize, logits.count)
-        walkedTokens(into: logitMask)
-        let kept = head.choice
         head.choice = .none
-        noneMaskMade = true
         walkedTokens(into: noneMask)
-        head.choice = kept
+        head.choice = .auto
         var top = -Float.infinity
-        for i in 0..<n where logitMask[i] { top = max(top, logits[i]) }
-        guard top > -.infinity else { return }
+        for i in 0..<n { top = max(top, logits[i]) }
+        guard top > -.infinity else { return false }
         var total = 0.0, call = 0.0
-        for i in 0..<n where logitMask[i] {
+        for i in 0..<n where logits[i] > -.infinity {
             let p = exp(Double(logits[i] - top))
             total += p
             if !noneMask[i] { call += p }
         }
-        let probability = total > 0 ? call / total : 0
+        let probability = call / total
         callProbability = probability
-        if probability >= threshold {
-            head.choice = .required
-            callChosen = true
-        }
+        guard probability >= threshold else { return false }
+        head.choice = .required
+        callChosen = true
+        return true
     }
-    private var noneMaskMade = false
 
     /// The allowed token ids, ascending.
     public func allowedTokenIDs() -> [Int32] {

@@ -14,6 +14,15 @@ public struct HeadCalibrator {
         public var head: Int
         /// Mean mass SSA would hide from the passkey-recall queries (all query heads of the group).
         public var recallMass: Double
+        /// Mean attention the recall queries put on the key digit they copy, where SSA would hide it (the
+        /// most of any query head of the group): how much the head retrieves.
+        public var copyMass: Double = 0
+    }
+
+    /// What ranks the heads: the whole mass SSA would hide from the recall queries, or only the part on
+    /// the digit each recall copies (retrieval heads, Wu et al. 2024; DuoAttention keeps those full).
+    public enum Criterion: String, Sendable, CaseIterable {
+        case mass, copy
     }
 
     public struct Result: Sendable {
@@ -29,10 +38,13 @@ public struct HeadCalibrator {
     let threads: Int
     let sequences: [LoZACalibrator.Sequence]
     let mode: AttentionPlan.Mode
+    let criterion: Criterion
 
-    public init(model: Model, threads: Int, sequences: [LoZACalibrator.Sequence], mode: AttentionPlan.Mode = .sparseDefault) {
+    public init(model: Model, threads: Int, sequences: [LoZACalibrator.Sequence], mode: AttentionPlan.Mode = .sparseDefault,
+                criterion: Criterion = .mass) {
         precondition(!sequences.isEmpty, "per-head calibration needs a sequence")
         self.model = model; self.threads = threads; self.sequences = sequences; self.mode = mode
+        self.criterion = criterion
     }
 
     /// Scores every head and makes the `sparseHeads` least recall-sensitive ones sparse.
@@ -41,14 +53,18 @@ public struct HeadCalibrator {
         let c = model.config, kv = c.kvHeadCount
         let window = (s + l) * b
         var recall = [Double](repeating: 0, count: c.layerCount * kv), recallN = [Int](repeating: 0, count: recall.count)
+        var copy = recall, copyN = recallN
         var recallQueries = 0
         for (i, seq) in sequences.enumerated() {
             // The query at t-1 predicts the answer token at t; only those past the window lose anything.
             let queries = Set(seq.answerTokens.map { $0 - 1 }.filter { $0 >= window })
             recallQueries += queries.count
+            let sources = Dictionary(uniqueKeysWithValues: seq.answerSources.compactMap { t, src in
+                queries.contains(t - 1) ? (t - 1, src) : nil
+            })
             let meter = DroppedMassMeter(layers: c.layerCount, blockSize: b, sinkBlocks: s, localBlocks: l,
-                                         from: window, stride: 1, queries: queries)
-            log("sequence \(i + 1)/\(sequences.count): \(seq.tokens.count) tokens, \(queries.count) recall queries")
+                                         from: window, stride: 1, queries: queries, copySources: sources)
+            log("sequence \(i + 1)/\(sequences.count): \(seq.tokens.count) tokens, \(queries.count) recall queries, \(sources.count) with their copy source")
             let session = Session(model: model, threads: threads, maxLength: seq.tokens.count, initialCapacity: seq.tokens.count)
             meter.install(on: session)
             try session.append(seq.tokens)
@@ -56,16 +72,24 @@ public struct HeadCalibrator {
             for (key, m) in meter.headMass {
                 recall[key] += m * Double(queries.count); recallN[key] += queries.count
             }
+            for (key, m) in meter.headCopyMass {
+                copy[key] += m * Double(sources.count); copyN[key] += sources.count
+            }
         }
         var scores: [HeadScore] = []
         for layer in 0..<c.layerCount {
             for h in 0..<kv {
                 let i = layer * kv + h
-                scores.append(HeadScore(layer: layer, head: h, recallMass: recallN[i] > 0 ? recall[i] / Double(recallN[i]) : 0))
+                scores.append(HeadScore(layer: layer, head: h, recallMass: recallN[i] > 0 ? recall[i] / Double(recallN[i]) : 0,
+                                        copyMass: copyN[i] > 0 ? copy[i] / Double(copyN[i]) : 0))
             }
         }
+        if criterion == .copy && !copyN.contains(where: { $0 > 0 }) {
+            throw EngineError.badPlan(source: "per-head calibration by copy mass", message: "no recall query has a copy source SSA would hide (context too short?)")
+        }
+        let key: (HeadScore) -> Double = criterion == .copy ? { $0.copyMass } : { $0.recallMass }
         let order = scores.sorted {
-            ($0.recallMass, $0.layer, $0.head) < ($1.recallMass, $1.layer, $1.head)
+            (key($0), $0.layer, $0.head) < (key($1), $1.layer, $1.head)
         }
         let sparse = Array(order.prefix(max(0, min(sparseHeads, scores.count))))
         return Result(plan: HeadCalibrator.plan(sparse: Set(sparse.map { $0.layer * kv + $0.head }), layers: c.layerCount,

@@ -17,7 +17,12 @@ public final class LoZACalibrator {
         public var tokens: [Int32]
         /// Token indices that are planted passkey answers (scored separately as well).
         public var answerTokens: Set<Int>
-        public init(tokens: [Int32], answerTokens: Set<Int>) { self.tokens = tokens; self.answerTokens = answerTokens }
+        /// For answer tokens copied from earlier in the sequence (a planted key), the position copied:
+        /// per-head calibration scores heads by the attention they give it.
+        public var answerSources: [Int: Int]
+        public init(tokens: [Int32], answerTokens: Set<Int>, answerSources: [Int: Int] = [:]) {
+            self.tokens = tokens; self.answerTokens = answerTokens; self.answerSources = answerSources
+        }
     }
 
     public struct Score: Sendable {

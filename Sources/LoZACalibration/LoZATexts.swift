@@ -71,6 +71,8 @@ public struct LoZATexts {
     public struct PasskeyDocument {
         public var tokens: [Int32]
         public var questions: [(label: String, key: String, depth: Double, prompt: [Int32])]
+        /// Where each question's key sentence starts in `tokens`, and its tokens (question order).
+        public var sentences: [(start: Int, tokens: [Int32])] = []
     }
 
     /// Calibration sequence in the passkey task's shape: a filler document of about `context` tokens with
@@ -84,14 +86,34 @@ public struct LoZATexts {
         var rng = Xoshiro256(seed: seed ^ 0x5EED)
         var order = Array(doc.questions.indices)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        var sources: [Int: Int] = [:]
         for i in order {
             let q = doc.questions[i]
             let digits = encode(" \(q.key).")
             tokens += q.prompt
-            for j in 0..<digits.count - 1 { answers.insert(tokens.count + j) }
+            let answer = Array(digits.dropLast())
+            let from = doc.sentences.indices.contains(i) ? Self.locate(answer, in: doc.sentences[i]) : nil
+            for j in 0..<answer.count {
+                answers.insert(tokens.count + j)
+                if let from { sources[tokens.count + j] = from + j }
+            }
             tokens += digits
         }
-        return LoZACalibrator.Sequence(tokens: tokens, answerTokens: answers)
+        return LoZACalibrator.Sequence(tokens: tokens, answerTokens: answers, answerSources: sources)
+    }
+
+    /// Where the answer's tokens stand in the key sentence (the copy source of each answer token): the
+    /// first place the sentence holds them all; else the answer without its first token (a leading
+    /// space the sentence tokenized with the word before), shifted back by one.
+    static func locate(_ answer: [Int32], in sentence: (start: Int, tokens: [Int32])) -> Int? {
+        func find(_ a: ArraySlice<Int32>) -> Int? {
+            guard !a.isEmpty, a.count <= sentence.tokens.count else { return nil }
+            for i in 0...(sentence.tokens.count - a.count) where sentence.tokens[i..<i + a.count].elementsEqual(a) { return i }
+            return nil
+        }
+        if let i = find(answer[...]) { return sentence.start + i }
+        if answer.count > 1, let i = find(answer.dropFirst()) { return sentence.start + i - 1 }
+        return nil
     }
 
     /// A passkey document of about `context` tokens with one key per depth, in `format` (the classic
@@ -109,32 +131,37 @@ public struct LoZATexts {
         let questionRoom = 40
         let body = max(0, context - intro.count - questionRoom - keys.reduce(0) { $0 + $1.3.count })
         var tokens = intro
+        var starts = [Int](repeating: 0, count: keys.count)
+        let byDepth = keys.indices.sorted { keys[$0].2 < keys[$1].2 }
         if format.filler == .classic {
             // Whole filler units, as the classic document has always been built.
             let fill = encode(filler)
             var placed = 0
-            for (_, _, d, sentence) in keys.sorted(by: { $0.2 < $1.2 }) {
-                let until = Int(Double(body) * d)
+            for k in byDepth {
+                let until = Int(Double(body) * keys[k].2)
                 while placed + fill.count <= until { tokens += fill; placed += fill.count }
-                tokens += sentence
+                starts[k] = tokens.count
+                tokens += keys[k].3
             }
             while placed + fill.count <= body { tokens += fill; placed += fill.count }
         } else {
             var fillRNG = Xoshiro256(seed: seed ^ 0xF1_11E4)
             let stream = fillerTokens(format.filler, count: body, rng: &fillRNG)
             var placed = 0
-            for (_, _, d, sentence) in keys.sorted(by: { $0.2 < $1.2 }) {
-                let until = max(placed, Int(Double(body) * d))
+            for k in byDepth {
+                let until = max(placed, Int(Double(body) * keys[k].2))
                 tokens += stream[placed..<until]
                 placed = until
-                tokens += sentence
+                starts[k] = tokens.count
+                tokens += keys[k].3
             }
             tokens += stream[placed..<body]
         }
         let qs = keys.map { (label, k, d, _) in
             (label: label, key: k, depth: d, prompt: encode("\nWhat is the pass key for the \(label)? The pass key for the \(label) is"))
         }
-        return PasskeyDocument(tokens: tokens, questions: qs)
+        return PasskeyDocument(tokens: tokens, questions: qs,
+                               sentences: keys.indices.map { (start: starts[$0], tokens: keys[$0].3) })
     }
 
     /// At least `count` tokens of filler of a kind other than the classic one: prose from the built-in

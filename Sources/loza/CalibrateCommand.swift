@@ -7,6 +7,8 @@ import Logging
 import LoZACalibration
 import Tokenizer
 
+extension HeadCalibrator.Criterion: ExpressibleByArgument {}
+
 /// `loza calibrate --model M [--ratio 0.5] [--context N] [--corpus FILE...] --out PLAN.json`
 struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +38,8 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Filler documents with 8 planted keys, each asked and answered at the end, added to the calibration sequences (their answers count as passkey answers).") var passkeyDocs = 1
     @Option(help: "Weight of the rank of the NLL increase on the planted passkey answers in the layer ranking (0 ignores it).") var passkeyWeight = 1
     @Option(help: "Reuse round 1 (every layer alone) from an earlier run with the same model and settings: a plan JSON written by calibrate, or a JSON array of its single_layer scores.") var firstRound: String?
+    @Option(help: "With --per-head: rank heads by the whole attention mass SSA would hide from the recall queries (mass), or only the part on the key digit each recall copies (copy: retrieval heads).")
+    var headScore: HeadCalibrator.Criterion = .mass
     @Flag(help: "Choose sparse KV heads instead of layers: one full-attention pass over --passkey-docs passkey documents (the calibration format, --context tokens each) scores each head by the attention mass SSA would hide from the queries that recall the keys; the --ratio x (layers x KV heads) heads with the least are made sparse.") var perHead = false
     @Option(help: "With --per-head: write a plan of as many sparse heads drawn at random with this seed (the control of the same KV budget), measuring nothing.") var randomSeed: UInt64?
     @Option(help: "Threads.") var threads = ThreadPool.defaultThreadCount
@@ -146,7 +150,7 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
                                              mode: .sparseDefault, seed: seed)
         } else {
             let seqs = (0..<passkeyDocs).map { texts.passkeyCalibrationSequence(context: context, seed: UInt64(2000 + $0)) }
-            let cal = HeadCalibrator(model: m, threads: threads, sequences: seqs)
+            let cal = HeadCalibrator(model: m, threads: threads, sequences: seqs, criterion: headScore)
             let r: HeadCalibrator.Result
             do {
                 r = try cal.run(sparseHeads: count) { line in
@@ -157,14 +161,17 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
             let chosen = Set(r.sparse.map { $0.layer * c.kvHeadCount + $0.head })
             let seconds: Double = (Date().timeIntervalSince(t0) * 10).rounded() / 10
             calibration = .init(
-                method: "per KV head: attention mass SSA would hide from the passkey-recall queries (the query before each answer token past the sink + window), full attention, one pass; the \(count) heads with the least made sparse",
+                method: (headScore == .copy
+                    ? "per KV head: attention the passkey-recall queries (the query before each answer token past the sink + window) put on the key digit they copy, where SSA would hide it (the most of the group's query heads)"
+                    : "per KV head: attention mass SSA would hide from the passkey-recall queries (the query before each answer token past the sink + window)")
+                    + ", full attention, one pass; the \(count) heads with the least made sparse",
                 context: context, scored_from: (LoZADefaults.sinkBlocks + LoZADefaults.localBlocks) * LoZADefaults.blockSize,
                 tokens_scored: r.recallQueries,
                 corpus: ["\(passkeyDocs) passkey document(s) in the calibration format (\(PasskeyFormat.calibration)) of \(context) tokens with 8 keys, each asked and answered at the end"],
                 baseline_nll: 0, final_nll: nil, single_layer: [], greedy_order: [], rescore_every: 0,
                 evaluations: passkeyDocs, seconds: seconds, threads: threads)
             calibration?.heads = r.scores.map {
-                .init(layer: $0.layer, head: $0.head, recall_mass: $0.recallMass,
+                .init(layer: $0.layer, head: $0.head, recall_mass: $0.recallMass, copy_mass: $0.copyMass,
                       sparse: chosen.contains($0.layer * c.kvHeadCount + $0.head))
             }
         }

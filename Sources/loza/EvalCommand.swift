@@ -95,6 +95,7 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
                     var correct = 0, trials = 0
                     var byDepth: [Double: (Int, Int)] = [:]
                     var perFormat: [JSONValue] = []
+                    var answers: [JSONValue] = []
                     for f in formats {
                         var fCorrect = 0, fTrials = 0
                         for d in 0..<docs {
@@ -115,6 +116,12 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
                                 fTrials += 1
                                 if ok { fCorrect += 1 }
                                 var e = byDepth[q.depth] ?? (0, 0); e.1 += 1; if ok { e.0 += 1 }; byDepth[q.depth] = e
+                                answers.append(.object([JSONMember("format", .string(f.description)),
+                                                        JSONMember("doc", .int(Int64(d))),
+                                                        JSONMember("depth", .double(q.depth)),
+                                                        JSONMember("key", .string(q.key)),
+                                                        JSONMember("answer", .string(answer)),
+                                                        JSONMember("correct", .bool(ok))]))
                                 if !json {
                                     Console.err("\(f) doc \(d + 1) depth \(q.depth): key \(q.key), answer \(answer.debugDescription) \(ok ? "ok" : "WRONG")\n")
                                 }
@@ -138,7 +145,9 @@ struct EvalCommand: AsyncParsableCommand, LoggingCommand {
                                JSONMember("by_depth", .object(byDepth.keys.sorted().map {
                                    JSONMember(String($0), .double(Double(byDepth[$0]!.0) / Double(byDepth[$0]!.1)))
                                })),
-                               JSONMember("formats", .array(perFormat))]
+                               JSONMember("formats", .array(perFormat)),
+                               // Every trial, in order: plans compare trial by trial (paired) on them.
+                               JSONMember("answers", .array(answers))]
                     if !json && formats.count > 1 {
                         Console.out(String(format: "passkey accuracy %.1f%% (%d/%d) at context %d\n", 100 * acc, correct, trials, context))
                     }

@@ -47,6 +47,40 @@ struct HeadCalibratorTests {
         }
     }
 
+    /// Copy mass: per recall query with a copy source SSA hides, the most any query head of the group
+    /// puts on that source (reference: the naive forward pass); sources inside the window do not count,
+    /// and ranking by it makes the heads with the least sparse.
+    @Test func copyMassIsTheGroupsMostOnTheHiddenSource() throws {
+        let tiny = try TinyModel(arch: "llama", nEmbd: 96, nLayer: 3, nHead: 6, nHeadKV: 3, matrixType: .f32,
+                                 tiedOutput: false, seed: 23)
+        defer { tiny.remove() }
+        let model = try Model(path: tiny.path)
+        // Answers 30, 31 copy 6, 7 (hidden from queries 29, 30); 44 copies 40 (inside the window: no copy score).
+        let seq = LoZACalibrator.Sequence(tokens: (0..<50).map { Int32(($0 * 29 + 3) % 80) },
+                                          answerTokens: [30, 31, 44], answerSources: [30: 6, 31: 7, 44: 40])
+        var most = [[Double]](repeating: [Double](repeating: 0, count: 9), count: 50)
+        _ = tiny.referenceLogits(seq.tokens) { layer, p, h, probs in
+            guard let src = seq.answerSources[p + 1] else { return }
+            let i = layer * 3 + h / 2
+            most[p][i] = max(most[p][i], Double(probs[src]))
+        }
+        let r = try HeadCalibrator(model: model, threads: 2, sequences: [seq], mode: Self.mode, criterion: .copy)
+            .run(sparseHeads: 5)
+        for s in r.scores {
+            let i = s.layer * 3 + s.head
+            let want = (most[29][i] + most[30][i]) / 2
+            #expect(abs(s.copyMass - want) < 2e-3, "layer \(s.layer) head \(s.head): \(s.copyMass), reference \(want)")
+        }
+        #expect(r.scores.contains { $0.copyMass > 0.02 }, "some head attends to the copied key")
+        let least = r.scores.sorted { ($0.copyMass, $0.layer, $0.head) < ($1.copyMass, $1.layer, $1.head) }.prefix(5)
+        #expect(Set(r.sparse.map { [$0.layer, $0.head] }) == Set(least.map { [$0.layer, $0.head] }))
+        // Without any hidden copy source the criterion cannot rank and says so.
+        let near = LoZACalibrator.Sequence(tokens: seq.tokens, answerTokens: [44], answerSources: [44: 40])
+        #expect(throws: EngineError.self) {
+            _ = try HeadCalibrator(model: model, threads: 2, sequences: [near], mode: Self.mode, criterion: .copy).run(sparseHeads: 2)
+        }
+    }
+
     @Test func planFoldsUniformLayersAndRandomPlansKeepTheBudget() {
         let p = HeadCalibrator.plan(sparse: [0, 1, 3], layers: 3, kvHeads: 2, mode: Self.mode)
         #expect(p.layers == [Self.mode, .heads([.full, Self.mode]), .full])

@@ -42,6 +42,29 @@ struct PasskeyFormatTests {
 
     static let depths = [0.1, 0.3, 0.5, 0.7, 0.9]
 
+    /// Each key sentence is where the document says it is, and the calibration sequence's answers
+    /// point at the key digits they copy (the copy sources per-head calibration scores heads by).
+    @Test(.requiresModel(RealModels.smol)) func answersNameTheDigitTheyCopy() throws {
+        let model = try Model(path: RealModels.require(RealModels.smol))
+        let tok = try Tokenizer(gguf: model.file)
+        let texts = LoZATexts(tokenizer: tok)
+        for format in try PasskeyFormat.parseList("all").get() {
+            let doc = texts.passkeyDocument(context: 2048, depths: Self.depths, seed: 5, format: format)
+            #expect(doc.sentences.count == doc.questions.count)
+            for (q, s) in zip(doc.questions, doc.sentences) {
+                #expect(Array(doc.tokens[s.start..<s.start + s.tokens.count]) == s.tokens)
+                #expect(tok.decode(s.tokens).contains(q.key), "\(format): sentence of \(q.label)")
+            }
+        }
+        let seq = texts.passkeyCalibrationSequence(context: 2048, seed: 3)
+        #expect(!seq.answerTokens.isEmpty)
+        #expect(seq.answerSources.count == seq.answerTokens.count)
+        for (t, src) in seq.answerSources {
+            #expect(src < t - 100)
+            #expect(seq.tokens[src] == seq.tokens[t], "answer \(t) copies \(src)")
+        }
+    }
+
     @Test(.requiresModel(RealModels.smol)) func documentsOfEveryShape() throws {
         let model = try Model(path: RealModels.require(RealModels.smol))
         let tok = try Tokenizer(gguf: model.file)

@@ -26,11 +26,17 @@ public final class DroppedMassMeter {
     /// When set, only the queries at these positions are measured (`from` and `stride` are ignored):
     /// per-head calibration measures the queries that recall planted passkeys.
     let queries: Set<Int>?
+    /// Query position -> the earlier position whose token the query's next token copies (a planted
+    /// key's digit): the meter also sums, per (layer, KV head), the attention the query puts there
+    /// when SSA would hide it (the most any query head of the group puts: a KV head serves them all).
+    let copySources: [Int: Int]
+    private(set) var copySum: [Double] = []
+    private(set) var copyPairs: [Int] = []
 
     public init(layers: Int, blockSize: Int, sinkBlocks: Int, localBlocks: Int, from: Int, stride: Int,
-                queries: Set<Int>? = nil) {
+                queries: Set<Int>? = nil, copySources: [Int: Int] = [:]) {
         self.blockSize = blockSize; self.sinkBlocks = sinkBlocks; self.localBlocks = localBlocks
-        self.from = from; self.stride = max(1, stride); self.queries = queries
+        self.from = from; self.stride = max(1, stride); self.queries = queries; self.copySources = copySources
         sum = Array(repeating: 0, count: layers)
         pairs = Array(repeating: 0, count: layers)
     }
@@ -51,6 +57,14 @@ public final class DroppedMassMeter {
         return m
     }
 
+    /// Mean copy mass of each (layer, KV head) measured (queries with a copy source SSA would hide),
+    /// keyed layer * kvHeads + head: the retrieval-head score of Wu et al. (2024), in its soft form.
+    public var headCopyMass: [Int: Double] {
+        var m: [Int: Double] = [:]
+        for i in 0..<copySum.count where copyPairs[i] > 0 { m[i] = copySum[i] / Double(copyPairs[i]) }
+        return m
+    }
+
     /// Measure every full-attention KV head of `session` during its next prefills.
     public func install(on session: Session) {
         let cache = session.cache, pool = session.pool, c = session.model.config
@@ -59,6 +73,8 @@ public final class DroppedMassMeter {
             kvHeads = cache.kvHeads
             headSum = Array(repeating: 0, count: sum.count * kvHeads)
             headPairs = Array(repeating: 0, count: sum.count * kvHeads)
+            copySum = Array(repeating: 0, count: sum.count * kvHeads)
+            copyPairs = Array(repeating: 0, count: sum.count * kvHeads)
         }
         session.forward.queryProbe = { [unowned self] layer, position, count, q in
             let layerDense = Array(dense[layer * cache.kvHeads ..< (layer + 1) * cache.kvHeads])
@@ -89,8 +105,18 @@ public final class DroppedMassMeter {
         // Per thread: the total, then one sum and one count per KV head.
         var partial = [Double](repeating: 0, count: parts * (1 + 2 * kv))
         let items = rows.count * heads
+        // Copy mass of each (row, query head) whose source SSA would hide (-1: none); disjoint writes.
+        let sources = rows.map { r -> Int in
+            guard let s = copySources[position + r] else { return -1 }
+            let lo = max(sinkBlocks, (position + r) / B - (localBlocks - 1)) * B
+            return s >= sinkEnd && s < lo ? s : -1
+        }
+        var copy = [Double](repeating: -1, count: items)
         let L = localBlocks, sinkB = sinkBlocks
         let scr = scratch
+        copy.withUnsafeMutableBufferPointer { copyB in
+        let copyP = copyB.baseAddress!
+        sources.withUnsafeBufferPointer { srcP in
         partial.withUnsafeMutableBufferPointer { out in
             let outP = out.baseAddress!
             rows.withUnsafeBufferPointer { rowsP in
@@ -121,11 +147,15 @@ public final class DroppedMassMeter {
                         acc += hidden / all
                         mine[1 + 2 * g] += hidden / all
                         mine[2 + 2 * g] += 1
+                        let src = srcP[item / heads]
+                        if src >= 0 { copyP[item] = Double(expf(sc[src] - m)) / all }
                     }
                     mine[0] = acc
                 }
                 }
             }
+        }
+        }
         }
         let stride1 = 1 + 2 * kv
         var total = 0.0, measured = 0
@@ -140,5 +170,12 @@ public final class DroppedMassMeter {
         }
         sum[layer] += total
         pairs[layer] += measured
+        for r in rows.indices where sources[r] >= 0 {
+            for g in 0..<kv where dense[g] {
+                let most = (g * groups ..< (g + 1) * groups).map { copy[r * heads + $0] }.max() ?? 0
+                copySum[layer * kv + g] += max(0, most)
+                copyPairs[layer * kv + g] += 1
+            }
+        }
     }
 }

@@ -33,9 +33,13 @@ public struct LoZAPlanFile: Codable, Sendable, Equatable {
         public var head: Int
         /// Mean softmax mass the head's passkey-recall queries put on the keys SSA would hide.
         public var recall_mass: Double
+        /// Mean attention the recall queries put on the key digit they copy, where SSA would hide it
+        /// (absent in plans calibrated before it was measured).
+        public var copy_mass: Double?
         public var sparse: Bool
-        public init(layer: Int, head: Int, recall_mass: Double, sparse: Bool) {
-            self.layer = layer; self.head = head; self.recall_mass = recall_mass; self.sparse = sparse
+        public init(layer: Int, head: Int, recall_mass: Double, copy_mass: Double? = nil, sparse: Bool) {
+            self.layer = layer; self.head = head; self.recall_mass = recall_mass; self.copy_mass = copy_mass
+            self.sparse = sparse
         }
     }
 

@@ -104,7 +104,14 @@ extension ModelRunTests {
         let eval = try CLI.run(["eval", "passkey", "--model", "smollm2-135m-instruct", "--context", "1280", "--docs", "1",
                                 "--attention", "loza", "--plan", "plan.json", "--threads", "2", "--json"], in: dir)
         #expect(eval.code == 0, "\(eval.err)")
-        #expect(try JSONValue.parse(eval.out)["plan"]?.stringValue == plan)
+        let result = try JSONValue.parse(eval.out)
+        #expect(result["plan"]?.stringValue == plan)
+        // Every trial is listed; the count of correct ones is the accuracy's numerator.
+        let answers = try #require(result["answers"]?.arrayValue)
+        #expect(Int64(answers.count) == result["trials"]?.intValue)
+        let right = answers.filter { $0["correct"]?.boolValue == true }.count
+        #expect(abs(Double(right) / Double(answers.count) - (result["accuracy"]?.doubleValue ?? -1)) < 1e-4)
+        #expect(answers.allSatisfy { $0["key"]?.stringValue?.isEmpty == false && $0["answer"]?.stringValue != nil })
         let bad = try CLI.run(["calibrate", "--model", "smollm2-135m-instruct", "--passkey-docs", "-1", "--out", "x.json"], in: dir)
         #expect(bad.code != 0 && bad.err.contains("--passkey-docs"))
     }

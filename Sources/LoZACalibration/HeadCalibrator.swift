@@ -20,9 +20,12 @@ public struct HeadCalibrator {
     }
 
     /// What ranks the heads: the whole mass SSA would hide from the recall queries, or only the part on
-    /// the digit each recall copies (retrieval heads, Wu et al. 2024; DuoAttention keeps those full).
+    /// the digit each recall copies (retrieval heads, Wu et al. 2024; DuoAttention keeps those full), or
+    /// that part on the first digit of each answer only (where the key is chosen by its label; the later
+    /// digits follow the first).
     public enum Criterion: String, Sendable, CaseIterable {
         case mass, copy
+        case firstCopy = "first-copy"
     }
 
     public struct Result: Sendable {
@@ -60,7 +63,7 @@ public struct HeadCalibrator {
             let queries = Set(seq.answerTokens.map { $0 - 1 }.filter { $0 >= window })
             recallQueries += queries.count
             let sources = Dictionary(uniqueKeysWithValues: seq.answerSources.compactMap { t, src in
-                queries.contains(t - 1) ? (t - 1, src) : nil
+                queries.contains(t - 1) && (criterion != .firstCopy || !seq.answerTokens.contains(t - 1)) ? (t - 1, src) : nil
             })
             let meter = DroppedMassMeter(layers: c.layerCount, blockSize: b, sinkBlocks: s, localBlocks: l,
                                          from: window, stride: 1, queries: queries, copySources: sources)
@@ -84,10 +87,10 @@ public struct HeadCalibrator {
                                         copyMass: copyN[i] > 0 ? copy[i] / Double(copyN[i]) : 0))
             }
         }
-        if criterion == .copy && !copyN.contains(where: { $0 > 0 }) {
+        if criterion != .mass && !copyN.contains(where: { $0 > 0 }) {
             throw EngineError.badPlan(source: "per-head calibration by copy mass", message: "no recall query has a copy source SSA would hide (context too short?)")
         }
-        let key: (HeadScore) -> Double = criterion == .copy ? { $0.copyMass } : { $0.recallMass }
+        let key: (HeadScore) -> Double = criterion == .mass ? { $0.recallMass } : { $0.copyMass }
         let order = scores.sorted {
             (key($0), $0.layer, $0.head) < (key($1), $1.layer, $1.head)
         }

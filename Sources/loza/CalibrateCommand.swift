@@ -38,7 +38,7 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
     @Option(help: "Filler documents with 8 planted keys, each asked and answered at the end, added to the calibration sequences (their answers count as passkey answers).") var passkeyDocs = 1
     @Option(help: "Weight of the rank of the NLL increase on the planted passkey answers in the layer ranking (0 ignores it).") var passkeyWeight = 1
     @Option(help: "Reuse round 1 (every layer alone) from an earlier run with the same model and settings: a plan JSON written by calibrate, or a JSON array of its single_layer scores.") var firstRound: String?
-    @Option(help: "With --per-head: rank heads by the whole attention mass SSA would hide from the recall queries (mass), or only the part on the key digit each recall copies (copy: retrieval heads).")
+    @Option(help: "With --per-head: rank heads by the whole attention mass SSA would hide from the recall queries (mass), or only the part on the key digit each recall copies (copy: retrieval heads), or that on each answer's first digit (first-copy: where the key is chosen).")
     var headScore: HeadCalibrator.Criterion = .mass
     @Flag(help: "Choose sparse KV heads instead of layers: one full-attention pass over --passkey-docs passkey documents (the calibration format, --context tokens each) scores each head by the attention mass SSA would hide from the queries that recall the keys; the --ratio x (layers x KV heads) heads with the least are made sparse.") var perHead = false
     @Option(help: "With --per-head: write a plan of as many sparse heads drawn at random with this seed (the control of the same KV budget), measuring nothing.") var randomSeed: UInt64?
@@ -161,9 +161,9 @@ struct CalibrateCommand: AsyncParsableCommand, LoggingCommand {
             let chosen = Set(r.sparse.map { $0.layer * c.kvHeadCount + $0.head })
             let seconds: Double = (Date().timeIntervalSince(t0) * 10).rounded() / 10
             calibration = .init(
-                method: (headScore == .copy
-                    ? "per KV head: attention the passkey-recall queries (the query before each answer token past the sink + window) put on the key digit they copy, where SSA would hide it (the most of the group's query heads)"
-                    : "per KV head: attention mass SSA would hide from the passkey-recall queries (the query before each answer token past the sink + window)")
+                method: (headScore == .mass
+                    ? "per KV head: attention mass SSA would hide from the passkey-recall queries (the query before each answer token past the sink + window)"
+                    : "per KV head: attention the passkey-recall queries (the query before each \(headScore == .firstCopy ? "first " : "")answer token past the sink + window) put on the key digit they copy, where SSA would hide it (the most of the group's query heads)")
                     + ", full attention, one pass; the \(count) heads with the least made sparse",
                 context: context, scored_from: (LoZADefaults.sinkBlocks + LoZADefaults.localBlocks) * LoZADefaults.blockSize,
                 tokens_scored: r.recallQueries,

@@ -74,6 +74,13 @@ struct HeadCalibratorTests {
         #expect(r.scores.contains { $0.copyMass > 0.02 }, "some head attends to the copied key")
         let least = r.scores.sorted { ($0.copyMass, $0.layer, $0.head) < ($1.copyMass, $1.layer, $1.head) }.prefix(5)
         #expect(Set(r.sparse.map { [$0.layer, $0.head] }) == Set(least.map { [$0.layer, $0.head] }))
+        // first-copy: only each answer's first token (30; 31 follows an answer token) counts.
+        let first = try HeadCalibrator(model: model, threads: 2, sequences: [seq], mode: Self.mode, criterion: .firstCopy)
+            .run(sparseHeads: 5)
+        for s in first.scores {
+            let want = most[29][s.layer * 3 + s.head]
+            #expect(abs(s.copyMass - want) < 2e-3, "first-copy layer \(s.layer) head \(s.head): \(s.copyMass), reference \(want)")
+        }
         // Without any hidden copy source the criterion cannot rank and says so.
         let near = LoZACalibrator.Sequence(tokens: seq.tokens, answerTokens: [44], answerSources: [44: 40])
         #expect(throws: EngineError.self) {

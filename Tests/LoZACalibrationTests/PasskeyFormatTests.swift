@@ -42,20 +42,15 @@ struct PasskeyFormatTests {
 
     static let depths = [0.1, 0.3, 0.5, 0.7, 0.9]
 
-    /// Each key sentence is where the document says it is, and the calibration sequence's answers
-    /// point at the key digits they copy (the copy sources per-head calibration scores heads by).
-    @Test(.requiresModel(RealModels.smol)) func answersNameTheDigitTheyCopy() throws {
+    static func smolTexts() throws -> (Tokenizer, LoZATexts) {
         let model = try Model(path: RealModels.require(RealModels.smol))
         let tok = try Tokenizer(gguf: model.file)
-        let texts = LoZATexts(tokenizer: tok)
-        for format in try PasskeyFormat.parseList("all").get() {
-            let doc = texts.passkeyDocument(context: 2048, depths: Self.depths, seed: 5, format: format)
-            #expect(doc.sentences.count == doc.questions.count)
-            for (q, s) in zip(doc.questions, doc.sentences) {
-                #expect(Array(doc.tokens[s.start..<s.start + s.tokens.count]) == s.tokens)
-                #expect(tok.decode(s.tokens).contains(q.key), "\(format): sentence of \(q.label)")
-            }
-        }
+        return (tok, LoZATexts(tokenizer: tok))
+    }
+
+    /// The calibration sequence's answers point at the key digits they copy (the copy sources per-head calibration scores heads by).
+    @Test(.requiresModel(RealModels.smol)) func answersNameTheDigitTheyCopy() throws {
+        let (_, texts) = try Self.smolTexts()
         let seq = texts.passkeyCalibrationSequence(context: 2048, seed: 3)
         #expect(!seq.answerTokens.isEmpty)
         #expect(seq.answerSources.count == seq.answerTokens.count)
@@ -66,13 +61,17 @@ struct PasskeyFormatTests {
     }
 
     @Test(.requiresModel(RealModels.smol)) func documentsOfEveryShape() throws {
-        let model = try Model(path: RealModels.require(RealModels.smol))
-        let tok = try Tokenizer(gguf: model.file)
-        let texts = LoZATexts(tokenizer: tok)
+        let (tok, texts) = try Self.smolTexts()
         for format in try PasskeyFormat.parseList("all").get() {
             let doc = texts.passkeyDocument(context: 2048, depths: Self.depths, seed: 11, format: format)
             #expect(doc.tokens.count > 1700 && doc.tokens.count <= 2048, "\(format): \(doc.tokens.count) tokens")
             #expect(doc.questions.count == Self.depths.count)
+            // Each key sentence is where the document says it is.
+            #expect(doc.sentences.count == doc.questions.count)
+            for (q, s) in zip(doc.questions, doc.sentences) {
+                #expect(Array(doc.tokens[s.start..<s.start + s.tokens.count]) == s.tokens)
+                #expect(tok.decode(s.tokens).contains(q.key), "\(format): sentence of \(q.label)")
+            }
             let text = tok.decode(doc.tokens)
             let head = String(text.prefix(400))
             for q in doc.questions {
@@ -108,9 +107,7 @@ struct PasskeyFormatTests {
     /// The classic shape, built here as the evaluation always built it: the intro, whole filler units up
     /// to each depth, the key sentence, filler to the end.
     @Test(.requiresModel(RealModels.smol)) func theClassicShapeIsTheRecordedDocument() throws {
-        let model = try Model(path: RealModels.require(RealModels.smol))
-        let tok = try Tokenizer(gguf: model.file)
-        let texts = LoZATexts(tokenizer: tok)
+        let (tok, texts) = try Self.smolTexts()
         let doc = texts.passkeyDocument(context: 3000, depths: Self.depths, seed: 7)
         func encode(_ s: String) -> [Int32] { tok.encode(s, addSpecial: false, parseSpecial: false) }
         let intro = encode(LoZACorpus.passkeyIntro), fill = encode(LoZACorpus.passkeyFiller)

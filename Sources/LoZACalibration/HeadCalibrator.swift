@@ -75,8 +75,11 @@ public struct HeadCalibrator {
             for (key, m) in meter.headMass {
                 recall[key] += m * Double(queries.count); recallN[key] += queries.count
             }
+            // Each by the queries whose source SSA hides (the meter's mean is over those).
+            let copyQueries = meter.headCopyQueries
             for (key, m) in meter.headCopyMass {
-                copy[key] += m * Double(sources.count); copyN[key] += sources.count
+                let n = copyQueries[key] ?? 0
+                copy[key] += m * Double(n); copyN[key] += n
             }
         }
         var scores: [HeadScore] = []

@@ -74,6 +74,16 @@ struct HeadCalibratorTests {
         #expect(r.scores.contains { $0.copyMass > 0.02 }, "some head attends to the copied key")
         let least = r.scores.sorted { ($0.copyMass, $0.layer, $0.head) < ($1.copyMass, $1.layer, $1.head) }.prefix(5)
         #expect(Set(r.sparse.map { [$0.layer, $0.head] }) == Set(least.map { [$0.layer, $0.head] }))
+        // Across sequences each head's copy mass is the mean over every hidden source: a second copy of
+        // the sequence whose answer 44's source lies in the window adds one query (29), not two.
+        let half = LoZACalibrator.Sequence(tokens: seq.tokens, answerTokens: [30, 44], answerSources: [30: 6, 44: 40])
+        let two = try HeadCalibrator(model: model, threads: 2, sequences: [seq, half], mode: Self.mode, criterion: .copy)
+            .run(sparseHeads: 5)
+        for s in two.scores {
+            let i = s.layer * 3 + s.head
+            let want = (2 * most[29][i] + most[30][i]) / 3
+            #expect(abs(s.copyMass - want) < 2e-3, "two sequences, layer \(s.layer) head \(s.head): \(s.copyMass), reference \(want)")
+        }
         // first-copy: only each answer's first token (30; 31 follows an answer token) counts.
         let first = try HeadCalibrator(model: model, threads: 2, sequences: [seq], mode: Self.mode, criterion: .firstCopy)
             .run(sparseHeads: 5)

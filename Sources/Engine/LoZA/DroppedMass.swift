@@ -65,6 +65,13 @@ public final class DroppedMassMeter {
         return m
     }
 
+    /// How many queries each (layer, KV head)'s copy mass is the mean of (its weight across sequences).
+    public var headCopyQueries: [Int: Int] {
+        var m: [Int: Int] = [:]
+        for i in 0..<copyPairs.count where copyPairs[i] > 0 { m[i] = copyPairs[i] }
+        return m
+    }
+
     /// Measure every full-attention KV head of `session` during its next prefills.
     public func install(on session: Session) {
         let cache = session.cache, pool = session.pool, c = session.model.config

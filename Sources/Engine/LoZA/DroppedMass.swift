@@ -44,32 +44,23 @@ public final class DroppedMassMeter {
     deinit { for p in scratch { p.deallocate() } }
 
     /// Mean dropped mass of each layer measured (nil for layers not measured).
-    public var mass: [Int: Double] {
-        var m: [Int: Double] = [:]
-        for l in 0..<sum.count where pairs[l] > 0 { m[l] = sum[l] / Double(pairs[l]) }
-        return m
-    }
+    public var mass: [Int: Double] { Self.means(sum, pairs) }
 
     /// Mean dropped mass of each (layer, KV head) measured, keyed layer * kvHeads + head.
-    public var headMass: [Int: Double] {
-        var m: [Int: Double] = [:]
-        for i in 0..<headSum.count where headPairs[i] > 0 { m[i] = headSum[i] / Double(headPairs[i]) }
-        return m
-    }
+    public var headMass: [Int: Double] { Self.means(headSum, headPairs) }
 
     /// Mean copy mass of each (layer, KV head) measured (queries with a copy source SSA would hide),
     /// keyed layer * kvHeads + head: the retrieval-head score of Wu et al. (2024), in its soft form.
-    public var headCopyMass: [Int: Double] {
-        var m: [Int: Double] = [:]
-        for i in 0..<copySum.count where copyPairs[i] > 0 { m[i] = copySum[i] / Double(copyPairs[i]) }
-        return m
-    }
+    public var headCopyMass: [Int: Double] { Self.means(copySum, copyPairs) }
 
     /// How many queries each (layer, KV head)'s copy mass is the mean of (its weight across sequences).
     public var headCopyQueries: [Int: Int] {
-        var m: [Int: Int] = [:]
-        for i in 0..<copyPairs.count where copyPairs[i] > 0 { m[i] = copyPairs[i] }
-        return m
+        Dictionary(uniqueKeysWithValues: copyPairs.indices.filter { copyPairs[$0] > 0 }.map { ($0, copyPairs[$0]) })
+    }
+
+    /// sum[i] / n[i] for each i measured at least once.
+    private static func means(_ sum: [Double], _ n: [Int]) -> [Int: Double] {
+        Dictionary(uniqueKeysWithValues: sum.indices.filter { n[$0] > 0 }.map { ($0, sum[$0] / Double(n[$0])) })
     }
 
     /// Measure every full-attention KV head of `session` during its next prefills.

@@ -5,7 +5,7 @@ Tooling only: runs in the venv made by scripts/setup-bfcl.sh (never used by loza
 the function-doc conversion and the checkers are bfcl-eval's own; this file only moves entries in and
 results out.
 
-  prepare    --category CAT [--limit N] [--model M] --out TASKS.jsonl
+  prepare    --category CAT [--limit N] [--model M] [--declared-calls end|collect] --out TASKS.jsonl
              one `loza batch` task per entry: declared tools (single-turn) or the entry's BFCL classes behind
              a stateful MCP server over stdio (multi-turn), user turns as `prompt` / `prompts`.
   run-server --url URL --tasks TASKS.jsonl --out RESULTS.jsonl [--lenient] [--model-name NAME]
@@ -38,6 +38,7 @@ SUPPORTED = {
     "multi_turn_miss_param",
 }
 MULTI_TURN_STEPS_PER_TURN = 20  # bfcl-eval's MAXIMUM_STEP_LIMIT
+COLLECT_STEPS = 5  # single-turn tasks with --declared-calls collect: the first call and up to four more turns
 
 
 def install_model_config_standin():
@@ -122,7 +123,7 @@ def split_first_turn(messages):
     return system, rest[:-1], rest[-1]["content"] if rest else ""
 
 
-def task_for(entry, model, max_tokens):
+def task_for(entry, model, max_tokens, declared_calls="end"):
     category = category_of(entry["id"])
     tools = openai_tools(entry["function"])
     spec = {
@@ -151,7 +152,13 @@ def task_for(entry, model, max_tokens):
             spec["history"] = [{"role": m["role"], "content": m["content"]} for m in history]
         spec["prompt"] = prompt
         spec["tools"] = [{"declare": t["function"]} for t in tools]
-        spec["limits"] = {"steps": 1, "tokens": max_tokens, "wall": "5m"}
+        if declared_calls == "collect":
+            # Each call is answered "OK" and the model goes on until it makes no new call (see loza's
+            # `declared_calls`); the result lists the calls collected.
+            spec["declared_calls"] = "collect"
+            spec["limits"] = {"steps": COLLECT_STEPS, "tokens": 2 * max_tokens, "wall": "5m"}
+        else:
+            spec["limits"] = {"steps": 1, "tokens": max_tokens, "wall": "5m"}
     return {"id": entry["id"], "spec": spec, "params": {}}
 
 
@@ -159,7 +166,7 @@ def cmd_prepare(args):
     chosen = spread(entries(args.category), args.limit)
     with open(args.out, "w") as out:
         for entry in chosen:
-            out.write(json.dumps(task_for(entry, args.model, args.max_tokens)) + "\n")
+            out.write(json.dumps(task_for(entry, args.model, args.max_tokens, args.declared_calls)) + "\n")
     print(f"{len(chosen)} tasks of {args.category} -> {args.out}", file=sys.stderr)
 
 
@@ -429,6 +436,9 @@ def main():
     p.add_argument("--limit", type=int)
     p.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
     p.add_argument("--max-tokens", type=int, default=1024)
+    p.add_argument("--declared-calls", choices=["end", "collect"], default="end",
+                   help="single-turn tasks: end the run at the first call (default) or collect calls while the "
+                        "model makes new ones")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_prepare)
     p = sub.add_parser("run-server")

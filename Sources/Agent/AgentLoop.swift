@@ -39,6 +39,7 @@ public struct AgentLoop: Sendable {
         var textOnly = false
         var excluded: [ToolCall] = []
         var failedSteps = 0
+        var collected = CollectedCalls()
         var conversation: [Message] = []
         if let system = spec.system { conversation.append(.system(system)) }
         conversation += spec.history
@@ -46,6 +47,17 @@ public struct AgentLoop: Sendable {
         var followUps = spec.followUps[...]
 
         func finish(_ ending: RunEnding) -> RunOutcome {
+            var ending = ending
+            // Declared calls collected before another ending (a text reply, a budget spent, failed steps) are
+            // still the run's outcome: the caller runs them. A model or transcript error stays a failure,
+            // with the calls attached.
+            if !collected.isEmpty && ending.calls.isEmpty {
+                if ending.status == .failed && (ending.reason.hasPrefix("model error") || ending.reason.hasPrefix("transcript")) {
+                    ending.calls = collected.calls
+                } else {
+                    ending = .collectedCalls(collected.calls, reason: ending.reason, answer: ending.answer)
+                }
+            }
             let outcome = RunOutcome(status: ending.status, reason: ending.reason, answer: ending.answer, steps: counts.steps,
                                      tokens: counts.tokens, wallSeconds: setup.budget.elapsed, calls: ending.calls)
             try? record(.final(outcome))
@@ -59,13 +71,14 @@ public struct AgentLoop: Sendable {
                 if let spent = setup.budget.ending(before: counts) { return finish(spent) }
                 let toolChoice = setup.policy.toolChoice(step: counts.steps + 1, textOnly: textOnly)
                 let stepResult = try await step(conversation, toolChoice: toolChoice, excluding: excluded, counts: &counts,
-                                                history: history, setup: setup)
+                                                history: history, collected: &collected, setup: setup)
                 switch stepResult {
                 case .ended(let ending):
                     return finish(ending)
                 case .replied(let reply):
                     // The next user turn of `prompts`, in the same conversation (the model reuses its cache).
-                    guard let next = followUps.popFirst() else { return finish(.answer(reply)) }
+                    // Collected declared calls end the run here (the caller runs them before anything follows).
+                    guard collected.isEmpty, let next = followUps.popFirst() else { return finish(.answer(reply)) }
                     let user = Message.user(next)
                     conversation += [reply.assistantMessage, user]
                     try record(.message(user))

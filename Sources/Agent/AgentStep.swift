@@ -65,8 +65,9 @@ extension AgentLoop {
     /// One step: the model's turn on `conversation` under `toolChoice`, recorded; then every call of the
     /// turn answered, in order, each call and its result recorded. The step and its tokens are added to
     /// `counts`. Throws only when the transcript cannot be written.
+    /// `collected`: the declared calls collected so far (`declared_calls: collect`), which the step adds to.
     func step(_ conversation: [Message], toolChoice: ToolChoice, excluding excluded: [ToolCall] = [], counts: inout RunCounts,
-              history: CallHistory, setup: RunSetup) async throws -> StepResult {
+              history: CallHistory, collected: inout CollectedCalls, setup: RunSetup) async throws -> StepResult {
         var sampling = setup.sampling
         sampling.maxTokens = min(sampling.maxTokens, setup.budget.tokensLeft(counts))
         sampling.excludedCalls = excluded
@@ -105,9 +106,10 @@ extension AgentLoop {
             let result = ToolResult.failure(callID: bad.id, name: bad.name ?? "", error: "malformed tool call: \(bad.reason)")
             try add(CallAnswer(call: nil, verdict: .rejected, result: result), step: step, policy: setup.policy, to: &answered)
         }
-        // Calls of declared tools are recorded, not answered: once the others ran, the run stops for the
-        // caller to execute them.
+        // Calls of declared tools are recorded, not run: once the others ran, the run stops for the caller to
+        // execute them; or, collecting, each is acknowledged and the run goes on while the model makes new ones.
         var declared: [ToolCall] = []
+        var newlyCollected = 0, acknowledged = 0
         let grounding = setup.policy.groundOptionalArguments ? ArgumentGrounding(conversation: conversation) : nil
         for var call in turn.toolCalls {
             if let grounding, let parameters = setup.dispatcher.parameters(of: call.name) {
@@ -115,13 +117,25 @@ extension AgentLoop {
             }
             try record(.toolCall(step: step, call: call))
             if case .declared = setup.dispatcher.route(call) {
-                declared.append(call)
+                guard setup.policy.declaredCalls == .collect else {
+                    declared.append(call)
+                    continue
+                }
+                let fresh = collected.add(call, parameters: setup.dispatcher.parameters(of: call.name))
+                if fresh { newlyCollected += 1 }
+                try add(LoopPolicy.acknowledgement(of: call, fresh: fresh), step: step, policy: setup.policy, to: &answered)
+                acknowledged += 1
                 continue
             }
             let answer = await self.answer(call, history: history, setup: setup)
             try add(answer, step: step, policy: setup.policy, to: &answered)
         }
         if !declared.isEmpty { return .ended(.declaredCalls(declared, turn: turn)) }
+        // Collecting: a turn whose declared calls are all variants of collected ones (and that ran nothing
+        // else) has nothing new to add.
+        if acknowledged > 0, newlyCollected == 0, answered.answers.count == acknowledged {
+            return .ended(.collectedCalls(collected.calls, reason: "the model made no new declared call", answer: turn.content))
+        }
         return .answered(answered)
     }
 

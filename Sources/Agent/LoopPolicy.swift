@@ -17,6 +17,8 @@ struct LoopPolicy: Sendable, Hashable {
     /// The next turn may not repeat a call that failed since the last call that worked
     /// (`exclude_failed_repeats`; see `excluded(after:before:)` and `SamplingOptions.excludedCalls`).
     var excludeFailedRepeats = true
+    /// Whether a declared call ends the run or is collected while the model goes on (`declared_calls`).
+    var declaredCalls = DeclaredCallsMode.end
 
     /// What the model is told (as the user) when its next turn must be text: the weak default model
     /// otherwise starts a call it may not make, and writes markup.
@@ -46,6 +48,14 @@ struct LoopPolicy: Sendable, Hashable {
         var result = ToolResult.failure(callID: call.id, name: call.name, error: error, output: earlier.text)
         result.metadata["repeated_call"] = "not run: identical to a call of the previous step"
         return result
+    }
+
+    /// The answer to a declared call while collecting (`declared_calls: collect`): the caller has not run it,
+    /// so the model is only told it was taken. `fresh`: collected, not a variant of a call collected before.
+    static func acknowledgement(of call: ToolCall, fresh: Bool) -> CallAnswer {
+        var result = ToolResult(callID: call.id, name: call.name, ok: true, output: DeclaredCallsMode.acknowledgement)
+        result.metadata["declared_call"] = fresh ? "collected for the caller" : "not collected: a variant of a collected call"
+        return CallAnswer(call: call, verdict: .ran, result: result)
     }
 
     /// The hint appended to what the model sees of a result: results of tools that ran and refused repeats
@@ -95,7 +105,8 @@ extension LoopPolicy {
         self.init(firstToolChoice: spec.firstToolChoice, repeatedCalls: spec.repeatedCalls,
                   answerAfter: Set(spec.answerAfter), toolResultHint: spec.toolResultHint,
                   maxFailedSteps: spec.limits.maxConsecutiveToolErrors,
-                  groundOptionalArguments: spec.groundOptionalArguments, excludeFailedRepeats: spec.excludeFailedRepeats)
+                  groundOptionalArguments: spec.groundOptionalArguments, excludeFailedRepeats: spec.excludeFailedRepeats,
+                  declaredCalls: spec.declaredCalls)
     }
 }
 

@@ -24,4 +24,13 @@ struct RunEnding: Sendable, Hashable {
         return RunEnding(status: .calls, reason: "the model called declared tools (\(names)): the caller runs them",
                          answer: content, calls: calls)
     }
+
+    /// Collecting declared calls (`declared_calls: collect`), the run stops with the calls collected: `reason`
+    /// says what stopped it.
+    static func collectedCalls(_ calls: [ToolCall], reason: String, answer: String?) -> RunEnding {
+        let names = calls.map(\.name).joined(separator: ", ")
+        let content = answer.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
+        return RunEnding(status: .calls, reason: "\(reason): the caller runs the \(calls.count) declared calls collected (\(names))",
+                         answer: content, calls: calls)
+    }
 }

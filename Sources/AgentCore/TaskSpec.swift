@@ -12,6 +12,20 @@ public enum RepeatedCallRule: String, Sendable, Hashable {
     case never
 }
 
+/// What the loop does when the model calls a declared tool (`declared_calls` of a spec).
+public enum DeclaredCallsMode: String, Sendable, Hashable, CaseIterable {
+    /// The run ends after the turn, with its declared calls (status `calls`): the default.
+    case end
+    /// Each new declared call is recorded and answered with `DeclaredCallsMode.acknowledgement`, and the run
+    /// goes on, so that a model that writes one call per turn can make the others in later turns; the run ends
+    /// (status `calls`, every distinct declared call in the order made) at the first turn that makes no new
+    /// one: a text reply, only repeats of calls already made, or the step budget spent.
+    case collect
+
+    /// What the model is shown as the result of a collected call (the caller has not run it yet).
+    public static let acknowledgement = "OK"
+}
+
 /// `speculation` of a spec (see `TaskSpec.speculation`).
 public enum SpeculationMode: String, Sendable, Hashable, CaseIterable {
     case off, lookup
@@ -71,6 +85,9 @@ public struct TaskSpec: Sendable, Hashable {
     /// that call excluded (`exclude_failed_repeats`, on by default; local models). Transcripts recorded before the
     /// key existed replay with it off.
     public var excludeFailedRepeats: Bool = true
+    /// Whether a call of a declared tool ends the run (`end`, the default) or is collected while the model goes
+    /// on (`collect`): see `DeclaredCallsMode`.
+    public var declaredCalls: DeclaredCallsMode = .end
 
     public init(name: String, model: ModelRef, attention: AttentionSettings? = nil, sampling: SamplingOptions = SamplingOptions(),
                 system: String? = nil, prompt: String, parameters: [String: String] = [:], tools: [ToolEntry] = [],

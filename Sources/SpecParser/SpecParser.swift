@@ -7,7 +7,7 @@ import Yams
 public enum SpecParser {
     public static let topLevelKeys = [
         "name", "model", "attention", "sampling", "system", "prompt", "prompts", "history", "parameters", "tools", "sandbox", "limits",
-        "transcript", "constrain_tool_calls", "parallel_calls", "ground_optional_arguments", "exclude_failed_repeats", "speculation", "tool_result_hint", "reject_repeated_calls",
+        "transcript", "constrain_tool_calls", "parallel_calls", "ground_optional_arguments", "exclude_failed_repeats", "declared_calls", "speculation", "tool_result_hint", "reject_repeated_calls",
         "first_tool_choice", "answer_after", "reasoning",
     ]
     /// Parse the spec at `path`. `overrides` are `--param key=value` strings.
@@ -74,6 +74,13 @@ public enum SpecParser {
         spec.parallelCalls = try topFields.bool("parallel_calls") ?? false
         spec.groundOptionalArguments = try topFields.bool("ground_optional_arguments") ?? spec.groundOptionalArguments
         spec.excludeFailedRepeats = try topFields.bool("exclude_failed_repeats") ?? spec.excludeFailedRepeats
+        if let node = topFields["declared_calls"] {
+            let value = try context.string(node, path: "declared_calls")
+            guard let mode = DeclaredCallsMode(rawValue: value) else {
+                throw context.error(node, "declared_calls: expected end or collect, got '\(value)'")
+            }
+            spec.declaredCalls = mode
+        }
         if let node = topFields["speculation"] {
             // `off` is a YAML 1.1 boolean to some readers: the word itself is what counts.
             guard case .scalar(let s) = node, let mode = SpeculationMode(rawValue: s.string) else {

@@ -63,10 +63,12 @@ final class BatchResults: @unchecked Sendable {
 }
 
 /// The calls of a run as a batch result lists them: `{name, arguments, turn, step}`, where `turn` counts the
-/// user turns answered before the call (a text reply either ends the run or moves to the next prompt).
+/// user turns answered before the call (a text reply either ends the run or moves to the next prompt). A
+/// declared call the run did not collect (`declared_calls: collect`: a variant of a collected one) is not
+/// listed: the caller is not to run it.
 final class BatchCallLog: @unchecked Sendable {
     private let lock = NSLock()
-    private var calls: [JSONValue] = []
+    private var calls: [(id: String, entry: JSONValue)] = []
     private var turn = 0
 
     func note(_ event: TranscriptEvent) {
@@ -78,12 +80,14 @@ final class BatchCallLog: @unchecked Sendable {
                 var entry: [JSONMember] = [JSONMember("name", .string(call.name)), JSONMember("arguments", call.arguments),
                                            JSONMember("turn", .int(Int64(turn))), JSONMember("step", .int(Int64(step)))]
                 if let dropped = call.ungrounded { entry.append(JSONMember("ungrounded", dropped)) }
-                calls.append(.object(entry))
+                calls.append((call.id, .object(entry)))
+            case .toolResult(_, let result, _) where result.metadata["declared_call"]?.hasPrefix("not collected") == true:
+                if let i = calls.lastIndex(where: { $0.id == result.callID }) { calls.remove(at: i) }
             default:
                 break
             }
         }
     }
 
-    var all: [JSONValue] { lock.withLock { calls } }
+    var all: [JSONValue] { lock.withLock { calls.map(\.entry) } }
 }

@@ -93,7 +93,7 @@ import TranscriptIO
     }
 
     @Test(arguments: [
-        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, parallel_calls, ground_optional_arguments, exclude_failed_repeats, speculation, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after, reasoning)"),
+        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, parallel_calls, ground_optional_arguments, exclude_failed_repeats, declared_calls, speculation, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after, reasoning)"),
         ("name: t\nprompt: hi\nsampling:\n  temprature: 1\n", "task.yaml:4:3: unknown key 'temprature' in sampling (did you mean 'temperature'?)"),
         ("name: t\nprompt: hi\nsampling: {temperature: hot}\n", "task.yaml:3:25: sampling.temperature: expected a number, got string \"hot\""),
         ("name: t\nprompt: hi\nsampling: {top_p: 1.5}\n", "task.yaml:3:19: sampling.top_p: must be between 0 and 1, got 1.5"),

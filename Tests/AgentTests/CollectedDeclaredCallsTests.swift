@@ -1,0 +1,133 @@
+@testable import Agent
+import AgentCore
+import AgentTesting
+import SpecParser
+import Testing
+@testable import TranscriptIO
+
+/// `declared_calls: collect`: declared calls are acknowledged and collected while the model makes new ones;
+/// the run ends with every distinct call at the first turn that adds none.
+@Suite struct CollectedDeclaredCallsTests {
+    static let weather = ToolDeclaration(
+        name: "get_weather", description: "Weather of a city.",
+        parameters: ["type": "object", "properties": ["city": ["type": "string"], "units": ["type": "string"]], "required": ["city"]])
+    static let time = ToolDeclaration(name: "get_time", description: "The time.",
+                                      parameters: ["type": "object", "properties": ["zone": ["type": "string"]]])
+
+    func run(_ script: [ScriptedModel.Step], steps: Int = 20, followUps: [String] = [])
+        async -> (RunOutcome, [TranscriptEvent], ScriptedModel)
+    {
+        let model = ScriptedModel(script)
+        let sink = MemorySink()
+        var spec = TaskSpec(name: "t", model: .local("scripted"), prompt: "Weather in Paris and London?")
+        spec.declaredCalls = .collect
+        spec.limits.steps = steps
+        spec.followUps = followUps
+        let tools: [any Tool] = [DeclaredTool(Self.weather), DeclaredTool(Self.time)]
+        let header = TranscriptHeader(runtimeVersion: "test", spec: ["name": "t"], model: ModelDescription(name: "scripted"),
+                                      sampling: SamplingOptions(), tools: tools.map(\.declaration))
+        let outcome = await AgentLoop(model: model, tools: tools, sink: sink).run(spec, header: header)
+        return (outcome, sink.events, model)
+    }
+
+    static func city(_ name: String, id: String, units: String? = nil) -> ToolCall {
+        var arguments: [JSONMember] = [JSONMember("city", .string(name))]
+        if let units { arguments.append(JSONMember("units", .string(units))) }
+        return ToolCall(id: id, name: "get_weather", arguments: .object(arguments))
+    }
+
+    static func turn(_ calls: ToolCall...) -> ScriptedModel.Step {
+        .turn(ModelTurn(text: "", tokens: [1], toolCalls: calls, stop: .toolCall))
+    }
+
+    @Test func callsAreAcknowledgedAndCollectedUntilATurnAddsNone() async {
+        let (outcome, events, model) = await run([
+            Self.turn(Self.city("Paris", id: "c1")),
+            Self.turn(Self.city("London", id: "c2")),
+            Self.turn(Self.city("Paris", id: "c3")),
+            ScriptedModel.answer("never reached"),
+        ])
+        #expect(outcome.status == .calls && outcome.exitCode == 0 && outcome.steps == 3)
+        #expect(outcome.calls.map(\.id) == ["c1", "c2"])
+        #expect(outcome.reason.hasPrefix("the model made no new declared call"), "\(outcome.reason)")
+        // The model saw each call answered "OK", paired by id.
+        #expect(model.conversations.count == 3)
+        #expect(model.conversations[1].last?.role == .tool && model.conversations[1].last?.content == "OK")
+        let results = events.compactMap { event -> ToolResult? in
+            if case .toolResult(_, let r, _) = event { return r } else { return nil }
+        }
+        #expect(results.map(\.callID) == ["c1", "c2", "c3"] && results.allSatisfy(\.ok))
+        #expect(results.map { $0.metadata["declared_call"] ?? "" }
+                == ["collected for the caller", "collected for the caller", "not collected: a variant of a collected call"])
+    }
+
+    @Test func aCallDifferingOnlyInOptionalArgumentsIsAVariant() async {
+        let (outcome, _, _) = await run([
+            Self.turn(Self.city("Paris", id: "c1"), Self.city("London", id: "c2")),
+            Self.turn(Self.city("Paris", id: "c3", units: "kelvin"), Self.city("London", id: "c4", units: "kelvin")),
+            ScriptedModel.answer("never reached"),
+        ])
+        #expect(outcome.status == .calls && outcome.calls.map(\.id) == ["c1", "c2"] && outcome.steps == 2)
+        // A turn that adds one new call among variants goes on.
+        let (goesOn, _, _) = await run([
+            Self.turn(Self.city("Paris", id: "c1")),
+            Self.turn(Self.city("Paris", id: "c2", units: "kelvin"), Self.city("Rome", id: "c3")),
+            ScriptedModel.answer("Done."),
+        ])
+        #expect(goesOn.status == .calls && goesOn.calls.map(\.id) == ["c1", "c3"] && goesOn.answer == "Done.")
+        #expect(goesOn.reason.hasPrefix("the model gave a final answer"), "\(goesOn.reason)")
+    }
+
+    @Test func aToolWithNoRequiredArgumentIsIdentifiedByAllOfThemInAnyOrder() {
+        var collected = CollectedCalls()
+        let schema = Self.time.parameters
+        let weather = Self.weather.parameters
+        let ab = ToolCall(id: "d", name: "get_weather", arguments: .object([JSONMember("units", "C"), JSONMember("city", "Oslo")]))
+        let added = [
+            collected.add(ToolCall(id: "a", name: "get_time", arguments: ["zone": "UTC"]), parameters: schema),
+            collected.add(ToolCall(id: "b", name: "get_time", arguments: ["zone": "CET"]), parameters: schema),
+            collected.add(ToolCall(id: "c", name: "get_time", arguments: ["zone": "UTC"]), parameters: schema),
+            collected.add(ab, parameters: weather),
+            collected.add(Self.city("Oslo", id: "e"), parameters: weather),
+            // Another tool with equal arguments is another request.
+            collected.add(ToolCall(id: "f", name: "get_time", arguments: ["city": "Oslo"]), parameters: nil),
+        ]
+        #expect(added == [true, true, false, true, false, true])
+        #expect(collected.calls.map(\.id) == ["a", "b", "d", "f"])
+    }
+
+    @Test func theStepBudgetEndsTheRunWithTheCallsCollected() async {
+        let (outcome, _, _) = await run([
+            Self.turn(Self.city("Paris", id: "c1")),
+            Self.turn(Self.city("London", id: "c2")),
+            Self.turn(Self.city("Rome", id: "c3")),
+        ], steps: 2)
+        #expect(outcome.status == .calls && outcome.exitCode == 0 && outcome.calls.map(\.id) == ["c1", "c2"])
+        #expect(outcome.reason.contains("step") && outcome.reason.contains("2 declared calls collected"), "\(outcome.reason)")
+    }
+
+    @Test func aTextReplyEndsTheRunBeforeAnyFollowUpPrompt() async {
+        let (outcome, _, model) = await run([
+            Self.turn(Self.city("Paris", id: "c1")),
+            ScriptedModel.answer("Asked for Paris."),
+        ], followUps: ["And Rome?"])
+        #expect(outcome.status == .calls && outcome.calls.map(\.id) == ["c1"] && outcome.answer == "Asked for Paris.")
+        #expect(model.conversations.count == 2)
+    }
+
+    @Test func theSpecKeyParsesRoundTripsAndNamesABadValue() throws {
+        func parse(_ yaml: String) throws -> TaskSpec { try SpecParser.parse(yaml: yaml, file: "task.yaml", baseDirectory: "/") }
+        let plain = try parse("name: t\nprompt: hi\n")
+        #expect(plain.declaredCalls == .end)
+        #expect(SpecJSON.encode(plain).objectValue?.contains { $0.key == "declared_calls" } == false)
+        let collect = try parse("name: t\nprompt: hi\ndeclared_calls: collect\n")
+        let back = try SpecJSON.decode(SpecJSON.encode(collect))
+        #expect(collect.declaredCalls == .collect && back.declaredCalls == .collect)
+        do {
+            _ = try parse("name: t\nprompt: hi\ndeclared_calls: gather\n")
+            Issue.record("a bad value parsed")
+        } catch let e as SpecError {
+            #expect("\(e)" == "task.yaml:3:17: declared_calls: expected end or collect, got 'gather'", "\(e)")
+        }
+    }
+}

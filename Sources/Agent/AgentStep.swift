@@ -21,7 +21,7 @@ struct AnsweredStep {
     var written: [ToolCall] = []
 
     /// The error of the first call that did not run ("" when all ran).
-    var firstRefusal: String { answers.first { $0.verdict != .ran }?.result.error ?? "" }
+    var firstRefusal: String { answers.first { $0.verdict != .ran && $0.verdict != .acknowledged }?.result.error ?? "" }
 
     /// The calls that failed (ran and failed, or were refused as a repeat of a failed call), as the model
     /// wrote them.
@@ -45,6 +45,8 @@ struct CallAnswer: Sendable, Hashable {
         case repeated(earlierFailed: Bool)
         /// The tool ran (its result may still be a failure).
         case ran
+        /// A declared call the loop answered itself while collecting (`declared_calls: collect`): no tool ran.
+        case acknowledged
     }
 
     /// The call; nil for a malformed one (nothing parsed).

@@ -55,13 +55,13 @@ struct LoopPolicy: Sendable, Hashable {
     static func acknowledgement(of call: ToolCall, fresh: Bool) -> CallAnswer {
         var result = ToolResult(callID: call.id, name: call.name, ok: true, output: DeclaredCallsMode.acknowledgement)
         result.metadata["declared_call"] = fresh ? "collected for the caller" : "not collected: a variant of a collected call"
-        return CallAnswer(call: call, verdict: .ran, result: result)
+        return CallAnswer(call: call, verdict: .acknowledged, result: result)
     }
 
     /// The hint appended to what the model sees of a result: results of tools that ran and refused repeats
     /// get it; errors for calls that could not run do not.
     func hint(for verdict: CallAnswer.Verdict) -> String? {
-        guard verdict != .rejected, let hint = toolResultHint, !hint.isEmpty else { return nil }
+        guard verdict != .rejected, verdict != .acknowledged, let hint = toolResultHint, !hint.isEmpty else { return nil }
         return hint
     }
 
@@ -73,12 +73,12 @@ struct LoopPolicy: Sendable, Hashable {
             switch answer.verdict {
             case .repeated(let earlierFailed): return !earlierFailed
             case .ran: return answer.result.ok && answerAfter.contains(answer.call?.name ?? "")
-            case .rejected: return false
+            case .rejected, .acknowledged: return false
             }
         }
         return FollowUp(textOnly: textOnly,
                         rewind: !answers.isEmpty && answers.allSatisfy { $0.verdict == .repeated(earlierFailed: false) },
-                        failed: answers.allSatisfy { $0.verdict != .ran })
+                        failed: answers.allSatisfy { $0.verdict != .ran && $0.verdict != .acknowledged })
     }
 
     /// The calls the next turn may not repeat (`exclude_failed_repeats`): the calls that failed since the

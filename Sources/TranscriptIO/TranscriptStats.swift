@@ -45,6 +45,8 @@ public struct TranscriptStats: Sendable, Hashable {
                 toolCalls += 1
                 malformedCalls += 1
             case .toolResult(_, let r, let dispatched):
+                // A declared call the loop acknowledged (`declared_calls: collect`) was neither run nor refused.
+                if r.metadata["declared_call"] != nil { break }
                 if !dispatched { rejectedCalls += 1 } else if !r.ok { failedToolResults += 1 }
             default: break
             }

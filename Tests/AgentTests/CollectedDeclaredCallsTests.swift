@@ -54,7 +54,8 @@ import Testing
         #expect(model.conversations.count == 3)
         #expect(model.conversations[1].last?.role == .tool && model.conversations[1].last?.content == "OK")
         let results = events.compactMap { event -> ToolResult? in
-            if case .toolResult(_, let r, _) = event { return r } else { return nil }
+            // Answered by the loop, not run: not dispatched.
+            if case .toolResult(_, let r, false) = event { return r } else { return nil }
         }
         #expect(results.map(\.callID) == ["c1", "c2", "c3"] && results.allSatisfy(\.ok))
         #expect(results.map { $0.metadata["declared_call"] ?? "" }
@@ -104,6 +105,10 @@ import Testing
         ], steps: 2)
         #expect(outcome.status == .calls && outcome.exitCode == 0 && outcome.calls.map(\.id) == ["c1", "c2"])
         #expect(outcome.reason.contains("step") && outcome.reason.contains("2 declared calls collected"), "\(outcome.reason)")
+        // Acknowledged steps are not failed steps (three of those in a row end a run).
+        let (long, _, _) = await run(["Paris", "London", "Rome", "Oslo"].enumerated().map { Self.turn(Self.city($1, id: "c\($0)")) }
+                                     + [ScriptedModel.answer("Done.")])
+        #expect(long.status == .calls && long.calls.count == 4 && long.steps == 5, "\(long.reason)")
     }
 
     @Test func aTextReplyEndsTheRunBeforeAnyFollowUpPrompt() async {

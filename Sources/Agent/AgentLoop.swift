@@ -52,7 +52,7 @@ public struct AgentLoop: Sendable {
             // still the run's outcome: the caller runs them. A model or transcript error stays a failure,
             // with the calls attached.
             if !collected.isEmpty && ending.calls.isEmpty {
-                if ending.status == .failed && (ending.reason.hasPrefix("model error") || ending.reason.hasPrefix("transcript")) {
+                if ending.isError {
                     ending.calls = collected.calls
                 } else {
                     ending = .collectedCalls(collected.calls, reason: ending.reason, answer: ending.answer)
@@ -100,7 +100,7 @@ public struct AgentLoop: Sendable {
                 }
             }
         } catch {
-            return finish(RunEnding(status: .failed, reason: "transcript: \(error)"))
+            return finish(.error("transcript: \(error)"))
         }
     }
 

@@ -85,7 +85,7 @@ extension AgentLoop {
             return .ended(setup.budget.wallTime(" while the model was generating"))
         } catch {
             try? record(.error(step: step, message: "model: \(error)"))
-            return .ended(RunEnding(status: .failed, reason: "model error: \(error)"))
+            return .ended(.error("model error: \(error)"))
         }
         counts.tokens += turn.generatedTokenCount
         try record(.modelTurn(step: step, turn: turn))

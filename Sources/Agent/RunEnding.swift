@@ -6,6 +6,11 @@ struct RunEnding: Sendable, Hashable {
     var reason: String
     var answer: String? = nil
     var calls: [ToolCall] = []
+    /// The model or the transcript failed (not a decision of the loop): the run fails whatever it collected.
+    var isError = false
+
+    /// The run fails on an error of the model or of the transcript.
+    static func error(_ reason: String) -> RunEnding { RunEnding(status: .failed, reason: reason, isError: true) }
 
     /// The model's reply in text ends the run with its answer.
     static func answer(_ reply: ModelTurn) -> RunEnding {

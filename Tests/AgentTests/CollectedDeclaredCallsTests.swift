@@ -111,6 +111,12 @@ import Testing
         #expect(long.status == .calls && long.calls.count == 4 && long.steps == 5, "\(long.reason)")
     }
 
+    @Test func aModelErrorStaysAFailureWithTheCallsAttached() async {
+        let (outcome, _, _) = await run([Self.turn(Self.city("Paris", id: "c1")), .fail("server went away")])
+        #expect(outcome.status == .failed && outcome.exitCode == 1 && outcome.calls.map(\.id) == ["c1"])
+        #expect(outcome.reason.hasPrefix("model error"), "\(outcome.reason)")
+    }
+
     @Test func aTextReplyEndsTheRunBeforeAnyFollowUpPrompt() async {
         let (outcome, _, model) = await run([
             Self.turn(Self.city("Paris", id: "c1")),

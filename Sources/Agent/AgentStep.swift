@@ -123,9 +123,9 @@ extension AgentLoop {
                     declared.append(call)
                     continue
                 }
-                let fresh = collected.add(call, parameters: setup.dispatcher.parameters(of: call.name))
-                if fresh { newlyCollected += 1 }
-                try add(LoopPolicy.acknowledgement(of: call, fresh: fresh), step: step, policy: setup.policy, to: &answered)
+                let refusal = collected.add(call, parameters: setup.dispatcher.parameters(of: call.name))
+                if refusal == nil { newlyCollected += 1 }
+                try add(LoopPolicy.acknowledgement(of: call, refusal: refusal), step: step, policy: setup.policy, to: &answered)
                 acknowledged += 1
                 continue
             }
@@ -133,8 +133,7 @@ extension AgentLoop {
             try add(answer, step: step, policy: setup.policy, to: &answered)
         }
         if !declared.isEmpty { return .ended(.declaredCalls(declared, turn: turn)) }
-        // Collecting: a turn whose declared calls are all variants of collected ones (and that ran nothing
-        // else) has nothing new to add.
+        // Collecting: a turn that collected none of its declared calls (and ran nothing else) ends the run.
         if acknowledged > 0, newlyCollected == 0, answered.answers.count == acknowledged {
             return .ended(.collectedCalls(collected.calls, reason: "the model made no new declared call", answer: turn.content))
         }

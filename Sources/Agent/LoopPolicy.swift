@@ -51,10 +51,10 @@ struct LoopPolicy: Sendable, Hashable {
     }
 
     /// The answer to a declared call while collecting (`declared_calls: collect`): the caller has not run it,
-    /// so the model is only told it was taken. `fresh`: collected, not a variant of a call collected before.
-    static func acknowledgement(of call: ToolCall, fresh: Bool) -> CallAnswer {
+    /// so the model is only told it was taken. `refusal`: why it was not collected (nil: collected).
+    static func acknowledgement(of call: ToolCall, refusal: CollectedCalls.Refusal?) -> CallAnswer {
         var result = ToolResult(callID: call.id, name: call.name, ok: true, output: DeclaredCallsMode.acknowledgement)
-        result.metadata["declared_call"] = fresh ? "collected for the caller" : "not collected: a variant of a collected call"
+        result.metadata["declared_call"] = refusal?.note ?? "collected for the caller"
         return CallAnswer(call: call, verdict: .acknowledged, result: result)
     }
 

@@ -16,10 +16,11 @@ public enum RepeatedCallRule: String, Sendable, Hashable {
 public enum DeclaredCallsMode: String, Sendable, Hashable, CaseIterable {
     /// The run ends after the turn, with its declared calls (status `calls`): the default.
     case end
-    /// Each new declared call is recorded and answered with `DeclaredCallsMode.acknowledgement`, and the run
-    /// goes on, so that a model that writes one call per turn can make the others in later turns; the run ends
-    /// (status `calls`, every distinct declared call in the order made) at the first turn that makes no new
-    /// one: a text reply, only repeats of calls already made, or the step budget spent.
+    /// Each declared call is answered with `DeclaredCallsMode.acknowledgement` and the run goes on, so that a
+    /// model that writes one call per turn can make the others a request lists in later turns; the run ends
+    /// (status `calls`, the calls collected in the order made) at the first turn that collects none: a text
+    /// reply, only calls that are not collected, or a budget spent. After the first call only further calls
+    /// of the same tool with other required arguments are collected (see `CollectedCalls`).
     case collect
 
     /// What the model is shown as the result of a collected call (the caller has not run it yet).

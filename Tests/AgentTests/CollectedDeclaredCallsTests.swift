@@ -59,7 +59,7 @@ import Testing
         }
         #expect(results.map(\.callID) == ["c1", "c2", "c3"] && results.allSatisfy(\.ok))
         #expect(results.map { $0.metadata["declared_call"] ?? "" }
-                == ["collected for the caller", "collected for the caller", "not collected: a variant of a collected call"])
+                == ["collected for the caller", "collected for the caller", CollectedCalls.Refusal.variant.note])
     }
 
     @Test func aCallDifferingOnlyInOptionalArgumentsIsAVariant() async {
@@ -82,19 +82,36 @@ import Testing
     @Test func aToolWithNoRequiredArgumentIsIdentifiedByAllOfThemInAnyOrder() {
         var collected = CollectedCalls()
         let schema = Self.time.parameters
-        let weather = Self.weather.parameters
-        let ab = ToolCall(id: "d", name: "get_weather", arguments: .object([JSONMember("units", "C"), JSONMember("city", "Oslo")]))
-        let added = [
+        let refusals = [
             collected.add(ToolCall(id: "a", name: "get_time", arguments: ["zone": "UTC"]), parameters: schema),
-            collected.add(ToolCall(id: "b", name: "get_time", arguments: ["zone": "CET"]), parameters: schema),
+            collected.add(ToolCall(id: "b", name: "get_time", arguments: .object([JSONMember("zone", "CET"), JSONMember("fmt", "iso")])),
+                          parameters: schema),
             collected.add(ToolCall(id: "c", name: "get_time", arguments: ["zone": "UTC"]), parameters: schema),
-            collected.add(ab, parameters: weather),
-            collected.add(Self.city("Oslo", id: "e"), parameters: weather),
-            // Another tool with equal arguments is another request.
-            collected.add(ToolCall(id: "f", name: "get_time", arguments: ["city": "Oslo"]), parameters: nil),
+            collected.add(ToolCall(id: "d", name: "get_time", arguments: .object([JSONMember("fmt", "iso"), JSONMember("zone", "CET")])),
+                          parameters: schema),
         ]
-        #expect(added == [true, true, false, true, false, true])
-        #expect(collected.calls.map(\.id) == ["a", "b", "d", "f"])
+        #expect(refusals == [nil, nil, .variant, .variant])
+        #expect(collected.calls.map(\.id) == ["a", "b"])
+    }
+
+    @Test func afterTheFirstCallOnlyItsToolIsCollected() async {
+        var collected = CollectedCalls()
+        #expect(collected.add(Self.city("Oslo", id: "a"), parameters: Self.weather.parameters) == nil)
+        #expect(collected.add(ToolCall(id: "b", name: "get_time", arguments: ["zone": "CET"]), parameters: Self.time.parameters)
+                == .otherTool)
+        // In a run: the other tool's call is answered OK but not collected, and a turn with only such calls ends it.
+        let (outcome, events, _) = await run([
+            Self.turn(Self.city("Paris", id: "c1")),
+            Self.turn(ToolCall(id: "c2", name: "get_time", arguments: ["zone": "CET"]), Self.city("Rome", id: "c3")),
+            Self.turn(ToolCall(id: "c4", name: "get_time", arguments: ["zone": "UTC"])),
+            ScriptedModel.answer("never reached"),
+        ])
+        #expect(outcome.status == .calls && outcome.calls.map(\.id) == ["c1", "c3"] && outcome.steps == 3)
+        let notes = events.compactMap { event -> String? in
+            if case .toolResult(_, let r, _) = event { return r.metadata["declared_call"] } else { return nil }
+        }
+        #expect(notes == ["collected for the caller", CollectedCalls.Refusal.otherTool.note, "collected for the caller",
+                          CollectedCalls.Refusal.otherTool.note])
     }
 
     @Test func theStepBudgetEndsTheRunWithTheCallsCollected() async {

@@ -5,7 +5,7 @@ Tooling only: runs in the venv made by scripts/setup-bfcl.sh (never used by loza
 the function-doc conversion and the checkers are bfcl-eval's own; this file only moves entries in and
 results out.
 
-  prepare    --category CAT [--limit N] [--model M] [--declared-calls end|collect] --out TASKS.jsonl
+  prepare    --category CAT [--limit N [--offset F]] [--model M] [--declared-calls end|collect] --out TASKS.jsonl
              one `loza batch` task per entry: declared tools (single-turn) or the entry's BFCL classes behind
              a stateful MCP server over stdio (multi-turn), user turns as `prompt` / `prompts`.
   run-server --url URL --tasks TASKS.jsonl --out RESULTS.jsonl [--lenient] [--model-name NAME]
@@ -83,12 +83,13 @@ def entries(category):
     return load_dataset_entry(category)
 
 
-def spread(items, limit):
-    """`limit` entries spread evenly over the file (all of them without a limit)."""
+def spread(items, limit, offset=0.0):
+    """`limit` entries spread evenly over the file (all of them without a limit); `offset` (0 to 1) shifts
+    each pick by that fraction of the spacing, so --offset 0.5 picks entries between those of the default."""
     if not limit or limit >= len(items):
         return items
     step = len(items) / limit
-    return [items[int(i * step)] for i in range(limit)]
+    return [items[int((i + offset) * step)] for i in range(limit)]
 
 
 def openai_tools(functions):
@@ -163,7 +164,9 @@ def task_for(entry, model, max_tokens, declared_calls="end"):
 
 
 def cmd_prepare(args):
-    chosen = spread(entries(args.category), args.limit)
+    if not 0 <= args.offset < 1:
+        sys.exit(f"bfcl.py: --offset must be at least 0 and below 1, got {args.offset}")
+    chosen = spread(entries(args.category), args.limit, args.offset)
     with open(args.out, "w") as out:
         for entry in chosen:
             out.write(json.dumps(task_for(entry, args.model, args.max_tokens, args.declared_calls)) + "\n")
@@ -435,6 +438,8 @@ def main():
     p.add_argument("--category", required=True)
     p.add_argument("--limit", type=int)
     p.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
+    p.add_argument("--offset", type=float, default=0.0,
+                   help="with --limit: shift the picks by this fraction of their spacing (0.5: the entries between)")
     p.add_argument("--max-tokens", type=int, default=1024)
     p.add_argument("--declared-calls", choices=["end", "collect"], default="end",
                    help="single-turn tasks: end the run at the first call (default) or collect calls while the "

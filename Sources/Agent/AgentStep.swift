@@ -112,7 +112,8 @@ extension AgentLoop {
         // execute them; or, collecting, each is acknowledged and the run goes on while the model makes new ones.
         var declared: [ToolCall] = []
         var newlyCollected = 0, acknowledged = 0
-        let grounding = setup.policy.groundOptionalArguments ? ArgumentGrounding(conversation: conversation) : nil
+        let evidence = ArgumentGrounding(conversation: conversation)
+        let grounding = setup.policy.groundOptionalArguments ? evidence : nil
         for var call in turn.toolCalls {
             if let grounding, let parameters = setup.dispatcher.parameters(of: call.name) {
                 call = grounding.ground(call, parameters: parameters)
@@ -123,7 +124,7 @@ extension AgentLoop {
                     declared.append(call)
                     continue
                 }
-                let refusal = collected.add(call, parameters: setup.dispatcher.parameters(of: call.name))
+                let refusal = collected.add(call, parameters: setup.dispatcher.parameters(of: call.name), grounding: evidence)
                 if refusal == nil { newlyCollected += 1 }
                 try add(LoopPolicy.acknowledgement(of: call, refusal: refusal), step: step, policy: setup.policy, to: &answered)
                 acknowledged += 1

@@ -62,6 +62,16 @@ struct ArgumentGrounding: Sendable {
         }
     }
 
+    /// Whether `value` was taken from the conversation, looking inside arrays and objects (each string and
+    /// number in them must be); booleans and null count as taken.
+    func isGroundedDeep(_ value: JSONValue) -> Bool {
+        switch value {
+        case .array(let items): return items.allSatisfy(isGroundedDeep)
+        case .object(let members): return members.allSatisfy { isGroundedDeep($0.value) }
+        default: return isGrounded(value, default: nil)
+        }
+    }
+
     /// The magnitudes of the decimal numbers written in `s` ("3", "2.5"; "1,200" as 1200 and as 1 and 200, a list or a thousands separator; a sign is not kept).
     static func numbers(in s: String) -> Set<Double> {
         var found = Set<Double>()

@@ -9,18 +9,22 @@ import AgentCore
 /// - a call of another declared tool: offered several tools, the default model calls each of the others in
 ///   turn (on BFCL's `multiple` category, 31 of 40 runs; collecting them cost 25 of 31 right answers);
 /// - a variant: the same tool and required arguments with other optional settings (`method: "trapezoid"`
-///   after `"simpson"`, `formatted: false` after `true`).
+///   after `"simpson"`, `formatted: false` after `true`);
+/// - an invented item: a required argument whose value is not in the user's messages or the tool results
+///   (`vehicle_type: "diesel"` and `"EV"` after `"gas"` for "a gas-powered vehicle"), tested as
+///   `ArgumentGrounding` tests optional arguments, inside arrays and objects too.
 /// So a request that needs calls of several different tools still gets only the first tool's calls.
 struct CollectedCalls: Sendable {
     /// Why a call was not collected.
     enum Refusal: Sendable, Hashable {
-        case variant, otherTool
+        case variant, otherTool, ungrounded
 
         /// The `declared_call` metadata of the call's acknowledgement.
         var note: String {
             switch self {
             case .variant: return "not collected: a variant of a collected call (only optional arguments differ)"
             case .otherTool: return "not collected: another tool than the calls collected"
+            case .ungrounded: return "not collected: a required argument's value is not in the conversation"
             }
         }
     }
@@ -29,15 +33,26 @@ struct CollectedCalls: Sendable {
 
     var isEmpty: Bool { calls.isEmpty }
 
-    /// Collect `call`, or say why not. `parameters`: the schema the tool was declared with.
-    mutating func add(_ call: ToolCall, parameters: JSONValue?) -> Refusal? {
+    /// Collect `call`, or say why not. `parameters`: the schema the tool was declared with; `grounding`: what
+    /// the conversation holds (nil: every value counts as grounded).
+    mutating func add(_ call: ToolCall, parameters: JSONValue?, grounding: ArgumentGrounding? = nil) -> Refusal? {
         if !calls.isEmpty && !calls.contains(where: { $0.name == call.name }) { return .otherTool }
         let identity = Self.identity(of: call, parameters: parameters)
         if calls.contains(where: { $0.name == call.name && Self.identity(of: $0, parameters: parameters) == identity }) {
             return .variant
         }
+        if !calls.isEmpty, let grounding, !Self.required(of: call, parameters: parameters).allSatisfy(grounding.isGroundedDeep) {
+            return .ungrounded
+        }
         calls.append(call)
         return nil
+    }
+
+    /// The values of `call`'s required arguments.
+    static func required(of call: ToolCall, parameters: JSONValue?) -> [JSONValue] {
+        guard case .object(let members) = call.arguments else { return [] }
+        let required = Set((parameters?["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+        return members.filter { required.contains($0.key) }.map(\.value)
     }
 
     /// The arguments that say which request a call is: the required ones, or all when none is required.

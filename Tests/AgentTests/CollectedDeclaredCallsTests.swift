@@ -19,7 +19,7 @@ import Testing
     {
         let model = ScriptedModel(script)
         let sink = MemorySink()
-        var spec = TaskSpec(name: "t", model: .local("scripted"), prompt: "Weather in Paris and London?")
+        var spec = TaskSpec(name: "t", model: .local("scripted"), prompt: "Weather in Paris, London, Rome and Oslo?")
         spec.declaredCalls = .collect
         spec.limits.steps = steps
         spec.followUps = followUps
@@ -126,6 +126,33 @@ import Testing
         let (long, _, _) = await run(["Paris", "London", "Rome", "Oslo"].enumerated().map { Self.turn(Self.city($1, id: "c\($0)")) }
                                      + [ScriptedModel.answer("Done.")])
         #expect(long.status == .calls && long.calls.count == 4 && long.steps == 5, "\(long.reason)")
+    }
+
+    @Test func aFurtherCallWhoseRequiredValueIsNotInTheConversationIsNotCollected() async {
+        let (outcome, events, _) = await run([
+            Self.turn(Self.city("Paris", id: "c1")),
+            Self.turn(Self.city("Berlin", id: "c2"), Self.city("Oslo", id: "c3")),
+            Self.turn(Self.city("Madrid", id: "c4")),
+            ScriptedModel.answer("never reached"),
+        ])
+        #expect(outcome.status == .calls && outcome.calls.map(\.id) == ["c1", "c3"] && outcome.steps == 3)
+        let notes = events.compactMap { event -> String? in
+            if case .toolResult(_, let r, _) = event { return r.metadata["declared_call"] } else { return nil }
+        }
+        #expect(notes[1] == CollectedCalls.Refusal.ungrounded.note && notes[3] == CollectedCalls.Refusal.ungrounded.note)
+        // The first call is the model's reading of the request and is never held to it; arrays and objects are
+        // looked into.
+        var collected = CollectedCalls()
+        let grounding = ArgumentGrounding(conversation: [.user("Compare 3 and 4.5 for Ada")])
+        let schema: JSONValue = ["type": "object", "properties": ["xs": ["type": "array"]], "required": ["xs"]]
+        let refusals = [
+            collected.add(ToolCall(id: "a", name: "f", arguments: ["xs": [1, 2]]), parameters: schema, grounding: grounding),
+            collected.add(ToolCall(id: "b", name: "f", arguments: ["xs": [3, 4.5]]), parameters: schema, grounding: grounding),
+            collected.add(ToolCall(id: "c", name: "f", arguments: ["xs": [3, 5]]), parameters: schema, grounding: grounding),
+            collected.add(ToolCall(id: "d", name: "f", arguments: ["xs": [["who": "ada"]]]), parameters: schema, grounding: grounding),
+            collected.add(ToolCall(id: "e", name: "f", arguments: ["xs": [["who": "bob"]]]), parameters: schema, grounding: grounding),
+        ]
+        #expect(refusals == [nil, nil, .ungrounded, nil, .ungrounded])
     }
 
     @Test func aModelErrorStaysAFailureWithTheCallsAttached() async {

@@ -21,7 +21,7 @@ struct AnsweredStep {
     var written: [ToolCall] = []
 
     /// The error of the first call that did not run ("" when all ran).
-    var firstRefusal: String { answers.first { $0.verdict != .ran && $0.verdict != .acknowledged }?.result.error ?? "" }
+    var firstRefusal: String { answers.first { $0.verdict.isRefusal }?.result.error ?? "" }
 
     /// The calls that failed (ran and failed, or were refused as a repeat of a failed call), as the model
     /// wrote them.
@@ -47,6 +47,9 @@ struct CallAnswer: Sendable, Hashable {
         case ran
         /// A declared call the loop answered itself while collecting (`declared_calls: collect`): no tool ran.
         case acknowledged
+
+        /// The call was refused (rejected, or a refused repeat): neither run nor acknowledged.
+        var isRefusal: Bool { self != .ran && self != .acknowledged }
     }
 
     /// The call; nil for a malformed one (nothing parsed).
@@ -112,7 +115,8 @@ extension AgentLoop {
         // execute them; or, collecting, each is acknowledged and the run goes on while the model makes new ones.
         var declared: [ToolCall] = []
         var newlyCollected = 0, acknowledged = 0
-        let evidence = ArgumentGrounding(conversation: conversation)
+        let collecting = setup.policy.declaredCalls == .collect
+        let evidence = setup.policy.groundOptionalArguments || collecting ? ArgumentGrounding(conversation: conversation) : nil
         let grounding = setup.policy.groundOptionalArguments ? evidence : nil
         for var call in turn.toolCalls {
             if let grounding, let parameters = setup.dispatcher.parameters(of: call.name) {
@@ -120,7 +124,7 @@ extension AgentLoop {
             }
             try record(.toolCall(step: step, call: call))
             if case .declared = setup.dispatcher.route(call) {
-                guard setup.policy.declaredCalls == .collect else {
+                guard collecting else {
                     declared.append(call)
                     continue
                 }

@@ -54,7 +54,7 @@ struct LoopPolicy: Sendable, Hashable {
     /// so the model is only told it was taken. `refusal`: why it was not collected (nil: collected).
     static func acknowledgement(of call: ToolCall, refusal: CollectedCalls.Refusal?) -> CallAnswer {
         var result = ToolResult(callID: call.id, name: call.name, ok: true, output: DeclaredCallsMode.acknowledgement)
-        result.metadata["declared_call"] = refusal?.note ?? "collected for the caller"
+        result.metadata[DeclaredCallsMode.metadataKey] = refusal?.note ?? DeclaredCallsMode.collectedNote
         return CallAnswer(call: call, verdict: .acknowledged, result: result)
     }
 
@@ -78,7 +78,7 @@ struct LoopPolicy: Sendable, Hashable {
         }
         return FollowUp(textOnly: textOnly,
                         rewind: !answers.isEmpty && answers.allSatisfy { $0.verdict == .repeated(earlierFailed: false) },
-                        failed: answers.allSatisfy { $0.verdict != .ran && $0.verdict != .acknowledged })
+                        failed: answers.allSatisfy(\.verdict.isRefusal))
     }
 
     /// The calls the next turn may not repeat (`exclude_failed_repeats`): the calls that failed since the

@@ -25,6 +25,10 @@ public enum DeclaredCallsMode: String, Sendable, Hashable, CaseIterable {
 
     /// What the model is shown as the result of a collected call (the caller has not run it yet).
     public static let acknowledgement = "OK"
+    /// The metadata key of an acknowledgement's result, and its value for a call that was collected (other
+    /// values say why a call was not).
+    public static let metadataKey = "declared_call"
+    public static let collectedNote = "collected for the caller"
 }
 
 /// `speculation` of a spec (see `TaskSpec.speculation`).

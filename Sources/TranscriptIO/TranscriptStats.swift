@@ -46,7 +46,7 @@ public struct TranscriptStats: Sendable, Hashable {
                 malformedCalls += 1
             case .toolResult(_, let r, let dispatched):
                 // A declared call the loop acknowledged (`declared_calls: collect`) was neither run nor refused.
-                if r.metadata["declared_call"] != nil { break }
+                if r.metadata[DeclaredCallsMode.metadataKey] != nil { break }
                 if !dispatched { rejectedCalls += 1 } else if !r.ok { failedToolResults += 1 }
             default: break
             }

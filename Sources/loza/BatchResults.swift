@@ -81,7 +81,8 @@ final class BatchCallLog: @unchecked Sendable {
                                            JSONMember("turn", .int(Int64(turn))), JSONMember("step", .int(Int64(step)))]
                 if let dropped = call.ungrounded { entry.append(JSONMember("ungrounded", dropped)) }
                 calls.append((call.id, .object(entry)))
-            case .toolResult(_, let result, _) where result.metadata["declared_call"]?.hasPrefix("not collected") == true:
+            case .toolResult(_, let result, _)
+                where result.metadata[DeclaredCallsMode.metadataKey].map { $0 != DeclaredCallsMode.collectedNote } == true:
                 if let i = calls.lastIndex(where: { $0.id == result.callID }) { calls.remove(at: i) }
             default:
                 break

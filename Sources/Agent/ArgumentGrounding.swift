@@ -6,8 +6,8 @@ import Foundation
 /// so the tool's own default applies. Small models fill optional parameters with values nobody gave
 /// (`units: "Fahrenheit"`, `end_line: 2000`); a value the user or a tool result wrote is kept.
 ///
-/// What counts as taken from the conversation, per value: a string whose text (case aside) appears in the
-/// evidence; a number whose magnitude appears there as a number (`5` in "5cm", `10.0` for "10"); a value
+/// What counts as taken from the conversation, per value: a string whose text (case aside, and a leading
+/// `./` aside) appears in the evidence, or `.` (the current directory); a number whose magnitude appears there as a number (`5` in "5cm", `10.0` for "10"); a value
 /// equal to the property's schema `default`. Booleans, arrays, objects and null are always kept (nothing
 /// to look up reliably), as are required arguments and arguments the schema does not describe. The
 /// evidence is the text of the user's messages and of tool results, never the system prompt, the tool
@@ -52,8 +52,10 @@ struct ArgumentGrounding: Sendable {
         if let fallback, fallback == value { return true }
         switch value {
         case .string(let s):
-            let needle = s.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
-            return needle.isEmpty || text.contains(needle)
+            var needle = s.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
+            // A relative path written from the current directory ("./data") names what "data" names.
+            while needle.hasPrefix("./") { needle.removeFirst(2) }
+            return needle.isEmpty || needle == "." || text.contains(needle)
         case .int, .double:
             guard let d = value.doubleValue else { return true }
             return numbers.contains(abs(d))

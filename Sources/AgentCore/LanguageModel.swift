@@ -99,6 +99,9 @@ public struct ModelTurn: Sendable, Hashable {
     /// The reply first repeated this call, one of `SamplingOptions.excludedCalls`, and was decoded again
     /// with it excluded (nil: it was not).
     public var excludedRepeat: ToolCall?
+    /// Under `tag_calls`: the reply opened a call bare or fenced with this text, which was dropped; the call
+    /// was written again after the template's tag, which the runtime wrote (nil: it was not).
+    public var untaggedOpening: String?
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],
                 content: String? = nil, stop: StopReason, promptTokens: Int = 0, reusedTokens: Int = 0,

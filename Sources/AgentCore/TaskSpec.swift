@@ -64,6 +64,12 @@ public struct TaskSpec: Sendable, Hashable {
     /// the local engine ends a reply with its first bare call. Either way a call repeating an earlier one
     /// of the turn ends it.
     public var parallelCalls: Bool = false
+    /// Calls written in the template's tagged form (`tag_calls`): a local model's reply that opens a call
+    /// bare or fenced is stopped there and the call written again after the template's tag (see
+    /// `LocalChatModel.tagCalls`). Transcripts recorded before the key replay without it.
+    public var tagCalls: Bool = TaskSpec.defaultTagCalls
+    /// `tag_calls` when a spec does not set it.
+    public static let defaultTagCalls = false
     /// How a local model decodes (`speculation`): `lookup` (the default) guesses tokens from the context and
     /// verifies them in one pass, `off` decodes one token per pass. The tokens are the same either way.
     public var speculation: SpeculationMode = .lookup

@@ -17,6 +17,10 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     public let constrainToolCalls: Bool
     /// Several calls may follow one another in a reply (see `ToolCallConstraint`).
     public let parallelCalls: Bool
+    /// Calls are written in the template's tagged form (`<tool_call>`): a reply that opens a call bare or
+    /// fenced (the default model's habit) is stopped at its `{` and the call is written again after the tag.
+    /// Nothing changes for templates whose own calls are bare (Llama 3) or replies that do not call.
+    public let tagCalls: Bool
     public let threads: Int
     /// Lookup speculation (guessed tokens verified in one pass): speed only, the tokens are the same.
     public let speculation: Speculation
@@ -40,16 +44,19 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// The last constraint with the tools and choice it was built for (reset and reused while they stay
     /// the same, keeping its free-text masks).
     private var lastConstraint: (tools: [ToolDeclaration], choice: ToolChoice, constraint: ToolCallConstraint)?
+    /// The constraint of calls written after the runtime's tag (`tagCalls`), with the tools it was built for.
+    private var lastTagged: (tools: [ToolDeclaration], constraint: ToolCallConstraint)?
     /// The thinking block's constraint, once a reply has reasoned.
     private var thinking: ThinkingConstraint?
 
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
     public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
-                constrainToolCalls: Bool = true, parallelCalls: Bool = false, reuseCache: Bool = true,
+                constrainToolCalls: Bool = true, parallelCalls: Bool = false, tagCalls: Bool = false, reuseCache: Bool = true,
                 speculation: Speculation = .lookup, store: ModelStore = ModelStore()) throws {
         self.reuseCache = reuseCache
         self.speculation = speculation
         self.parallelCalls = parallelCalls
+        self.tagCalls = tagCalls
         let path = try store.resolve(modelReference)
         let model = try Model(path: path)
         self.model = model
@@ -77,6 +84,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         template = other.template
         constrainToolCalls = other.constrainToolCalls
         parallelCalls = other.parallelCalls
+        tagCalls = other.tagCalls
         threads = other.threads
         speculation = other.speculation
         reuseCache = other.reuseCache
@@ -185,6 +193,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         var parsed = ToolCallParser(tools: tools, turn: turn, template: template).finish()
         var oddsDecision: (probability: Double?, chosen: Bool) = (nil, false)
         var excludedRepeat: ToolCall?
+        var untaggedOpening: String?
         if left > 0 || !think {
             // A tool choice other than auto is enforced by the constraint even when tool calls are otherwise free.
             // A reply to the user (not one to a tool result) under `auto`: the probability of a call is
@@ -198,14 +207,50 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             // A model that writes the close tag again after the block has ended its reply (its answer was
             // the block).
             let stop = think ? sampling.stop + [Reasoning.closeTag] : sampling.stop
+            // Calls in the template's own form: a reply that opens a call bare or fenced is stopped at its
+            // `{` and written again after the template's tag (`tagCalls`).
+            let retag = tagCalls && constraint != nil && !template.callFormat.bareIsNative && toolChoice != .none
             func decode() throws -> (GenerationResult, Int, (content: String, calls: [ToolCall], malformed: [MalformedToolCall])) {
                 var parser = ToolCallParser(tools: tools, turn: turn, template: template)
+                untaggedOpening = nil
+                constraint?.stopAtUntaggedCall = retag
                 let (answer, count) = try run(prompt, maxTokens: left, stop: stop, constraint: constraint) { piece in
                     for event in parser.push(piece) {
                         if case .text(let t) = event { onText(t) }
                     }
                 }
-                return (answer, count, parser.finish())
+                guard let constraint, constraint.openedUntagged else { return (answer, count, parser.finish()) }
+                untaggedOpening = answer.text
+                // The untagged opening is dropped: the call is written again after the tag, which the
+                // runtime writes (as it writes a thinking block's opening), under a constraint whose
+                // reply is the tagged call.
+                let opening = ToolCallParser.openTag + "\n"
+                let tagged = taggedCallConstraint(tools: tools)
+                tagged.excludedCalls = constraint.excludedCalls
+                tagged.endBeforeCloseTag = !parallelCalls
+                tagged.advance(bytes: Array(opening.utf8))
+                var taggedParser = ToolCallParser(tools: tools, turn: turn, template: template)
+                _ = taggedParser.push(opening)
+                var (call, _) = try run(prompt + opening, maxTokens: left, stop: stop, constraint: tagged) { piece in
+                    for event in taggedParser.push(piece) {
+                        if case .text(let t) = event { onText(t) }
+                    }
+                }
+                // Without parallel calls the reply ends with the call's object; the runtime closes the
+                // tag it opened.
+                if tagged.awaitsCloseTag {
+                    let closing = "\n" + ToolCallParser.closeTag
+                    for event in taggedParser.push(closing) {
+                        if case .text(let t) = event { onText(t) }
+                    }
+                    call.text += closing
+                }
+                call.text = opening + call.text
+                call.reusedTokens = answer.reusedTokens
+                call.timings.prefillSeconds += answer.timings.prefillSeconds
+                call.timings.decodeSeconds += answer.timings.decodeSeconds
+                // The prompt as the caller counts it: the tag is part of the reply.
+                return (call, count, taggedParser.finish())
             }
             var (answer, count, calls) = try decode()
             // A reply that repeats a call the loop excluded (one that failed) is decoded again with that
@@ -242,6 +287,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         reply.callProbability = oddsDecision.probability
         reply.callChosen = oddsDecision.chosen
         reply.excludedRepeat = excludedRepeat
+        reply.untaggedOpening = untaggedOpening
         reply.decodeSpans = parts.flatMap(\.timings.decodeSpans).map {
             DecodeSpan(position: $0.position, tokens: $0.tokens, seconds: $0.seconds)
         }
@@ -268,6 +314,19 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         let made = ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: choice, parallel: parallelCalls,
                                       format: template.callFormat)
         lastConstraint = (tools, choice, made)
+        return made
+    }
+
+    /// A constraint for a call written after the runtime's tag: kept apart from `lastConstraint`, whose
+    /// reply (stopped at its untagged opening) still holds the call odds it measured.
+    private func taggedCallConstraint(tools: [ToolDeclaration]) -> ToolCallConstraint {
+        if let last = lastTagged, last.tools == tools {
+            last.constraint.reset()
+            return last.constraint
+        }
+        let made = ToolCallConstraint(trie: vocabularyTrie(), tools: tools, choice: .auto, parallel: parallelCalls,
+                                      format: template.callFormat)
+        lastTagged = (tools, made)
         return made
     }
 

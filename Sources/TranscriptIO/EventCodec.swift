@@ -48,6 +48,8 @@ public enum EventCodec {
             if let r = t.excludedRepeat {
                 members.append(JSONMember("excluded_repeat", ["name": .string(r.name), "arguments": r.arguments]))
             }
+            // Written only for replies whose untagged call opening was dropped (`tag_calls`).
+            if let o = t.untaggedOpening { members.append(JSONMember("untagged_opening", .string(o))) }
             // [position, tokens, ms] per span of decode steps; only local turns that decoded have them.
             if !t.decodeSpans.isEmpty {
                 members.append(JSONMember("decode_spans", .array(t.decodeSpans.map {
@@ -145,6 +147,7 @@ public enum EventCodec {
                 let r = try f.object("excluded_repeat")
                 turn.excludedRepeat = ToolCall(id: "", name: try r.string("name"), arguments: try r.raw("arguments"))
             }
+            turn.untaggedOpening = try f.optionalString("untagged_opening")
             turn.reasoning = try f.optionalString("reasoning")
             turn.reasoningTokens = try f.optionalInt("reasoning_tokens") ?? 0
             if f.has("decode_spans") {

@@ -239,6 +239,9 @@ struct ReplayView {
                     stats += ", \(r.count) characters of reasoning"
                     body = style.dim(Reasoning.block(r)) + "\n" + (t.content ?? "")
                 }
+                if let o = t.untaggedOpening {
+                    body = style.dim("(the call opened as \(o.debugDescription), written again after the tag)") + "\n" + body
+                }
                 if let r = t.excludedRepeat {
                     body = style.yellow("(decoded again: the reply repeated a failed call, \(r.name) \(r.arguments.serialized(.python)))") + "\n" + body
                 }

@@ -45,6 +45,18 @@ import Testing
         #expect(g.ground(other, parameters: Self.area.parameters).ungrounded == ["precision": 3])
     }
 
+    /// A relative path written from the current directory names what the user named without `./`; `.`
+    /// is the current directory. Other prefixes are other paths.
+    @Test func aPathFromTheCurrentDirectoryIsTheSamePath() {
+        let g = Self.grounding([.user("Look in the data folder.")])
+        for value: JSONValue in ["./data", "././data", "data", ".", "./"] {
+            #expect(g.isGrounded(value, default: nil), "\(value)")
+        }
+        for value: JSONValue in ["/data", "../data", "./src", "~/data"] {
+            #expect(!g.isGrounded(value, default: nil), "\(value)")
+        }
+    }
+
     @Test func argumentsTheSchemaDoesNotDescribeOrThatWouldBreakItStay() {
         let g = Self.grounding([.user("hello")])
         let free = ToolCall(id: "c", name: "t", arguments: ["mode": "fast"])

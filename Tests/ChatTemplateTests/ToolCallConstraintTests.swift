@@ -197,6 +197,55 @@ extension ToolCallConstraint {
         }
     }
 
+    /// Without `parallel` a tagged call ends the reply at its close tag, as a bare call does at its `}`;
+    /// with it, another tagged call may follow.
+    @Test func aTaggedCallEndsTheReplyWithoutParallel() {
+        let call = "<tool_call>\n{\"name\": \"list_files\", \"arguments\": {}}\n</tool_call>"
+        let open = run("Sure <tool_call>\n{\"name\": \"list_files\", \"arguments\": {}}\n</tool_call")
+        #expect(!open.failed && !open.mustEnd)
+        let one = run(call)
+        #expect(!one.failed && one.mustEnd && one.completedCalls == 1)
+        let parallel = ToolCallConstraint(trie: trie, tools: constraintTools, parallel: true)
+        parallel.advance(bytes: Array(call.utf8))
+        #expect(!parallel.failed && !parallel.mustEnd)
+        // `endBeforeCloseTag`: the reply may end once the object is complete (the caller writes the tag).
+        let object = "<tool_call>\n{\"name\": \"list_files\", \"arguments\": {}}"
+        let held = run(object)
+        #expect(held.awaitsCloseTag && !held.mustEnd && !held.allowedTokenIDs().contains(Int32(eogID)))
+        let ending = ToolCallConstraint(trie: trie, tools: constraintTools)
+        ending.endBeforeCloseTag = true
+        ending.advance(bytes: Array(String(object.dropLast()).utf8))
+        #expect(!ending.mustEnd)
+        ending.advance(bytes: Array("}".utf8))
+        #expect(ending.awaitsCloseTag && ending.mustEnd)
+    }
+
+    /// `stopAtUntaggedCall`: a call opened bare or fenced (under `auto` or `required`) ends the reply at its
+    /// `{`, and says so; a tagged call, text and other fences do not; `reset` clears it and keeps the setting.
+    @Test func anUntaggedOpeningStopsTheReplyWhenAsked() {
+        func stopping(_ text: String, choice: ToolChoice = .auto) -> ToolCallConstraint {
+            let c = ToolCallConstraint(trie: trie, tools: constraintTools, choice: choice)
+            c.stopAtUntaggedCall = true
+            c.advance(bytes: Array(text.utf8))
+            return c
+        }
+        for (text, choice) in [("{", ToolChoice.auto), ("\n{\"", .auto), ("```json\n{", .auto), ("{\"name", .required), ("```\n  {", .required)] {
+            let c = stopping(text, choice: choice)
+            #expect(!c.failed && c.openedUntagged && c.mustEnd, "\(text)")
+        }
+        for text in ["```json\n", "Sure, ", "```python\nprint(1)", "<tool_call>\n{\"name\": \"shell\"", "<tool_call>\n{"] {
+            let c = stopping(text)
+            #expect(!c.failed && !c.openedUntagged && !c.mustEnd, "\(text)")
+        }
+        let c = stopping("{")
+        c.reset()
+        #expect(!c.openedUntagged && c.stopAtUntaggedCall)
+        c.advance(bytes: Array("```json\n{".utf8))
+        #expect(c.openedUntagged)
+        // Off (the default), an untagged call goes on to its end.
+        #expect(!run("{\"name\": \"list_files\"").openedUntagged && !run("{").mustEnd)
+    }
+
     @Test func requiredChoiceAdmitsOnlyACall() {
         func required(_ text: String) -> ToolCallConstraint {
             let c = ToolCallConstraint(trie: trie, tools: constraintTools, choice: .required)

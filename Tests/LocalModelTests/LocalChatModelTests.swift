@@ -78,6 +78,37 @@ struct LocalChatModelTests {
         #expect(afterResult.callProbability == nil && !afterResult.callChosen)
     }
 
+    /// `tagCalls`: a reply the default model opens bare or fenced is stopped at its `{` and the call written
+    /// again after the template's tag: the text starts with the tag, the dropped opening is recorded, one
+    /// call parses, of the tool the model chose; the reply repeats token for token. A text reply is the same
+    /// tokens as without it.
+    @Test(.requiresModel(RealModels.qwen)) func untaggedCallsAreWrittenAgainAfterTheTag() async throws {
+        let plain = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2, reuseCache: false)
+        let tagging = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2, tagCalls: true, reuseCache: false)
+        let ask: [Message] = [.system("Use the calculator for arithmetic."), .user("What is 17 * 23?")]
+        let sampling = SamplingOptions(maxTokens: 64)
+        func reply(_ model: LocalChatModel, _ messages: [Message], _ choice: ToolChoice) async throws -> ModelTurn {
+            try await model.respond(to: messages, tools: [Self.calculator], toolChoice: choice, sampling: sampling) { _ in }
+        }
+        for choice in [ToolChoice.auto, .required] {
+            let untagged = try await reply(plain, ask, choice)
+            let tagged = try await reply(tagging, ask, choice)
+            print("\(choice): \(untagged.text.debugDescription) -> \(tagged.text.debugDescription)")
+            #expect(!untagged.text.hasPrefix("<tool_call>") && untagged.untaggedOpening == nil && untagged.toolCalls.count == 1)
+            let opening = try #require(tagged.untaggedOpening)
+            #expect(untagged.text.hasPrefix(opening) && opening.contains("{"), "\(opening)")
+            #expect(tagged.text.hasPrefix("<tool_call>\n{") && tagged.text.hasSuffix("}\n</tool_call>"), "\(tagged.text)")
+            #expect(tagged.toolCalls.count == 1 && tagged.toolCalls.first?.name == "calculator")
+            #expect(tagged.stop == .toolCall)
+            let again = try await reply(tagging, ask, choice)
+            #expect(again.tokens == tagged.tokens && again.text == tagged.text)
+        }
+        let chat: [Message] = [.user("Say hello in French, in one word.")]
+        let text = try await reply(tagging, chat, .none)
+        let textPlain = try await reply(plain, chat, .none)
+        #expect(text.tokens == textPlain.tokens && text.untaggedOpening == nil && text.toolCalls.isEmpty)
+    }
+
     /// A reply that repeats an excluded call is decoded again without it (and says so); an exclusion the
     /// reply does not repeat changes nothing.
     @Test(.requiresModel(RealModels.qwen)) func aReplyRepeatingAnExcludedCallIsDecodedAgain() async throws {

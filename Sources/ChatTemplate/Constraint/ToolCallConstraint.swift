@@ -121,6 +121,7 @@ public final class ToolCallConstraint {
         callStart = 0
         callClosed = false
         repeatedCall = false
+        openedUntagged = false
     }
 
     /// Bytes fed since the last reset (tests replay them).
@@ -130,10 +131,27 @@ public final class ToolCallConstraint {
     public var isInsideCall: Bool { head.mode == .call }
     /// Calls completed in this reply.
     public var completedCalls: Int { Int(head.completed) }
-    /// True after a bare call closed (only the end of the reply may follow), or once a call identical to
+    /// True after a call closed without `parallel` (a bare call's object or a tagged call's close tag: only the
+    /// end of the reply may follow), once a call opened untagged under `stopAtUntaggedCall`, or once a call identical to
     /// an earlier one of the reply closed (a weak model otherwise writes the same call over and over until
     /// its token budget runs out; the repeat is not a new call).
-    public var mustEnd: Bool { (!parallel && CallMachine.bareCallClosed(head, frames)) || repeatedCall }
+    public var mustEnd: Bool {
+        (!parallel && (CallMachine.bareCallClosed(head, frames) || (head.mode == .free && head.completed > 0)))
+            || repeatedCall || openedUntagged || (endBeforeCloseTag && awaitsCloseTag)
+    }
+    /// End the reply once a tagged call's object is complete, before its close tag (without `parallel`):
+    /// the caller writes the tag (`LocalChatModel`, for a call it opened with the tag). Otherwise a model
+    /// that would end its reply there is held to the close tag, and pads with spaces first.
+    public var endBeforeCloseTag = false
+    /// A tagged call's object is complete and its close tag not begun.
+    public var awaitsCloseTag: Bool {
+        head.mode == .call && head.count == 1 && frames[0].flag == CallForm.tagged && frames[0].phase == CallPhase.closed
+    }
+    /// Stop the reply as soon as a call opens bare or fenced (`openedUntagged`): the caller writes the call
+    /// again after the template's own tag (`LocalChatModel`). Set before the reply; `reset` keeps it.
+    public var stopAtUntaggedCall = false
+    /// With `stopAtUntaggedCall`, the reply opened a call without the tag and was stopped at its `{`.
+    public private(set) var openedUntagged = false
     /// A call of this reply repeated an earlier one of it, byte for byte outside whitespace.
     public private(set) var repeatedCall = false
     /// The calls closed in this reply (their bytes from the first `{` to the last `}`, whitespace removed).
@@ -178,6 +196,7 @@ public final class ToolCallConstraint {
             if head.mode == .call && (before.mode != .call || head.completed != before.completed) {
                 callStart = recordedBytes.count - 1
                 callClosed = false
+                if stopAtUntaggedCall && frames[0].flag != CallForm.tagged { openedUntagged = true }
             }
             // A call closes: a bare call's object ends, or a tagged call's close tag does.
             let closed = head.mode == .call ? CallMachine.bareCallClosed(head, frames) : before.mode == .call

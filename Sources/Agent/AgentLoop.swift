@@ -85,11 +85,13 @@ public struct AgentLoop: Sendable {
                     textOnly = false
                     excluded = []
                 case .answered(let answered):
+                    if setup.policy.excludeFailedRepeats {
+                        excluded = LoopPolicy.excluded(after: answered, before: excluded, history: history)
+                    }
                     history.remember(answered.answers)
                     let next = setup.policy.followUp(after: answered.answers)
                     if !next.rewind { conversation += answered.messages }
                     textOnly = next.textOnly
-                    if setup.policy.excludeFailedRepeats { excluded = LoopPolicy.excluded(after: answered, before: excluded) }
                     if textOnly {
                         let nudge = Message.user(LoopPolicy.answerNowText)
                         try record(.message(nudge))

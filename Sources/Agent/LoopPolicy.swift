@@ -82,10 +82,15 @@ struct LoopPolicy: Sendable, Hashable {
     }
 
     /// The calls the next turn may not repeat (`exclude_failed_repeats`): the calls that failed since the
-    /// last step in which a call worked (a call that worked may have changed what the failed ones would
-    /// see), as the model wrote them.
-    static func excluded(after step: AnsweredStep, before: [ToolCall]) -> [ToolCall] {
-        let worked = step.answers.contains { $0.verdict == .ran && $0.result.ok }
+    /// last step in which a call worked and told the model something new (a call that worked may have
+    /// changed what the failed ones would see; one that ran again as before, with the same result, shows
+    /// nothing changed), as the model wrote them. `history`: the calls that ran before this step.
+    static func excluded(after step: AnsweredStep, before: [ToolCall], history: CallHistory) -> [ToolCall] {
+        let worked = step.answers.contains { answer in
+            guard answer.verdict == .ran && answer.result.ok else { return false }
+            guard let call = answer.call, let earlier = history.earlier(call) else { return true }
+            return earlier.failed || earlier.text != answer.result.modelText
+        }
         var calls = worked ? [] : before
         for call in step.failedCalls where !calls.contains(where: call.repeats) {
             calls.append(call)

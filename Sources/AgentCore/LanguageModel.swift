@@ -16,7 +16,7 @@ public struct SamplingOptions: Sendable, Hashable {
     /// it; a remote one cannot see the probabilities and ignores it.
     public var callThreshold: Double?
     /// Calls the reply should not repeat, as the model wrote them (the loop passes the calls that failed
-    /// since the last call that worked; `exclude_failed_repeats`). A local model whose reply repeats one decodes it again
+    /// since the last call that worked with a new result; `exclude_failed_repeats`). A local model whose reply repeats one decodes it again
     /// with the call excluded (`ModelTurn.excludedRepeat`); a remote one ignores them. Not part of a spec.
     public var excludedCalls: [ToolCall] = []
 

@@ -92,7 +92,7 @@ public struct TaskSpec: Sendable, Hashable {
     /// default: on 160 BFCL entries it fixed 11 calls and broke 5, on natural specs it changed no answer).
     /// Transcripts recorded before the key existed replay with it off.
     public var groundOptionalArguments: Bool = true
-    /// A reply that repeats a call that failed since the last call that worked is decoded again with
+    /// A reply that repeats a call that failed since the last call that worked (with a result not seen before) is decoded again with
     /// that call excluded (`exclude_failed_repeats`, on by default; local models). Transcripts recorded before the
     /// key existed replay with it off.
     public var excludeFailedRepeats: Bool = true

@@ -52,16 +52,47 @@ import Testing
         let a = ToolCall(id: "c1", name: "read", arguments: ["path": "a"])
         let b = ToolCall(id: "c2", name: "read", arguments: ["path": "b"])
         let a2 = ToolCall(id: "c3", name: "read", arguments: ["path": "a"])
-        var excluded = LoopPolicy.excluded(after: step(a, ok: false), before: [])
-        excluded = LoopPolicy.excluded(after: step(b, ok: false), before: excluded)
+        var excluded = LoopPolicy.excluded(after: step(a, ok: false), before: [], history: CallHistory())
+        excluded = LoopPolicy.excluded(after: step(b, ok: false), before: excluded, history: CallHistory())
         #expect(excluded.map(\.id) == ["c1", "c2"])
-        excluded = LoopPolicy.excluded(after: step(a2, ok: false), before: excluded)
+        excluded = LoopPolicy.excluded(after: step(a2, ok: false), before: excluded, history: CallHistory())
         #expect(excluded.map(\.id) == ["c1", "c2"], "the same call once")
         let refused = AnsweredStep(messages: [], answers: [CallAnswer(call: a2, verdict: .repeated(earlierFailed: true),
                                                                         result: .failure(callID: "c3", name: "read", error: "repeated"))],
                                    written: [a2])
-        #expect(LoopPolicy.excluded(after: refused, before: []).map(\.id) == ["c3"])
-        #expect(LoopPolicy.excluded(after: step(ToolCall(id: "c4", name: "read", arguments: ["path": "c"]), ok: true), before: excluded).isEmpty)
+        #expect(LoopPolicy.excluded(after: refused, before: [], history: CallHistory()).map(\.id) == ["c3"])
+        #expect(LoopPolicy.excluded(after: step(ToolCall(id: "c4", name: "read", arguments: ["path": "c"]), ok: true), before: excluded, history: CallHistory()).isEmpty)
+    }
+
+    /// A call that works again as before (same call, same result) shows nothing changed: the failed calls
+    /// stay excluded (a model otherwise alternates a listing that works with a read that fails); a new
+    /// result, or a call that had failed and now works, clears them.
+    @Test func aCallThatWorksAgainAsBeforeKeepsTheFailedOnesExcluded() {
+        func step(_ call: ToolCall, ok: Bool, output: String) -> AnsweredStep {
+            AnsweredStep(messages: [], answers: [CallAnswer(call: call, verdict: .ran,
+                                                            result: ToolResult(callID: call.id, name: call.name, ok: ok, output: output))],
+                         written: [call])
+        }
+        let list = ToolCall(id: "c1", name: "list", arguments: ["path": "."])
+        let bad = ToolCall(id: "c2", name: "read", arguments: ["path": "./"])
+        var history = CallHistory()
+        let first = step(list, ok: true, output: "TODO.md")
+        #expect(LoopPolicy.excluded(after: first, before: [], history: history).isEmpty)
+        history.remember(first.answers)
+        let failed = step(bad, ok: false, output: "")
+        var excluded = LoopPolicy.excluded(after: failed, before: [], history: history)
+        history.remember(failed.answers)
+        #expect(excluded.map(\.id) == ["c2"])
+        // The listing again, the same result: still excluded.
+        let again = step(ToolCall(id: "c3", name: "list", arguments: ["path": "."]), ok: true, output: "TODO.md")
+        excluded = LoopPolicy.excluded(after: again, before: excluded, history: history)
+        #expect(excluded.map(\.id) == ["c2"])
+        // The same listing with another result (something changed): cleared.
+        let changed = step(ToolCall(id: "c4", name: "list", arguments: ["path": "."]), ok: true, output: "TODO.md\nnew.txt")
+        #expect(LoopPolicy.excluded(after: changed, before: excluded, history: history).isEmpty)
+        // A call that failed before and works now: cleared.
+        let fixed = step(ToolCall(id: "c5", name: "read", arguments: ["path": "./"]), ok: true, output: "x")
+        #expect(LoopPolicy.excluded(after: fixed, before: excluded, history: history).isEmpty)
     }
 
     @Test func theSpecKeyIsOnByDefaultAndOffForOldTranscripts() throws {

@@ -1,4 +1,5 @@
 import AgentCore
+import Foundation
 
 /// `declared_calls: collect`: which declared calls a run has collected for its caller, and whether a further
 /// call adds a new one. The first call is collected; after it, only calls of a tool already collected whose
@@ -10,6 +11,9 @@ import AgentCore
 ///   turn (on BFCL's `multiple` category, 31 of 40 runs; collecting them cost 25 of 31 right answers);
 /// - a variant: the same tool and required arguments with other optional settings (`method: "trapezoid"`
 ///   after `"simpson"`, `formatted: false` after `true`);
+/// - a restatement: a call whose required values (case, surrounding spaces and the order of lists aside) are
+///   all values of one collected call, in other places or again (`function1`/`function2` swapped, a list
+///   reordered, `" Christianity"` for `"Christianity"`); a new item brings a value of its own;
 /// - an invented item: a required argument whose value is not in the user's messages or the tool results
 ///   (`vehicle_type: "diesel"` and `"EV"` after `"gas"` for "a gas-powered vehicle"), tested as
 ///   `ArgumentGrounding` tests optional arguments, inside arrays and objects too.
@@ -17,12 +21,13 @@ import AgentCore
 struct CollectedCalls: Sendable {
     /// Why a call was not collected.
     enum Refusal: Sendable, Hashable {
-        case variant, otherTool, ungrounded
+        case variant, restated, otherTool, ungrounded
 
         /// The `declared_call` metadata of the call's acknowledgement.
         var note: String {
             switch self {
             case .variant: return "not collected: a variant of a collected call (only optional arguments differ)"
+            case .restated: return "not collected: the values of a collected call again, in other places or order"
             case .otherTool: return "not collected: another tool than the calls collected"
             case .ungrounded: return "not collected: a required argument's value is not in the conversation"
             }
@@ -41,11 +46,31 @@ struct CollectedCalls: Sendable {
         if calls.contains(where: { $0.name == call.name && Self.identity(of: $0, parameters: parameters) == identity }) {
             return .variant
         }
+        let values = Self.values(in: identity)
+        if calls.contains(where: { earlier in
+            guard earlier.name == call.name else { return false }
+            let theirs = Set(Self.values(in: Self.identity(of: earlier, parameters: parameters)))
+            return values.allSatisfy(theirs.contains)
+        }) {
+            return .restated
+        }
         if !calls.isEmpty, let grounding, !Self.required(of: call, parameters: parameters).allSatisfy(grounding.isGroundedDeep) {
             return .ungrounded
         }
         calls.append(call)
         return nil
+    }
+
+    /// The scalar values inside `value` (arrays and objects opened, keys left out), strings trimmed and
+    /// lowercased, numbers as doubles.
+    static func values(in value: JSONValue) -> [JSONValue] {
+        switch value {
+        case .array(let items): return items.flatMap(values(in:))
+        case .object(let members): return members.flatMap { values(in: $0.value) }
+        case .string(let s): return [.string(s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased())]
+        case .int, .double: return [value.doubleValue.map(JSONValue.double) ?? value]
+        case .null, .bool: return [value]
+        }
     }
 
     /// The values of `call`'s required arguments.

@@ -79,6 +79,28 @@ import Testing
         #expect(goesOn.reason.hasPrefix("the model gave a final answer"), "\(goesOn.reason)")
     }
 
+    /// A further call whose required values are all values of one collected call (swapped between arguments,
+    /// a list reordered, case and surrounding spaces aside, one of them twice) restates it and is not
+    /// collected; a call with a value of its own is a new item, even when it shares the others.
+    @Test func aCallWithTheValuesOfACollectedOneInOtherPlacesRestatesIt() {
+        let schema: JSONValue = ["type": "object", "properties": [
+            "f": ["type": "string"], "g": ["type": "string"], "items": ["type": "array", "items": ["type": "string"]],
+            "n": ["type": "number"],
+        ], "required": ["f", "g", "items", "n"]]
+        func call(_ id: String, _ f: String, _ g: String, _ items: [JSONValue], _ n: JSONValue) -> ToolCall {
+            ToolCall(id: id, name: "intersect", arguments: .object([JSONMember("f", .string(f)), JSONMember("g", .string(g)),
+                                                                     JSONMember("items", .array(items)), JSONMember("n", n)]))
+        }
+        var collected = CollectedCalls()
+        #expect(collected.add(call("a", "3x+2", "2x+3", ["chicken", "rice"], 5), parameters: schema) == nil)
+        #expect(collected.add(call("b", "2x+3", "3x+2", ["rice", "chicken"], 5.0), parameters: schema) == .restated)
+        #expect(collected.add(call("c", " 2X+3", "2x+3", ["Chicken"], 5), parameters: schema) == .restated)
+        #expect(collected.add(call("d", "2x+3", "3x+2", ["chicken", "rice"], 6), parameters: schema) == nil)
+        #expect(collected.add(call("e", "3x+2", "2x+3", ["chicken", "rice", "beans"], 5), parameters: schema) == nil)
+        #expect(collected.calls.map(\.id) == ["a", "d", "e"])
+        #expect(CollectedCalls.Refusal.restated.note.hasPrefix("not collected: "))
+    }
+
     @Test func aToolWithNoRequiredArgumentIsIdentifiedByAllOfThemInAnyOrder() {
         var collected = CollectedCalls()
         let schema = Self.time.parameters

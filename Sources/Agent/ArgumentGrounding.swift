@@ -7,7 +7,8 @@ import Foundation
 /// (`units: "Fahrenheit"`, `end_line: 2000`); a value the user or a tool result wrote is kept.
 ///
 /// What counts as taken from the conversation, per value: a string whose text (case aside, and a leading
-/// `./` aside) appears in the evidence, or `.` (the current directory); a number whose magnitude appears there as a number (`5` in "5cm", `10.0` for "10"); a value
+/// `./` aside) appears in the evidence, or `.` (the current directory); a number whose magnitude appears
+/// there as a number (`5` in "5cm", `10.0` for "10"); a value
 /// equal to the property's schema `default`. Booleans, arrays, objects and null are always kept (nothing
 /// to look up reliably), as are required arguments and arguments the schema does not describe. The
 /// evidence is the text of the user's messages and of tool results, never the system prompt, the tool

@@ -210,15 +210,17 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             // Calls in the template's own form: a reply that opens a call bare or fenced is stopped at its
             // `{` and written again after the template's tag (`tagCalls`).
             let retag = tagCalls && constraint != nil && !template.callFormat.bareIsNative && toolChoice != .none
+            // The reply's text goes through the parser; only its free text streams (calls are parsed).
+            func stream(_ piece: String, through parser: inout ToolCallParser) {
+                for event in parser.push(piece) {
+                    if case .text(let t) = event { onText(t) }
+                }
+            }
             func decode() throws -> (GenerationResult, Int, (content: String, calls: [ToolCall], malformed: [MalformedToolCall])) {
                 var parser = ToolCallParser(tools: tools, turn: turn, template: template)
                 untaggedOpening = nil
                 constraint?.stopAtUntaggedCall = retag
-                let (answer, count) = try run(prompt, maxTokens: left, stop: stop, constraint: constraint) { piece in
-                    for event in parser.push(piece) {
-                        if case .text(let t) = event { onText(t) }
-                    }
-                }
+                let (answer, count) = try run(prompt, maxTokens: left, stop: stop, constraint: constraint) { stream($0, through: &parser) }
                 guard let constraint, constraint.openedUntagged else { return (answer, count, parser.finish()) }
                 untaggedOpening = answer.text
                 // The untagged opening is dropped: the call is written again after the tag, which the
@@ -231,24 +233,16 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                 tagged.advance(bytes: Array(opening.utf8))
                 var taggedParser = ToolCallParser(tools: tools, turn: turn, template: template)
                 _ = taggedParser.push(opening)
-                var (call, _) = try run(prompt + opening, maxTokens: left, stop: stop, constraint: tagged) { piece in
-                    for event in taggedParser.push(piece) {
-                        if case .text(let t) = event { onText(t) }
-                    }
-                }
+                var (call, _) = try run(prompt + opening, maxTokens: left, stop: stop, constraint: tagged) { stream($0, through: &taggedParser) }
                 // Without parallel calls the reply ends with the call's object; the runtime closes the
                 // tag it opened.
                 if tagged.awaitsCloseTag {
                     let closing = "\n" + ToolCallParser.closeTag
-                    for event in taggedParser.push(closing) {
-                        if case .text(let t) = event { onText(t) }
-                    }
+                    stream(closing, through: &taggedParser)
                     call.text += closing
                 }
                 call.text = opening + call.text
-                call.reusedTokens = answer.reusedTokens
-                call.timings.prefillSeconds += answer.timings.prefillSeconds
-                call.timings.decodeSeconds += answer.timings.decodeSeconds
+                call.absorb(answer)
                 // The prompt as the caller counts it: the tag is part of the reply.
                 return (call, count, taggedParser.finish())
             }
@@ -261,10 +255,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                 constraint.excludedCalls = sampling.excludedCalls.map { ExcludedCall($0, argumentsKey: template.callFormat.argumentsKey) }
                 let first = answer
                 (answer, count, calls) = try decode()
-                // The turn's prompt was processed by the first decode; both decodes took time.
-                answer.reusedTokens = first.reusedTokens
-                answer.timings.prefillSeconds += first.timings.prefillSeconds
-                answer.timings.decodeSeconds += first.timings.decodeSeconds
+                answer.absorb(first)
             }
             parsed = calls
             parts.append(answer)
@@ -346,6 +337,16 @@ final class SharedTrie: @unchecked Sendable {
             trie = built
             return built
         }
+    }
+}
+
+extension GenerationResult {
+    /// This decode replaced `earlier`, a decode of the same turn that was dropped: the turn's prompt was
+    /// processed by the earlier one (its cache reuse is the turn's), and both took time.
+    mutating func absorb(_ earlier: GenerationResult) {
+        reusedTokens = earlier.reusedTokens
+        timings.prefillSeconds += earlier.timings.prefillSeconds
+        timings.decodeSeconds += earlier.timings.decodeSeconds
     }
 }
 

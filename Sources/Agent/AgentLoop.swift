@@ -88,7 +88,7 @@ public struct AgentLoop: Sendable {
                     if setup.policy.excludeFailedRepeats {
                         excluded = LoopPolicy.excluded(after: answered, before: excluded, history: history)
                     }
-                    history.remember(answered.answers)
+                    history.remember(answered.answers, written: answered.written)
                     let next = setup.policy.followUp(after: answered.answers)
                     if !next.rewind { conversation += answered.messages }
                     textOnly = next.textOnly

@@ -118,7 +118,8 @@ extension AgentLoop {
         let collecting = setup.policy.declaredCalls == .collect
         let evidence = setup.policy.groundOptionalArguments || collecting ? ArgumentGrounding(conversation: conversation) : nil
         let grounding = setup.policy.groundOptionalArguments ? evidence : nil
-        for var call in turn.toolCalls {
+        for written in turn.toolCalls {
+            var call = written
             if let grounding, let parameters = setup.dispatcher.parameters(of: call.name) {
                 call = grounding.ground(call, parameters: parameters)
             }
@@ -134,7 +135,7 @@ extension AgentLoop {
                 acknowledged += 1
                 continue
             }
-            let answer = await self.answer(call, history: history, setup: setup)
+            let answer = await self.answer(call, written: written, history: history, setup: setup)
             try add(answer, step: step, policy: setup.policy, to: &answered)
         }
         if !declared.isEmpty { return .ended(.declaredCalls(declared, turn: turn)) }
@@ -145,9 +146,11 @@ extension AgentLoop {
         return .answered(answered)
     }
 
-    /// Answer one parsed call: refused as a repeat, rejected by the dispatcher, or run.
-    func answer(_ call: ToolCall, history: CallHistory, setup: RunSetup) async -> CallAnswer {
-        if let earlier = setup.policy.refusedRepeat(call, history: history) {
+    /// Answer one parsed call: refused as a repeat, rejected by the dispatcher, or run. `written`: the call as
+    /// the model wrote it, before grounding (a repeat is the same call written again, or the same call run again).
+    func answer(_ call: ToolCall, written: ToolCall? = nil, history: CallHistory, setup: RunSetup) async -> CallAnswer {
+        if let earlier = setup.policy.refusedRepeat(call, history: history)
+            ?? written.flatMap({ setup.policy.refusedRepeat($0, history: history) }) {
             return CallAnswer(call: call, verdict: .repeated(earlierFailed: earlier.failed),
                               result: LoopPolicy.refusal(of: call, repeating: earlier))
         }

@@ -152,16 +152,22 @@ struct CallHistory: Sendable, Hashable {
         earlier(call).flatMap { $0.step == step ? $0 : nil }
     }
 
-    /// Remember the calls of a step that ran (the last of identical ones wins). A step whose calls were all
+    /// Remember the calls of a step that ran (the last of identical ones wins), each as it ran and, when
+    /// grounding changed it, as the model wrote it (`written`, paired by call id): the same call written
+    /// again is a repeat even when what grounding keeps of it has changed since. A step whose calls were all
     /// refused or rejected still counts as a step: what it refused was not run, so under the
     /// previous-step rule a call repeated over it is still a repeat of the last thing that ran.
-    mutating func remember(_ answers: [CallAnswer]) {
+    mutating func remember(_ answers: [CallAnswer], written: [ToolCall] = []) {
         let ran = answers.filter { $0.verdict == .ran }
         guard !ran.isEmpty else { return }
         lastStep += 1
         for answer in ran {
             guard let call = answer.call else { continue }
-            calls[Key(name: call.name, arguments: call.arguments)] = Earlier(text: answer.result.modelText, failed: !answer.result.ok, step: lastStep)
+            let earlier = Earlier(text: answer.result.modelText, failed: !answer.result.ok, step: lastStep)
+            calls[Key(name: call.name, arguments: call.arguments)] = earlier
+            if let asWritten = written.first(where: { $0.id == call.id }), asWritten.arguments != call.arguments {
+                calls[Key(name: asWritten.name, arguments: asWritten.arguments)] = earlier
+            }
         }
     }
 }

@@ -99,6 +99,37 @@ import Testing
         #expect(!plainEvents.contains { if case .toolCall(_, let c) = $0 { c.ungrounded != nil } else { false } })
     }
 
+    /// The same call written again is a repeat even when grounding now keeps more of it: the first result
+    /// put "furlongs" in the conversation, so the second writing keeps `unit`, but the model wrote the
+    /// identical call (a read of `start_line: 1` after a result that shows line 1 ran twice this way).
+    @Test func theSameCallWrittenAgainIsARepeatThoughGroundingNowKeepsMore() async {
+        let tool = FakeTool(name: Self.area.name, parameters: Self.area.parameters) { _ in (true, "25 square furlongs", nil) }
+        let again = ["base": 10, "height": 5, "unit": "furlongs"] as JSONValue
+        let model = ScriptedModel([
+            ScriptedModel.call("triangle_area", again, id: "c1"),
+            ScriptedModel.call("triangle_area", again, id: "c2"),
+            ScriptedModel.answer("25"),
+        ])
+        let sink = MemorySink()
+        let spec = TaskSpec(name: "t", model: .local("scripted"), prompt: "Triangle, base 10, height 5: its area?")
+        let header = TranscriptHeader(runtimeVersion: "test", spec: SpecJSON.encode(spec), model: ModelDescription(name: "scripted"),
+                                      sampling: SamplingOptions(), tools: [Self.area])
+        let outcome = await AgentLoop(model: model, tools: [tool], sink: sink).run(spec, header: header)
+        #expect(outcome.status == .final && outcome.answer == "25")
+        #expect(tool.calls.count == 1 && tool.calls.first?.arguments == ["base": 10, "height": 5])
+        let results = sink.events.compactMap { e -> ToolResult? in if case .toolResult(_, let r, _) = e { r } else { nil } }
+        #expect(results.count == 2 && results.last?.metadata["repeated_call"] != nil)
+        // Two different writings that ground to the call that ran are a repeat too (the same thing would run).
+        let tool2 = FakeTool(name: Self.area.name, parameters: Self.area.parameters) { _ in (true, "25", nil) }
+        let model2 = ScriptedModel([
+            ScriptedModel.call("triangle_area", ["base": 10, "height": 5, "unit": "furlongs"], id: "c1"),
+            ScriptedModel.call("triangle_area", ["base": 10, "height": 5], id: "c2"),
+            ScriptedModel.answer("25"),
+        ])
+        _ = await AgentLoop(model: model2, tools: [tool2], sink: MemorySink()).run(spec, header: header)
+        #expect(tool2.calls.count == 1)
+    }
+
     @Test func theSpecKeyIsOnByDefaultAndOffForOldTranscripts() throws {
         let on = try SpecParser.parse(yaml: "name: t\nprompt: hi\nground_optional_arguments: true\n", file: "t.yaml", baseDirectory: "/")
         #expect(on.groundOptionalArguments)

@@ -70,6 +70,12 @@ public struct TaskSpec: Sendable, Hashable {
     public var tagCalls: Bool = TaskSpec.defaultTagCalls
     /// `tag_calls` when a spec does not set it.
     public static let defaultTagCalls = false
+    /// Copied string arguments before invented ones (`prefer_copied_values`): at a string argument's first
+    /// token, a local model's opening that copies the user's words or a tool's result takes the place of a
+    /// little likelier invented one (see `GroundedValues`). Transcripts recorded before the key replay without it.
+    public var preferCopiedValues: Bool = TaskSpec.defaultPreferCopiedValues
+    /// `prefer_copied_values` when a spec does not set it.
+    public static let defaultPreferCopiedValues = false
     /// How a local model decodes (`speculation`): `lookup` (the default) guesses tokens from the context and
     /// verifies them in one pass, `off` decodes one token per pass. The tokens are the same either way.
     public var speculation: SpeculationMode = .lookup

@@ -21,6 +21,9 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
     /// fenced (the default model's habit) is stopped at its `{` and the call is written again after the tag.
     /// Nothing changes for templates whose own calls are bare (Llama 3) or replies that do not call.
     public let tagCalls: Bool
+    /// At a string argument's first token, an opening copied from the user's messages or the tools' results
+    /// takes the place of a little likelier invented one (`GroundedValues`).
+    public let preferCopiedValues: Bool
     public let threads: Int
     /// Lookup speculation (guessed tokens verified in one pass): speed only, the tokens are the same.
     public let speculation: Speculation
@@ -51,12 +54,13 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
 
     /// - modelReference: an alias (`qwen2.5-coder-0.5b-instruct`) or a path to a `.gguf` file.
     public init(modelReference: String, attention: AttentionSettings? = nil, threads: Int? = nil,
-                constrainToolCalls: Bool = true, parallelCalls: Bool = false, tagCalls: Bool = false, reuseCache: Bool = true,
+                constrainToolCalls: Bool = true, parallelCalls: Bool = false, tagCalls: Bool = false, preferCopiedValues: Bool = false, reuseCache: Bool = true,
                 speculation: Speculation = .lookup, store: ModelStore = ModelStore()) throws {
         self.reuseCache = reuseCache
         self.speculation = speculation
         self.parallelCalls = parallelCalls
         self.tagCalls = tagCalls
+        self.preferCopiedValues = preferCopiedValues
         let path = try store.resolve(modelReference)
         let model = try Model(path: path)
         self.model = model
@@ -85,6 +89,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         constrainToolCalls = other.constrainToolCalls
         parallelCalls = other.parallelCalls
         tagCalls = other.tagCalls
+        preferCopiedValues = other.preferCopiedValues
         threads = other.threads
         speculation = other.speculation
         reuseCache = other.reuseCache
@@ -204,6 +209,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             let constraint = constrained ? toolCallConstraint(tools: tools, choice: toolChoice) : nil
             constraint?.callThreshold = toUser ? byOdds ?? .infinity : nil
             constraint?.excludedCalls = []  // a reused constraint keeps the last reply's
+            let grounding = preferCopiedValues ? GroundedValues(evidence: Self.evidence(messages)) : nil
+            constraint?.groundedValues = grounding
             // A model that writes the close tag again after the block has ended its reply (its answer was
             // the block).
             let stop = think ? sampling.stop + [Reasoning.closeTag] : sampling.stop
@@ -229,6 +236,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                 let opening = ToolCallParser.openTag + "\n"
                 let tagged = taggedCallConstraint(tools: tools)
                 tagged.excludedCalls = constraint.excludedCalls
+                tagged.groundedValues = grounding
                 tagged.endBeforeCloseTag = !parallelCalls
                 tagged.advance(bytes: Array(opening.utf8))
                 var taggedParser = ToolCallParser(tools: tools, turn: turn, template: template)
@@ -286,6 +294,11 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         reply.guessedTokens = parts.reduce(0) { $0 + $1.timings.guessedTokens }
         reply.acceptedGuesses = parts.reduce(0) { $0 + $1.timings.acceptedGuesses }
         return reply
+    }
+
+    /// What a call's values may be copied from: the user's messages and the tools' results.
+    static func evidence(_ messages: [Message]) -> String {
+        messages.filter { $0.role == .user || $0.role == .tool }.map(\.content).joined(separator: "\n")
     }
 
     /// The constraint of a thinking block (built once per model, on first use).

@@ -7,7 +7,7 @@ import Yams
 public enum SpecParser {
     public static let topLevelKeys = [
         "name", "model", "attention", "sampling", "system", "prompt", "prompts", "history", "parameters", "tools", "sandbox", "limits",
-        "transcript", "constrain_tool_calls", "parallel_calls", "tag_calls", "ground_optional_arguments", "exclude_failed_repeats", "declared_calls", "speculation", "tool_result_hint", "reject_repeated_calls",
+        "transcript", "constrain_tool_calls", "parallel_calls", "tag_calls", "prefer_copied_values", "ground_optional_arguments", "exclude_failed_repeats", "declared_calls", "speculation", "tool_result_hint", "reject_repeated_calls",
         "first_tool_choice", "answer_after", "reasoning",
     ]
     /// Parse the spec at `path`. `overrides` are `--param key=value` strings.
@@ -73,6 +73,7 @@ public enum SpecParser {
         spec.constrainToolCalls = try topFields.bool("constrain_tool_calls") ?? true
         spec.parallelCalls = try topFields.bool("parallel_calls") ?? false
         spec.tagCalls = try topFields.bool("tag_calls") ?? TaskSpec.defaultTagCalls
+        spec.preferCopiedValues = try topFields.bool("prefer_copied_values") ?? TaskSpec.defaultPreferCopiedValues
         spec.groundOptionalArguments = try topFields.bool("ground_optional_arguments") ?? spec.groundOptionalArguments
         spec.excludeFailedRepeats = try topFields.bool("exclude_failed_repeats") ?? spec.excludeFailedRepeats
         if let node = topFields["declared_calls"] {

@@ -34,6 +34,7 @@ public enum SpecJSON {
         if spec.parallelCalls { members.append(JSONMember("parallel_calls", .bool(true))) }
         // Recorded only when on: a header without it (recorded before it existed) replays untagged.
         if spec.tagCalls { members.append(JSONMember("tag_calls", .bool(true))) }
+        if spec.preferCopiedValues { members.append(JSONMember("prefer_copied_values", .bool(true))) }
         if spec.declaredCalls != .end { members.append(JSONMember("declared_calls", .string(spec.declaredCalls.rawValue))) }
         if spec.speculation != .lookup { members.append(JSONMember("speculation", .string(spec.speculation.rawValue))) }
         if let hint = spec.toolResultHint { members.append(JSONMember("tool_result_hint", .string(hint))) }
@@ -181,6 +182,7 @@ public enum SpecJSON {
         spec.repeatedCalls = .never
         spec.parallelCalls = f.has("parallel_calls") ? try f.bool("parallel_calls") : false
         spec.tagCalls = f.has("tag_calls") ? try f.bool("tag_calls") : false
+        spec.preferCopiedValues = f.has("prefer_copied_values") ? try f.bool("prefer_copied_values") : false
         if f.has("declared_calls") {
             guard let mode = DeclaredCallsMode(rawValue: try f.string("declared_calls")) else {
                 throw TranscriptError(file: nil, line: nil, message: "declared_calls: expected end or collect")

@@ -111,7 +111,7 @@ final class BatchRunner: @unchecked Sendable {
     }
 
     private func loadedModel(for spec: TaskSpec) throws -> any LanguageModel {
-        let key = "\(spec.model)|\(String(describing: spec.attention))|\(spec.constrainToolCalls)|\(spec.parallelCalls)|\(spec.tagCalls)|\(spec.speculation)"
+        let key = "\(spec.model)|\(String(describing: spec.attention))|\(spec.constrainToolCalls)|\(spec.parallelCalls)|\(spec.tagCalls)|\(spec.preferCopiedValues)|\(spec.speculation)"
         return try lock.withLock {
             if let m = models[key] { return m }
             let m = try ModelFactory.make(spec, threads: threads)

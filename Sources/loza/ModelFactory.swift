@@ -16,7 +16,7 @@ enum ModelFactory {
             do {
                 return try LocalChatModel(modelReference: ref, attention: spec.attention, threads: threads,
                                           constrainToolCalls: spec.constrainToolCalls, parallelCalls: spec.parallelCalls,
-                                          tagCalls: spec.tagCalls, reuseCache: reuseCache,
+                                          tagCalls: spec.tagCalls, preferCopiedValues: spec.preferCopiedValues, reuseCache: reuseCache,
                                           speculation: spec.speculation == .off ? .off : .lookup)
             } catch {
                 throw CLIError.input("model \(reference): \(error)")

@@ -93,7 +93,7 @@ import TranscriptIO
     }
 
     @Test(arguments: [
-        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, parallel_calls, tag_calls, ground_optional_arguments, exclude_failed_repeats, declared_calls, speculation, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after, reasoning)"),
+        ("name: t\nprompt: hi\ntemprature: 1\n", "task.yaml:3:1: unknown key 'temprature' in task (allowed: name, model, attention, sampling, system, prompt, prompts, history, parameters, tools, sandbox, limits, transcript, constrain_tool_calls, parallel_calls, tag_calls, prefer_copied_values, ground_optional_arguments, exclude_failed_repeats, declared_calls, speculation, tool_result_hint, reject_repeated_calls, first_tool_choice, answer_after, reasoning)"),
         ("name: t\nprompt: hi\nsampling:\n  temprature: 1\n", "task.yaml:4:3: unknown key 'temprature' in sampling (did you mean 'temperature'?)"),
         ("name: t\nprompt: hi\nsampling: {temperature: hot}\n", "task.yaml:3:25: sampling.temperature: expected a number, got string \"hot\""),
         ("name: t\nprompt: hi\nsampling: {top_p: 1.5}\n", "task.yaml:3:19: sampling.top_p: must be between 0 and 1, got 1.5"),
@@ -269,6 +269,28 @@ import TranscriptIO
         #expect(throws: SpecError.self) { try parse("name: t\nprompt: hi\ntag_calls: sometimes\n") }
         do {
             _ = try parse("name: t\nprompt: hi\ntag_calls: sometimes\n")
+        } catch {
+            #expect("\(error)".hasPrefix("task.yaml:3:"), "\(error)")
+        }
+    }
+
+    @Test func preferCopiedValuesKey() throws {
+        func parse(_ yaml: String) throws -> TaskSpec {
+            try SpecParser.parse(yaml: yaml, file: "task.yaml", baseDirectory: "/specs")
+        }
+        for value in [true, false] {
+            let spec = try parse("name: t\nprompt: hi\nprefer_copied_values: \(value)\n")
+            #expect(spec.preferCopiedValues == value)
+            #expect(try SpecJSON.decode(SpecJSON.encode(spec)).preferCopiedValues == value)
+        }
+        let plain = try parse("name: t\nprompt: hi\n")
+        #expect(plain.preferCopiedValues == TaskSpec.defaultPreferCopiedValues)
+        var old = SpecJSON.encode(plain).objectValue ?? []
+        old.removeAll { $0.key == "prefer_copied_values" }
+        #expect(try SpecJSON.decode(.object(old)).preferCopiedValues == false)
+        do {
+            _ = try parse("name: t\nprompt: hi\nprefer_copied_values: often\n")
+            Issue.record("accepted a non-boolean")
         } catch {
             #expect("\(error)".hasPrefix("task.yaml:3:"), "\(error)")
         }

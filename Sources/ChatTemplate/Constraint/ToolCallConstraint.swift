@@ -89,6 +89,9 @@ public final class ToolCallConstraint {
     /// Scratch mask for the `none` choice (threshold only).
     private let noneMask: UnsafeMutableBufferPointer<Bool>
 
+    /// Copied string values before invented ones (see `GroundedValues`). Set before the reply; `reset` keeps it.
+    public var groundedValues: GroundedValues?
+
     /// Calls the reply may not write again (see `ExcludedCall`). Set before the reply; `reset` keeps them.
     public var excludedCalls: [ExcludedCall] = []
 
@@ -157,7 +160,7 @@ public final class ToolCallConstraint {
     /// The calls closed in this reply (their bytes from the first `{` to the last `}`, whitespace removed).
     private var closedCalls = Set<[UInt8]>()
     /// Where the current call's bytes start in `recordedBytes`, and whether it has closed.
-    private var callStart = 0
+    private(set) var callStart = 0
     private var callClosed = false
     /// True when a token outside the language was forced in (`advance` of a token the mask had excluded);
     /// the constraint then allows everything for the rest of the reply.
@@ -280,6 +283,7 @@ public final class ToolCallConstraint {
                 for i in 0..<min(n, logits.count) where !logitMask[i] { logits[i] = -.infinity }
             }
             if head.mode == .call && !excludedCalls.isEmpty { banExcluded(logits) }
+            if head.mode == .call, let groundedValues { preferGrounded(logits, groundedValues) }
         }
         if logits.count > n { for i in n..<logits.count { logits[i] = -.infinity } }
     }

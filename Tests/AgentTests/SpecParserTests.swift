@@ -252,44 +252,26 @@ import TranscriptIO
     /// `tag_calls`: the spec's value or the default; recorded in a transcript when on, read back; a
     /// transcript without it (recorded before it existed) replays untagged; a value that is not a boolean is
     /// an error with its place.
-    @Test func tagCallsKey() throws {
+    /// Model-side boolean keys: parsed, round-tripped through the transcript header, absent from old
+    /// transcripts (off), and a non-boolean is an error with its place.
+    @Test(arguments: [("tag_calls", \TaskSpec.tagCalls, TaskSpec.defaultTagCalls),
+                      ("prefer_copied_values", \TaskSpec.preferCopiedValues, TaskSpec.defaultPreferCopiedValues)])
+    func booleanModelKey(_ key: String, _ field: KeyPath<TaskSpec, Bool> & Sendable, _ defaultValue: Bool) throws {
         func parse(_ yaml: String) throws -> TaskSpec {
             try SpecParser.parse(yaml: yaml, file: "task.yaml", baseDirectory: "/specs")
         }
         for value in [true, false] {
-            let spec = try parse("name: t\nprompt: hi\ntag_calls: \(value)\n")
-            #expect(spec.tagCalls == value)
-            #expect(try SpecJSON.decode(SpecJSON.encode(spec)).tagCalls == value)
+            let spec = try parse("name: t\nprompt: hi\n\(key): \(value)\n")
+            #expect(spec[keyPath: field] == value)
+            #expect(try SpecJSON.decode(SpecJSON.encode(spec))[keyPath: field] == value)
         }
         let plain = try parse("name: t\nprompt: hi\n")
-        #expect(plain.tagCalls == TaskSpec.defaultTagCalls)
+        #expect(plain[keyPath: field] == defaultValue)
         var old = SpecJSON.encode(plain).objectValue ?? []
-        old.removeAll { $0.key == "tag_calls" }
-        #expect(try SpecJSON.decode(.object(old)).tagCalls == false)
-        #expect(throws: SpecError.self) { try parse("name: t\nprompt: hi\ntag_calls: sometimes\n") }
+        old.removeAll { $0.key == key }
+        #expect(try SpecJSON.decode(.object(old))[keyPath: field] == false)
         do {
-            _ = try parse("name: t\nprompt: hi\ntag_calls: sometimes\n")
-        } catch {
-            #expect("\(error)".hasPrefix("task.yaml:3:"), "\(error)")
-        }
-    }
-
-    @Test func preferCopiedValuesKey() throws {
-        func parse(_ yaml: String) throws -> TaskSpec {
-            try SpecParser.parse(yaml: yaml, file: "task.yaml", baseDirectory: "/specs")
-        }
-        for value in [true, false] {
-            let spec = try parse("name: t\nprompt: hi\nprefer_copied_values: \(value)\n")
-            #expect(spec.preferCopiedValues == value)
-            #expect(try SpecJSON.decode(SpecJSON.encode(spec)).preferCopiedValues == value)
-        }
-        let plain = try parse("name: t\nprompt: hi\n")
-        #expect(plain.preferCopiedValues == TaskSpec.defaultPreferCopiedValues)
-        var old = SpecJSON.encode(plain).objectValue ?? []
-        old.removeAll { $0.key == "prefer_copied_values" }
-        #expect(try SpecJSON.decode(.object(old)).preferCopiedValues == false)
-        do {
-            _ = try parse("name: t\nprompt: hi\nprefer_copied_values: often\n")
+            _ = try parse("name: t\nprompt: hi\n\(key): sometimes\n")
             Issue.record("accepted a non-boolean")
         } catch {
             #expect("\(error)".hasPrefix("task.yaml:3:"), "\(error)")

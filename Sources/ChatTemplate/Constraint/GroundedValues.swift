@@ -1,6 +1,6 @@
 import Foundation
 
-/// Copied values before invented ones (`ToolCallConstraint.groundingEvidence`).
+/// Copied values before invented ones (`ToolCallConstraint.groundedValues`, spec key `prefer_copied_values`).
 ///
 /// A small model that is about to write a string argument often hesitates between copying it from the
 /// request (`config/app.toml`, named by the user) and inventing one (`/path/to/inventory/file.txt`), and

@@ -148,9 +148,8 @@ extension AgentLoop {
 
     /// Answer one parsed call: refused as a repeat, rejected by the dispatcher, or run. `written`: the call as
     /// the model wrote it, before grounding (a repeat is the same call written again, or the same call run again).
-    func answer(_ call: ToolCall, written: ToolCall? = nil, history: CallHistory, setup: RunSetup) async -> CallAnswer {
-        if let earlier = setup.policy.refusedRepeat(call, history: history)
-            ?? written.flatMap({ setup.policy.refusedRepeat($0, history: history) }) {
+    func answer(_ call: ToolCall, written: ToolCall, history: CallHistory, setup: RunSetup) async -> CallAnswer {
+        if let earlier = setup.policy.refusedRepeat(call, history: history) ?? setup.policy.refusedRepeat(written, history: history) {
             return CallAnswer(call: call, verdict: .repeated(earlierFailed: earlier.failed),
                               result: LoopPolicy.refusal(of: call, repeating: earlier))
         }

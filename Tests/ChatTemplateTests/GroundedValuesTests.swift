@@ -58,18 +58,18 @@ import Testing
     /// The scan tells keys from values, and values inside the arguments from the tool's name.
     @Test func onlyStringValuesInsideTheArgumentsAreConcerned() {
         var scan = ValueScan()
-        for b in Array("{\"name\":\"shell\",\"arguments\":{\"command\":".utf8) { scan.feed(b) }
+        for b in Array("{\"name\":\"shell\",\"arguments\":{\"command\":".utf8) { scan.push(b) }
         #expect(scan.awaitsValue)
-        scan.feed(UInt8(ascii: "\""))
+        scan.push(UInt8(ascii: "\""))
         #expect(scan.openString?.isValue == true && scan.openString?.depth == 2)
         var key = ValueScan()
-        for b in Array("{\"name\":\"shell\",\"arguments\":{\"com".utf8) { key.feed(b) }
+        for b in Array("{\"name\":\"shell\",\"arguments\":{\"com".utf8) { key.push(b) }
         #expect(key.openString?.isValue == false && !key.awaitsValue)
         var name = ValueScan()
-        for b in Array("{\"name\":".utf8) { name.feed(b) }
+        for b in Array("{\"name\":".utf8) { name.push(b) }
         #expect(!name.awaitsValue)
         var list = ValueScan()
-        for b in Array("{\"name\":\"x\",\"arguments\":{\"tags\":[\"a\",".utf8) { list.feed(b) }
+        for b in Array("{\"name\":\"x\",\"arguments\":{\"tags\":[\"a\",".utf8) { list.push(b) }
         #expect(list.awaitsValue && list.lastClosed?.isValue == true)
     }
 }

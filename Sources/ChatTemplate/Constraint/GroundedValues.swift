@@ -84,9 +84,10 @@ struct ValueScan {
     private(set) var lastClosed: (range: Range<Int>, isValue: Bool, depth: Int)?
     private var escaped = false
     private(set) var count = 0
+    private(set) var lastByte: UInt8?
 
     mutating func push(_ b: UInt8) {
-        defer { count += 1 }
+        defer { count += 1; lastByte = b }
         if let open = openString {
             if escaped { escaped = false; return }
             if b == UInt8(ascii: "\\") { escaped = true; return }
@@ -114,12 +115,6 @@ struct ValueScan {
         guard openString == nil, stack.count >= 2, let last = lastByte else { return false }
         return last == UInt8(ascii: ":") || last == UInt8(ascii: "[") || (last == UInt8(ascii: ",") && stack.last == UInt8(ascii: "["))
     }
-    private(set) var lastByte: UInt8?
-
-    mutating func feed(_ b: UInt8) {
-        push(b)
-        lastByte = b
-    }
 }
 
 extension ToolCallConstraint {
@@ -139,7 +134,7 @@ extension ToolCallConstraint {
         var canonical = CanonicalJSON()
         for b in recordedBytes[open...] { canonical.push(b) }
         var scan = ValueScan()
-        for b in canonical.bytes { scan.feed(b) }
+        for b in canonical.bytes { scan.push(b) }
         // The value's first token: a value may open here, or one has opened with nothing in it yet.
         let emptyOpen = scan.openString.map { $0.isValue && $0.depth >= 2 && $0.start == scan.count } ?? false
         guard emptyOpen || scan.awaitsValue else { return }
@@ -168,26 +163,16 @@ extension ToolCallConstraint {
         let before = c.bytes.count
         for b in trie.tokenBytes[token] {
             c.push(b)
-            while s.count < c.bytes.count { s.feed(c.bytes[s.count]) }
+            while s.count < c.bytes.count { s.push(c.bytes[s.count]) }
         }
         guard c.bytes.count > before else { return .other }
-        let found = content(c, s, scan, before)
-        if case .content(let bytes) = found, bytes.isEmpty { return .other }
-        return found
-    }
-
-    private func content(_ c: CanonicalJSON, _ s: ValueScan, _ scan: ValueScan, _ before: Int) -> Opening {
+        // The value the token writes in, opened before it (empty so far) or by it: still open, or closed by it.
         if let open = s.openString, open.isValue, open.depth >= 2, open.start >= before {
             return open.start == c.bytes.count ? .quoteOnly : .content(Array(c.bytes[open.start...]))
         }
-        if let open = scan.openString, s.openString == nil, let closed = s.lastClosed, closed.range.lowerBound == open.start {
+        if s.openString == nil, let closed = s.lastClosed, closed.isValue, closed.depth >= 2, closed.range.lowerBound >= before,
+           !closed.range.isEmpty {
             return .content(Array(c.bytes[closed.range]))
-        }
-        if s.openString == nil, let closed = s.lastClosed, closed.isValue, closed.depth >= 2, closed.range.lowerBound > before {
-            return .content(Array(c.bytes[closed.range]))
-        }
-        if let open = scan.openString, let now = s.openString, now.start == open.start {
-            return .content(Array(c.bytes[open.start...]))
         }
         return .other
     }

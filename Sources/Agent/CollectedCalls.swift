@@ -7,8 +7,9 @@ import Foundation
 /// of that tool: the items of a request that lists several (two artists, three cities), which a model that
 /// writes one call per turn makes one after another. Two kinds of further call are not collected, because
 /// small models answered `OK` go on to make them although nobody asked:
-/// - a call of another declared tool: offered several tools, the default model calls each of the others in
-///   turn (on BFCL's `multiple` category, 31 of 40 runs; collecting them cost 25 of 31 right answers);
+/// - a call of another declared tool that brings no values of its own (see `bringsItsOwnValues`): offered
+///   several tools, the default model calls each of the others in turn with the values it has used (on BFCL's
+///   `multiple` category, 31 of 40 runs; collecting them all cost 25 of 31 right answers);
 /// - a variant: the same tool and required arguments with other optional settings (`method: "trapezoid"`
 ///   after `"simpson"`, `formatted: false` after `true`);
 /// - a restatement: a call whose required values (case, surrounding spaces and the order of lists aside) are
@@ -17,7 +18,6 @@ import Foundation
 /// - an invented item: a required argument whose value is not in the user's messages or the tool results
 ///   (`vehicle_type: "diesel"` and `"EV"` after `"gas"` for "a gas-powered vehicle"), tested as
 ///   `ArgumentGrounding` tests optional arguments, inside arrays and objects too.
-/// So a request that needs calls of several different tools still gets only the first tool's calls.
 struct CollectedCalls: Sendable {
     /// Why a call was not collected.
     enum Refusal: Sendable, Hashable {
@@ -28,7 +28,7 @@ struct CollectedCalls: Sendable {
             switch self {
             case .variant: return "not collected: a variant of a collected call (only optional arguments differ)"
             case .restated: return "not collected: the values of a collected call again, in other places or order"
-            case .otherTool: return "not collected: another tool than the calls collected"
+            case .otherTool: return "not collected: another tool than the calls collected, without values of its own in the conversation"
             case .ungrounded: return "not collected: a required argument's value is not in the conversation"
             }
         }
@@ -41,7 +41,9 @@ struct CollectedCalls: Sendable {
     /// Collect `call`, or say why not. `parameters`: the schema the tool was declared with; `grounding`: what
     /// the conversation holds (nil: every value counts as grounded).
     mutating func add(_ call: ToolCall, parameters: JSONValue?, grounding: ArgumentGrounding? = nil) -> Refusal? {
-        if !calls.isEmpty && !calls.contains(where: { $0.name == call.name }) { return .otherTool }
+        if !calls.isEmpty && !calls.contains(where: { $0.name == call.name }) {
+            return bringsItsOwnValues(call, parameters: parameters, grounding: grounding) ? add(call) : .otherTool
+        }
         let identity = Self.identity(of: call, parameters: parameters)
         if calls.contains(where: { $0.name == call.name && Self.identity(of: $0, parameters: parameters) == identity }) {
             return .variant
@@ -57,8 +59,34 @@ struct CollectedCalls: Sendable {
         if !calls.isEmpty, let grounding, !Self.required(of: call, parameters: parameters).allSatisfy(grounding.isGroundedDeep) {
             return .ungrounded
         }
+        return add(call)
+    }
+
+    private mutating func add(_ call: ToolCall) -> Refusal? {
         calls.append(call)
         return nil
+    }
+
+    /// A call of another tool than those collected is a further item of the request when its required
+    /// values (all its values when none is required; strings and numbers) are all in the conversation and none
+    /// is a value of a collected call: a request that needs several tools names each one's values ("the area
+    /// of a 5 by 3 rectangle and of a circle of radius 2"), while a model answered `OK` that calls each
+    /// of the other offered tools in turn fills them with the values it has already used
+    /// (`circle_area(radius: 5)` after `rectangle_area(5, 3)` for "the area of a 5 by 3 rectangle").
+    func bringsItsOwnValues(_ call: ToolCall, parameters: JSONValue?, grounding: ArgumentGrounding?) -> Bool {
+        let identity = Self.identity(of: call, parameters: parameters)
+        let own = Self.values(in: identity).filter {
+            switch $0 {
+            case .string(let s): return !s.isEmpty
+            case .int, .double: return true
+            default: return false
+            }
+        }
+        guard !own.isEmpty else { return false }
+        let used = Set(calls.flatMap { Self.values(in: $0.arguments) })
+        guard own.allSatisfy({ !used.contains($0) }) else { return false }
+        guard let grounding else { return true }
+        return (identity.objectValue ?? []).allSatisfy { grounding.isGroundedDeep($0.value) }
     }
 
     /// The scalar values inside `value` (arrays and objects opened, keys left out), strings trimmed and

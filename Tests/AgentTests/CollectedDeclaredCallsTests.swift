@@ -116,24 +116,32 @@ import Testing
         #expect(collected.calls.map(\.id) == ["a", "b"])
     }
 
-    @Test func afterTheFirstCallOnlyItsToolIsCollected() async {
+    @Test func afterTheFirstCallAnotherToolIsCollectedOnlyWithValuesOfItsOwn() async {
         var collected = CollectedCalls()
         #expect(collected.add(Self.city("Oslo", id: "a"), parameters: Self.weather.parameters) == nil)
-        #expect(collected.add(ToolCall(id: "b", name: "get_time", arguments: ["zone": "CET"]), parameters: Self.time.parameters)
+        // The value the first call used, again (case and spaces aside): not a further item.
+        #expect(collected.add(ToolCall(id: "b", name: "get_time", arguments: ["zone": " oslo"]), parameters: Self.time.parameters)
                 == .otherTool)
-        // In a run: the other tool's call is answered OK but not collected, and a turn with only such calls ends it.
+        // No string or number at all: nothing of its own.
+        #expect(collected.add(ToolCall(id: "c", name: "get_time", arguments: [:]), parameters: Self.time.parameters) == .otherTool)
+        #expect(collected.add(ToolCall(id: "d", name: "get_time", arguments: ["zone": "CET"]), parameters: Self.time.parameters)
+                == nil)
+        #expect(collected.calls.map(\.id) == ["a", "d"])
+        // In a run: a value of its own must also be in the conversation ("CET" is not; "London" is). The
+        // other calls are answered OK but not collected, and a turn with only such calls ends the run.
         let (outcome, events, _) = await run([
             Self.turn(Self.city("Paris", id: "c1")),
             Self.turn(ToolCall(id: "c2", name: "get_time", arguments: ["zone": "CET"]), Self.city("Rome", id: "c3")),
-            Self.turn(ToolCall(id: "c4", name: "get_time", arguments: ["zone": "UTC"])),
+            Self.turn(ToolCall(id: "c4", name: "get_time", arguments: ["zone": "London"])),
+            Self.turn(Self.city("Paris", id: "c5")),
             ScriptedModel.answer("never reached"),
         ])
-        #expect(outcome.status == .calls && outcome.calls.map(\.id) == ["c1", "c3"] && outcome.steps == 3)
+        #expect(outcome.status == .calls && outcome.calls.map(\.id) == ["c1", "c3", "c4"] && outcome.steps == 4)
         let notes = events.compactMap { event -> String? in
             if case .toolResult(_, let r, _) = event { return r.metadata["declared_call"] } else { return nil }
         }
         #expect(notes == ["collected for the caller", CollectedCalls.Refusal.otherTool.note, "collected for the caller",
-                          CollectedCalls.Refusal.otherTool.note])
+                          "collected for the caller", CollectedCalls.Refusal.variant.note])
     }
 
     @Test func theStepBudgetEndsTheRunWithTheCallsCollected() async {

@@ -5,7 +5,7 @@ import Foundation
 /// call adds a new one. The first call is collected; after it, only calls of a tool already collected whose
 /// required arguments (all of its arguments when the schema requires none) differ from every collected call
 /// of that tool: the items of a request that lists several (two artists, three cities), which a model that
-/// writes one call per turn makes one after another. Two kinds of further call are not collected, because
+/// writes one call per turn makes one after another. Four kinds of further call are not collected, because
 /// small models answered `OK` go on to make them although nobody asked:
 /// - a call of another declared tool that brings no values of its own (see `bringsItsOwnValues`): offered
 ///   several tools, the default model calls each of the others in turn with the values it has used (on BFCL's
@@ -42,7 +42,9 @@ struct CollectedCalls: Sendable {
     /// the conversation holds (nil: every value counts as grounded).
     mutating func add(_ call: ToolCall, parameters: JSONValue?, grounding: ArgumentGrounding? = nil) -> Refusal? {
         if !calls.isEmpty && !calls.contains(where: { $0.name == call.name }) {
-            return bringsItsOwnValues(call, parameters: parameters, grounding: grounding) ? add(call) : .otherTool
+            guard bringsItsOwnValues(call, parameters: parameters, grounding: grounding) else { return .otherTool }
+            calls.append(call)
+            return nil
         }
         let identity = Self.identity(of: call, parameters: parameters)
         if calls.contains(where: { $0.name == call.name && Self.identity(of: $0, parameters: parameters) == identity }) {
@@ -59,10 +61,6 @@ struct CollectedCalls: Sendable {
         if !calls.isEmpty, let grounding, !Self.required(of: call, parameters: parameters).allSatisfy(grounding.isGroundedDeep) {
             return .ungrounded
         }
-        return add(call)
-    }
-
-    private mutating func add(_ call: ToolCall) -> Refusal? {
         calls.append(call)
         return nil
     }

@@ -12,9 +12,10 @@ results out.
              the same tasks through /chat/completions of an OpenAI-compatible server (llama.cpp's
              llama-server --jinja): calls from the response's `tool_calls`, or with --lenient also every JSON
              call object in the reply text; multi-turn tools executed by bfcl-eval's own executor.
-  score      --category CAT --results RESULTS.jsonl [--json] [--failures FILE]
+  score      --category CAT --results RESULTS.jsonl [--json] [--failures FILE] [--plain]
              bfcl-eval's AST checker (single-turn), its relevance rule (irrelevance: right = no call) or its
-             multi-turn checker, over the entries present in RESULTS.
+             multi-turn checker, over the entries present in RESULTS; --plain scores a --lenient server run as
+             its plain `tool_calls` (the calls it read from reply text, marked `from_text`, dropped).
 
 Result lines (the same for `loza batch` and run-server): {"id", "status", "answer", "calls": [{"name",
 "arguments", "turn", "step"}], "steps", "tokens", "wall_s", ...}. `turn` is the index of the user turn the
@@ -240,7 +241,7 @@ def server_turn(args, messages, tools, max_tokens):
             arguments = None
         calls.append({"name": fn.get("name", ""), "arguments": arguments, "id": tc.get("id")})
     if not calls and args.lenient:
-        calls = calls_in_text(message.get("content") or "")
+        calls = [dict(c, from_text=True) for c in calls_in_text(message.get("content") or "")]
     return message, calls, tokens
 
 
@@ -257,7 +258,8 @@ def run_server_task(args, task):
         message, calls, tokens = server_turn(args, messages, tools, max_tokens)
         result["steps"], result["tokens"] = 1, tokens
         result["answer"] = message.get("content")
-        result["calls"] = [{"name": c["name"], "arguments": c["arguments"], "turn": 0, "step": 1} for c in calls]
+        result["calls"] = [dict({"name": c["name"], "arguments": c["arguments"], "turn": 0, "step": 1},
+                                **({"from_text": True} if c.get("from_text") else {})) for c in calls]
         if calls:
             result["status"] = "calls"
     else:
@@ -393,7 +395,20 @@ def score_multi(category, entry, answer, result):
     return {"valid": False, "kind": check.get("error_type", "other"), "error": check.get("error_message")}
 
 
+def plain_result(result):
+    """The result as a user of the server's `tool_calls` alone gets it: calls read from the reply text
+    (run-server --lenient marks them `from_text`) taken out. Single-turn only: in a multi-turn run those
+    calls were executed and changed what followed."""
+    calls = [c for c in result.get("calls", []) if not c.get("from_text")]
+    status = result.get("status")
+    if status == "calls" and not calls:
+        status = "final"
+    return dict(result, calls=calls, status=status)
+
+
 def cmd_score(args):
+    if args.plain and is_multi_turn(args.category):
+        sys.exit("score: --plain is for single-turn categories (a multi-turn run executed its text calls)")
     category = args.category
     by_id = {e["id"]: e for e in entries(category)}
     answers = {}
@@ -404,6 +419,8 @@ def cmd_score(args):
         if line.strip():
             r = json.loads(line)
             if r["id"] in by_id:
+                if args.plain:
+                    r = plain_result(r)
                 results[r["id"]] = r
     correct, kinds, failures = 0, {}, []
     for entry_id, result in results.items():
@@ -458,6 +475,8 @@ def main():
     p.add_argument("--results", required=True)
     p.add_argument("--json", action="store_true")
     p.add_argument("--failures")
+    p.add_argument("--plain", action="store_true",
+                   help="score run-server --lenient results as plain `tool_calls` (calls read from text dropped)")
     p.set_defaults(func=cmd_score)
     args = parser.parse_args()
     args.func(args)

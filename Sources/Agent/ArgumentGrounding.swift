@@ -8,7 +8,7 @@ import Foundation
 ///
 /// What counts as taken from the conversation, per value: a string whose text (case aside, and a leading
 /// `./` aside) appears in the evidence, or `.` (the current directory); a number whose magnitude appears
-/// there as a number (`5` in "5cm", `10.0` for "10"); a value
+/// there as a number (`5` in "5cm", `10.0` for "10") or in words (`3` for "three days"); a value
 /// equal to the property's schema `default`. Booleans, arrays, objects and null are always kept (nothing
 /// to look up reliably), as are required arguments and arguments the schema does not describe. The
 /// evidence is the text of the user's messages and of tool results, never the system prompt, the tool
@@ -75,7 +75,7 @@ struct ArgumentGrounding: Sendable {
         }
     }
 
-    /// The magnitudes of the decimal numbers written in `s` ("3", "2.5"; "1,200" as 1200 and as 1 and 200, a list or a thousands separator; a sign is not kept).
+    /// The magnitudes of the decimal numbers written in `s` ("3", "2.5"; "1,200" as 1200 and as 1 and 200, a list or a thousands separator; a sign is not kept), and of the numbers it writes in words (`NumberWords`).
     static func numbers(in s: String) -> Set<Double> {
         var found = Set<Double>()
         var digits = ""
@@ -96,6 +96,6 @@ struct ArgumentGrounding: Sendable {
             }
         }
         if !digits.isEmpty { flush() }
-        return found
+        return found.union(NumberWords.values(in: s))
     }
 }

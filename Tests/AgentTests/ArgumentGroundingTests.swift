@@ -57,6 +57,26 @@ import Testing
         }
     }
 
+    /// Counts written as words are the user's numbers ("next three days", "two tickets", "top ten").
+    @Test func numbersWrittenInWordsAreGrounded() {
+        let words = NumberWords.values(in: "Next three days; twenty-five rows, two hundred and five pages, a dozen eggs, "
+            + "the fifth floor, 50 million shares, 1.5 billion, two thousand people, one hundred thousand.")
+        for value: Double in [3, 25, 20, 5, 205, 12, 50_000_000, 1_500_000_000, 2_000, 100_000] {
+            #expect(words.contains(value), "\(value)")
+        }
+        // "second" is mostly time; "and" joins only after a scale word; no word, no number.
+        #expect(NumberWords.values(in: "wait a second") == [])
+        #expect(!NumberWords.values(in: "between one and two").contains(3))
+        #expect(NumberWords.values(in: "someone often bones") == [])
+        // Punctuation ends a run; digits before a scale word multiply and start no run of words.
+        #expect(NumberWords.values(in: "1.5 billion, two thousand") == [1_500_000_000, 1_000_000_000, 2, 1_000, 2_000])
+        let g = Self.grounding([.user("Triangle with base ten and height five, to three places.")])
+        let call = ToolCall(id: "c", name: "triangle_area", arguments: ["base": 10, "height": 5, "precision": 3])
+        #expect(g.ground(call, parameters: Self.area.parameters) == call)
+        let invented = ToolCall(id: "c", name: "triangle_area", arguments: ["base": 10, "height": 5, "precision": 4])
+        #expect(g.ground(invented, parameters: Self.area.parameters).ungrounded == ["precision": 4])
+    }
+
     @Test func argumentsTheSchemaDoesNotDescribeOrThatWouldBreakItStay() {
         let g = Self.grounding([.user("hello")])
         let free = ToolCall(id: "c", name: "t", arguments: ["mode": "fast"])

@@ -8,7 +8,8 @@ import Foundation
 ///
 /// What counts as taken from the conversation, per value: a string whose text (case aside, and a leading
 /// `./` aside) appears in the evidence, or `.` (the current directory); a number whose magnitude appears
-/// there as a number (`5` in "5cm", `10.0` for "10") or in words (`3` for "three days"); a value
+/// there as a number (`5` in "5cm", `10.0` for "10"), in words (`3` for "three days") or as a percentage
+/// (`0.2` for "20%"); an ISO date the user wrote in another form (`2023-04-11` for "April 11th, 2023"); a value
 /// equal to the property's schema `default`. Booleans, arrays, objects and null are always kept (nothing
 /// to look up reliably), as are required arguments and arguments the schema does not describe. The
 /// evidence is the text of the user's messages and of tool results, never the system prompt, the tool
@@ -16,12 +17,14 @@ import Foundation
 struct ArgumentGrounding: Sendable {
     private let text: String
     private let numbers: Set<Double>
+    private let dates: Set<String>
 
     init(conversation: [Message]) {
         let parts = conversation.filter { $0.role == .user || $0.role == .tool }.map(\.content)
         let joined = parts.joined(separator: "\n")
         text = joined.lowercased()
         numbers = Self.numbers(in: joined)
+        dates = WrittenDates.isoDates(in: joined)
     }
 
     /// `call` with its ungrounded optional arguments taken out (kept in `ungrounded`); unchanged when every
@@ -56,7 +59,7 @@ struct ArgumentGrounding: Sendable {
             var needle = s.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
             // A relative path written from the current directory ("./data") names what "data" names.
             while needle.hasPrefix("./") { needle.removeFirst(2) }
-            return needle.isEmpty || needle == "." || text.contains(needle)
+            return needle.isEmpty || needle == "." || text.contains(needle) || dates.contains(needle)
         case .int, .double:
             guard let d = value.doubleValue else { return true }
             return numbers.contains(abs(d))
@@ -96,6 +99,23 @@ struct ArgumentGrounding: Sendable {
             }
         }
         if !digits.isEmpty { flush() }
-        return found.union(NumberWords.values(in: s))
+        return found.union(NumberWords.values(in: s)).union(percentages(in: s))
+    }
+
+    /// "20%" and "20 percent" also as 0.2: a rate the user wrote as a percentage.
+    static func percentages(in s: String) -> Set<Double> {
+        let words = s.lowercased().split(whereSeparator: \.isWhitespace)
+        var found = Set<Double>()
+        for (i, word) in words.enumerated() {
+            let trimmed = word.drop { !($0.isASCII && $0.isNumber) }
+            var number = trimmed.prefix { ($0.isASCII && $0.isNumber) || $0 == "." }
+            while number.hasSuffix(".") { number = number.dropLast() }
+            guard let value = Double(number) else { continue }
+            let rest = trimmed.dropFirst(number.count)
+            if rest.hasPrefix("%") || (rest.isEmpty && i + 1 < words.count && words[i + 1].hasPrefix("percent")) {
+                found.insert(value / 100)
+            }
+        }
+        return found
     }
 }

@@ -77,6 +77,19 @@ import Testing
         #expect(g.ground(invented, parameters: Self.area.parameters).ungrounded == ["precision": 4])
     }
 
+    /// Dates as people write them ground the ISO date a tool wants; without a year nothing is grounded.
+    @Test func writtenDatesGroundTheirISOForm() {
+        let dates = WrittenDates.isoDates(in: "Forecast for April 11th, 2023 and the 2nd of march 2023; also 4 Mar 2023, "
+            + "2023-05-06, 7/8/2024 and 31.12.2022. Not May 5 nor 2023.")
+        #expect(dates == ["2023-04-11", "2023-03-02", "2023-03-04", "2023-05-06", "2024-07-08", "2024-08-07", "2022-12-31"])
+        let g = Self.grounding([.user("Weather in Pacifica on April 11th, 2023, at 20% humidity?")])
+        #expect(g.isGrounded("2023-04-11", default: nil))
+        #expect(!g.isGrounded("2023-04-12", default: nil))
+        #expect(g.isGrounded(0.2, default: nil) && g.isGrounded(20, default: nil))
+        #expect(!g.isGrounded(0.02, default: nil))
+        #expect(ArgumentGrounding.percentages(in: "a 7.5 percent rate, (15%), 3 % off") == [0.075, 0.15])
+    }
+
     @Test func argumentsTheSchemaDoesNotDescribeOrThatWouldBreakItStay() {
         let g = Self.grounding([.user("hello")])
         let free = ToolCall(id: "c", name: "t", arguments: ["mode": "fast"])

@@ -1,8 +1,7 @@
 /// Numbers written in English words, for `ArgumentGrounding`: "three days" gives 3, "twenty-five" 25,
-/// "two hundred and five" 205, "a dozen" 12, "the third page" 3 ("second" is left out: mostly the
-/// unit of time), and a scale word after digits multiplies
-/// them ("50 million" gives 50,000,000). Users write small counts as words ("top five", "two tickets"),
-/// and a call's `5` or `2` is then theirs, not an invention.
+/// "two hundred and five" 205, "a dozen" 12, and a scale word after digits multiplies them ("50 million"
+/// gives 50,000,000). Users write small counts as words ("top five", "two tickets"), and a call's `5` or
+/// `2` is then theirs, not an invention. Ordinals are not read: "first" is mostly prose.
 enum NumberWords {
     private static let units: [Substring: Double] = [
         "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -10,11 +9,9 @@ enum NumberWords {
         "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
         "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
     ]
-    /// Words that stand for a number on their own but do not combine with others.
-    private static let alone: [Substring: Double] = [
-        "dozen": 12, "half": 0.5, "twice": 2, "first": 1, "third": 3, "fourth": 4, "fifth": 5,
-        "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
-    ]
+    /// Words that stand for a number on their own but do not combine with others. Ordinals are left out:
+    /// "the first charge" names no argument value (a `permitivity: 1` grounded by it was seen on BFCL).
+    private static let alone: [Substring: Double] = ["dozen": 12, "half": 0.5, "twice": 2]
     private static let scales: [Substring: Double] = [
         "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
     ]

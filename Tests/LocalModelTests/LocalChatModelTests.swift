@@ -66,12 +66,16 @@ struct LocalChatModelTests {
         print("call probability \(p), plain reply: \(plain.text.debugDescription)")
         #expect(p > 0 && p < 1 && !plain.callChosen && plain.toolCalls.isEmpty)
         // Later replies reuse the cached prompt, whose last position is then decoded rather than
-        // prefilled (other kernels): the probability moves a little (0.4715 -> 0.4755 here), so the thresholds
-        // keep a margin.
-        let below = try await reply(min(1, p + 0.05))
-        #expect(below.tokens == plain.tokens && abs(below.callProbability! - p) < 0.02 && !below.callChosen)
-        let above = try await reply(max(0, p - 0.05))
-        #expect(above.callChosen && abs(above.callProbability! - p) < 0.02 && above.toolCalls.count == 1, "\(above.text)")
+        // prefilled (other kernels): the probability moves (0.4715 -> 0.4755 on an Intel host, more on an
+        // AMD one), so the thresholds are set around the cached path's own figure, which every later reply
+        // measures again exactly.
+        let cached = try #require(try await reply(nil).callProbability)
+        print("call probability on the cached prompt \(cached)")
+        #expect(abs(cached - p) < 0.1)
+        let below = try await reply(min(1, cached + 0.05))
+        #expect(abs(below.callProbability! - cached) < 0.005 && !below.callChosen && below.toolCalls.isEmpty)
+        let above = try await reply(max(0, cached - 0.05))
+        #expect(above.callChosen && abs(above.callProbability! - cached) < 0.005 && above.toolCalls.count == 1, "\(above.text)")
         let afterResult = try await model.respond(
             to: messages + [above.assistantMessage, .tool(ToolResult(callID: above.toolCalls[0].id, name: "calculator", ok: true, output: "42"))],
             tools: [Self.calculator], toolChoice: .auto, sampling: SamplingOptions(maxTokens: 8, callThreshold: 0)) { _ in }

@@ -38,6 +38,11 @@ public struct AgentLoop: Sendable {
         var history = CallHistory()
         var textOnly = false
         var excluded: [ToolCall] = []
+        // Collecting, the declared calls already acknowledged, as written: a model answered for a call
+        // tends to write it again, token for token, where a request lists further items; a turn that writes
+        // only such calls is decoded again without them (`SamplingOptions.acknowledgedCalls`), so the model
+        // writes its next best call (collected only when `CollectedCalls` takes it) or ends.
+        var acknowledged: [ToolCall] = []
         var failedSteps = 0
         var collected = CollectedCalls()
         var conversation: [Message] = []
@@ -70,7 +75,8 @@ public struct AgentLoop: Sendable {
             while true {
                 if let spent = setup.budget.ending(before: counts) { return finish(spent) }
                 let toolChoice = setup.policy.toolChoice(step: counts.steps + 1, textOnly: textOnly)
-                let stepResult = try await step(conversation, toolChoice: toolChoice, excluding: excluded, counts: &counts,
+                let stepResult = try await step(conversation, toolChoice: toolChoice, excluding: excluded, acknowledged: acknowledged,
+                                                counts: &counts,
                                                 history: history, collected: &collected, setup: setup)
                 switch stepResult {
                 case .ended(let ending):
@@ -89,6 +95,9 @@ public struct AgentLoop: Sendable {
                         excluded = LoopPolicy.excluded(after: answered, before: excluded, history: history)
                     }
                     history.remember(answered.answers, written: answered.written)
+                    for call in answered.acknowledgedCalls where !acknowledged.contains(where: call.repeats) {
+                        acknowledged.append(call)
+                    }
                     let next = setup.policy.followUp(after: answered.answers)
                     if !next.rewind { conversation += answered.messages }
                     textOnly = next.textOnly

@@ -34,6 +34,12 @@ struct AnsweredStep {
         })
         return written.filter { failed.contains($0.id) }
     }
+
+    /// The declared calls acknowledged while collecting (collected or not), as the model wrote them.
+    var acknowledgedCalls: [ToolCall] {
+        let acknowledged = Set(answers.compactMap { $0.verdict == .acknowledged ? $0.call?.id : nil })
+        return written.filter { acknowledged.contains($0.id) }
+    }
 }
 
 /// How the step answered one call of its turn.
@@ -71,11 +77,13 @@ extension AgentLoop {
     /// turn answered, in order, each call and its result recorded. The step and its tokens are added to
     /// `counts`. Throws only when the transcript cannot be written.
     /// `collected`: the declared calls collected so far (`declared_calls: collect`), which the step adds to.
-    func step(_ conversation: [Message], toolChoice: ToolChoice, excluding excluded: [ToolCall] = [], counts: inout RunCounts,
+    func step(_ conversation: [Message], toolChoice: ToolChoice, excluding excluded: [ToolCall] = [],
+              acknowledged: [ToolCall] = [], counts: inout RunCounts,
               history: CallHistory, collected: inout CollectedCalls, setup: RunSetup) async throws -> StepResult {
         var sampling = setup.sampling
         sampling.maxTokens = min(sampling.maxTokens, setup.budget.tokensLeft(counts))
         sampling.excludedCalls = excluded
+        sampling.acknowledgedCalls = acknowledged
         counts.steps += 1
         let step = counts.steps
         observer(.modelStarted(step: step))

@@ -13,14 +13,18 @@ import Foundation
 /// equal to the property's schema `default`. Booleans, arrays, objects and null are always kept (nothing
 /// to look up reliably), as are required arguments and arguments the schema does not describe. The
 /// evidence is the text of the user's messages and of tool results, never the system prompt, the tool
-/// declarations or the model's own turns.
+/// declarations, the model's own turns or the acknowledgement of a collected call.
 struct ArgumentGrounding: Sendable {
     private let text: String
     private let numbers: Set<Double>
     private let dates: Set<String>
 
     init(conversation: [Message]) {
-        let parts = conversation.filter { $0.role == .user || $0.role == .tool }.map(\.content)
+        // A declared call's acknowledgement (`declared_calls: collect`) is the runtime's word, not a tool's
+        // data: a model once filled `prompt_message: "OK"` from it.
+        let parts = conversation.filter {
+            $0.role == .user || ($0.role == .tool && $0.content != DeclaredCallsMode.acknowledgement)
+        }.map(\.content)
         let joined = parts.joined(separator: "\n")
         text = joined.lowercased()
         numbers = Self.numbers(in: joined)

@@ -14,10 +14,16 @@ import Foundation
 ///   after `"simpson"`, `formatted: false` after `true`);
 /// - a restatement: a call whose required values (case, surrounding spaces and the order of lists aside) are
 ///   all values of one collected call, in other places or again (`function1`/`function2` swapped, a list
-///   reordered, `" Christianity"` for `"Christianity"`); a new item brings a value of its own;
-/// - an invented item: a required argument whose value is not in the user's messages or the tool results
-///   (`vehicle_type: "diesel"` and `"EV"` after `"gas"` for "a gas-powered vehicle"), tested as
-///   `ArgumentGrounding` tests optional arguments, inside arrays and objects too.
+///   reordered, `" Christianity"` for `"Christianity"`), or all values of collected calls of other tools;
+///   a new item brings a value of its own;
+/// - an invented item: a required argument (any argument when none is required) whose value is not in the
+///   user's messages or the tool results (`vehicle_type: "diesel"` and `"EV"` after `"gas"` for "a
+///   gas-powered vehicle"), tested as `ArgumentGrounding` tests optional arguments, inside arrays and objects
+///   too; a name from them with a short qualifier (`"San Francisco, CA"`) counts as taken, and so does the
+///   value a collected call of the tool gave the same argument (the setting the items share).
+/// Two string values that differ only in their qualifier name one item (see `named`).
+/// The loop passes the calls it acknowledged to later turns (`SamplingOptions.acknowledgedCalls`): a model
+/// answered `OK` writes its call again, and decoded again without it writes its next call.
 struct CollectedCalls: Sendable {
     /// Why a call was not collected.
     enum Refusal: Sendable, Hashable {
@@ -51,14 +57,22 @@ struct CollectedCalls: Sendable {
             return .variant
         }
         let values = Self.values(in: identity)
-        if calls.contains(where: { earlier in
-            guard earlier.name == call.name else { return false }
-            let theirs = Set(Self.values(in: Self.identity(of: earlier, parameters: parameters)))
-            return values.allSatisfy(theirs.contains)
-        }) {
+        func within(_ theirs: [JSONValue]) -> Bool {
+            let named = Set(theirs.map { Self.named($0) ?? $0 })
+            return values.allSatisfy { Set(theirs).contains($0) || named.contains(Self.named($0) ?? $0) }
+        }
+        // The values of one collected call of this tool again, or values only calls of other tools had
+        // (the model pairing each tool with the other's item: `news(Letterkenny)`, `weather(Paris)` after
+        // `news(Paris)`, `weather(Letterkenny)`).
+        let others = calls.filter { $0.name != call.name }.flatMap { Self.values(in: $0.arguments) }
+        if calls.contains(where: { $0.name == call.name && within(Self.values(in: Self.identity(of: $0, parameters: parameters))) })
+            || (!others.isEmpty && within(others))
+        {
             return .restated
         }
-        if !calls.isEmpty, let grounding, !Self.required(of: call, parameters: parameters).allSatisfy(grounding.isGroundedDeep) {
+        if !calls.isEmpty, let grounding, !(identity.objectValue ?? []).allSatisfy({ member in
+            isItemValue(member.value, grounding: grounding) || sharesCollectedValue(member, of: call.name)
+        }) {
             return .ungrounded
         }
         calls.append(call)
@@ -84,7 +98,44 @@ struct CollectedCalls: Sendable {
         let used = Set(calls.flatMap { Self.values(in: $0.arguments) })
         guard own.allSatisfy({ !used.contains($0) }) else { return false }
         guard let grounding else { return true }
-        return (identity.objectValue ?? []).allSatisfy { grounding.isGroundedDeep($0.value) }
+        return (identity.objectValue ?? []).allSatisfy { isItemValue($0.value, grounding: grounding) }
+    }
+
+    /// Whether a further call's value is one the user gave: taken from the conversation (see
+    /// `ArgumentGrounding.isGroundedDeep`), or a name from it with a short qualifier after a comma. Asked for
+    /// "Boston, MA and also San Francisco", the model writes `"San Francisco, CA"` as it wrote `"Boston, MA"`;
+    /// the qualifier (a state, a country: at most three words) says where the named item is, not which.
+    func isItemValue(_ value: JSONValue, grounding: ArgumentGrounding) -> Bool {
+        switch value {
+        case .array(let items): return items.allSatisfy { isItemValue($0, grounding: grounding) }
+        case .object(let members): return members.allSatisfy { isItemValue($0.value, grounding: grounding) }
+        case .string:
+            if grounding.isGrounded(value, default: nil) { return true }
+            return Self.named(value).map { grounding.isGrounded($0, default: nil) } ?? false
+        default: return grounding.isGrounded(value, default: nil)
+        }
+    }
+
+    /// The name of a qualified string value: `"San Francisco"` of `"San Francisco, CA"` (a name of two
+    /// characters or more, then one comma and at most three words, 24 characters); nil for other values. Two
+    /// values with the same name and other qualifiers name one item (`"上海, CN"` restates `"上海, CA"`).
+    static func named(_ value: JSONValue) -> JSONValue? {
+        guard case .string(let s) = value, let comma = s.firstIndex(of: ",") else { return nil }
+        let name = s[..<comma].trimmingCharacters(in: .whitespaces)
+        let qualifier = s[s.index(after: comma)...].trimmingCharacters(in: .whitespaces)
+        guard name.count >= 2, !qualifier.isEmpty, qualifier.count <= 24, !qualifier.contains(","),
+              qualifier.split(separator: " ").count <= 3 else { return nil }
+        return .string(name)
+    }
+
+    /// Whether `member`'s value is the value a collected call of the same tool gave the same argument: the
+    /// settings the items of a request share ("2 and 4 GB machines with one CPU": the CPU of the first call).
+    func sharesCollectedValue(_ member: JSONMember, of tool: String) -> Bool {
+        let mine = Self.values(in: member.value)
+        return calls.contains { earlier in
+            guard earlier.name == tool, let theirs = earlier.arguments[member.key] else { return false }
+            return Self.values(in: theirs) == mine
+        }
     }
 
     /// The scalar values inside `value` (arrays and objects opened, keys left out), strings trimmed and
@@ -97,13 +148,6 @@ struct CollectedCalls: Sendable {
         case .int, .double: return [value.doubleValue.map(JSONValue.double) ?? value]
         case .null, .bool: return [value]
         }
-    }
-
-    /// The values of `call`'s required arguments.
-    static func required(of call: ToolCall, parameters: JSONValue?) -> [JSONValue] {
-        guard case .object(let members) = call.arguments else { return [] }
-        let required = Set((parameters?["required"]?.arrayValue ?? []).compactMap(\.stringValue))
-        return members.filter { required.contains($0.key) }.map(\.value)
     }
 
     /// The arguments that say which request a call is: the required ones, or all when none is required.

@@ -19,6 +19,11 @@ public struct SamplingOptions: Sendable, Hashable {
     /// since the last call that worked with a new result; `exclude_failed_repeats`). A local model whose reply repeats one decodes it again
     /// with the call excluded (`ModelTurn.excludedRepeat`); a remote one ignores them. Not part of a spec.
     public var excludedCalls: [ToolCall] = []
+    /// Calls already answered for the caller (`declared_calls: collect`), as the model wrote them. A local
+    /// model whose reply writes only these again (each of its calls one of them) decodes it again with
+    /// them excluded, as for `excludedCalls`; a reply that adds a call of its own is kept. A remote one
+    /// ignores them. Not part of a spec.
+    public var acknowledgedCalls: [ToolCall] = []
 
     public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
                 repetitionPenalty: Double = 1, seed: UInt64 = 0, maxTokens: Int = 512, stop: [String] = [],
@@ -96,8 +101,8 @@ public struct ModelTurn: Sendable, Hashable {
     /// the reply's first token (nil when the threshold did not apply), and whether that made the reply a call.
     public var callProbability: Double?
     public var callChosen = false
-    /// The reply first repeated this call, one of `SamplingOptions.excludedCalls`, and was decoded again
-    /// with it excluded (nil: it was not).
+    /// The reply first repeated this call, one of `SamplingOptions.excludedCalls` (or wrote only
+    /// `acknowledgedCalls` again, this the first), and was decoded again with it excluded (nil: it was not).
     public var excludedRepeat: ToolCall?
     /// Under `tag_calls`: the reply opened a call bare or fenced with this text, which was dropped; the call
     /// was written again after the template's tag, which the runtime wrote (nil: it was not).

@@ -257,10 +257,15 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             var (answer, count, calls) = try decode()
             // A reply that repeats a call the loop excluded (one that failed) is decoded again with that
             // call excluded from the point where it commits to the same first argument (`ExcludedCall`).
-            if let constraint, let repeated = calls.calls.first(where: { sampling.excludedCalls.contains(where: $0.repeats) }) {
+            // So is a reply that writes only calls already acknowledged (`SamplingOptions.acknowledgedCalls`).
+            let acknowledged = !calls.calls.isEmpty && calls.calls.allSatisfy { call in sampling.acknowledgedCalls.contains(where: call.repeats) }
+            if let constraint, let repeated = calls.calls.first(where: { sampling.excludedCalls.contains(where: $0.repeats) })
+                ?? (acknowledged ? calls.calls.first : nil)
+            {
                 excludedRepeat = repeated
                 constraint.reset()
-                constraint.excludedCalls = sampling.excludedCalls.map { ExcludedCall($0, argumentsKey: template.callFormat.argumentsKey) }
+                constraint.excludedCalls = (sampling.excludedCalls + (acknowledged ? sampling.acknowledgedCalls : []))
+                    .map { ExcludedCall($0, argumentsKey: template.callFormat.argumentsKey) }
                 let first = answer
                 (answer, count, calls) = try decode()
                 answer.absorb(first)

@@ -65,7 +65,9 @@ final class BatchResults: @unchecked Sendable {
 /// The calls of a run as a batch result lists them: `{name, arguments, turn, step}`, where `turn` counts the
 /// user turns answered before the call (a text reply either ends the run or moves to the next prompt). A
 /// declared call the run did not collect (`declared_calls: collect`: a variant of a collected one) is not
-/// listed: the caller is not to run it.
+/// listed: the caller is not to run it; nor is a call that did not run (rejected: an unknown tool or invalid
+/// arguments; refused as a repeat): a caller that runs the list (BFCL's multi-turn checker does) would
+/// otherwise run what the agent never did.
 final class BatchCallLog: @unchecked Sendable {
     private let lock = NSLock()
     private var calls: [(id: String, entry: JSONValue)] = []
@@ -81,8 +83,9 @@ final class BatchCallLog: @unchecked Sendable {
                                            JSONMember("turn", .int(Int64(turn))), JSONMember("step", .int(Int64(step)))]
                 if let dropped = call.ungrounded { entry.append(JSONMember("ungrounded", dropped)) }
                 calls.append((call.id, .object(entry)))
-            case .toolResult(_, let result, _)
-                where result.metadata[DeclaredCallsMode.metadataKey].map { $0 != DeclaredCallsMode.collectedNote } == true:
+            case .toolResult(_, let result, let dispatched)
+                where (!dispatched && !result.ok)
+                    || result.metadata[DeclaredCallsMode.metadataKey].map { $0 != DeclaredCallsMode.collectedNote } == true:
                 if let i = calls.lastIndex(where: { $0.id == result.callID }) { calls.remove(at: i) }
             default:
                 break

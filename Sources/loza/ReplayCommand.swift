@@ -243,7 +243,7 @@ struct ReplayView {
                     body = style.dim("(the call opened as \(o.debugDescription), written again after the tag)") + "\n" + body
                 }
                 if let r = t.excludedRepeat {
-                    body = style.yellow("(decoded again: the reply repeated a failed call, \(r.name) \(r.arguments.serialized(.python)))") + "\n" + body
+                    body = style.yellow("(decoded again: the reply repeated a failed or acknowledged call, \(r.name) \(r.arguments.serialized(.python)))") + "\n" + body
                 }
                 Console.out(tag + style.bold("assistant (step \(step))") + style.dim(" [\(stats)]") + "\n" + body + (body.hasSuffix("\n") ? "" : "\n"))
             case .toolCall(_, let c):

@@ -75,7 +75,7 @@ final class TerminalUI: @unchecked Sendable {
             if t.decodeSeconds > 0, !t.tokens.isEmpty { stats += String(format: ", %.1f tok/s", Double(t.tokens.count) / t.decodeSeconds) }
             if t.guessedTokens > 0 { stats += ", \(t.acceptedGuesses)/\(t.guessedTokens) guesses right" }
             if t.promptTokens > 0 { stats += ", prompt +\(t.promptTokens) (reused \(t.reusedTokens))" }
-            if let r = t.excludedRepeat { stats += "; decoded again, it repeated the failed call \(r.name) \(r.arguments.serialized(.python))" }
+            if let r = t.excludedRepeat { stats += "; decoded again, it repeated the call \(r.name) \(r.arguments.serialized(.python))" }
             newlineIfNeeded()
             out(style.dim("[\(t.stop.rawValue); \(stats)]") + "\n")
         case .toolCall(_, let c):

@@ -185,6 +185,69 @@ import Testing
         #expect(refusals == [nil, nil, .ungrounded, nil, .ungrounded])
     }
 
+    @Test func laterTurnsMayNotWriteAnAcknowledgedCallAgain() async {
+        // The calls as written (before grounding), collected or not, are excluded from every later turn.
+        let (outcome, _, model) = await run([
+            Self.turn(Self.city("Paris", id: "c1", units: "metric")),
+            Self.turn(Self.city("Paris", id: "c2"), Self.city("Oslo", id: "c3")),
+            Self.turn(Self.city("Paris", id: "c4", units: "metric")),
+            ScriptedModel.answer("never reached"),
+        ])
+        #expect(outcome.status == .calls && outcome.calls.map(\.id) == ["c1", "c3"] && outcome.steps == 3)
+        let acknowledged = model.samplingShown.map { $0.acknowledgedCalls.map(\.id) }
+        #expect(acknowledged == [[], ["c1"], ["c1", "c2", "c3"]], "\(acknowledged)")
+        let noneExcluded = model.samplingShown.allSatisfy { $0.excludedCalls.isEmpty }
+        #expect(noneExcluded)
+    }
+
+    @Test func aFurtherItemMayQualifyANameFromTheRequestOrShareACollectedSetting() {
+        let grounding = ArgumentGrounding(conversation: [.user("Weather for Boston, MA and also San Francisco, on one CPU?")])
+        let schema: JSONValue = ["type": "object", "properties": ["city": ["type": "string"], "cpu": ["type": "string"]],
+                                 "required": ["city", "cpu"]]
+        func call(_ id: String, _ city: String, _ cpu: String) -> ToolCall {
+            ToolCall(id: id, name: "f", arguments: ["city": .string(city), "cpu": .string(cpu)])
+        }
+        var collected = CollectedCalls()
+        let refusals = [
+            collected.add(call("a", "Boston, MA", "single"), parameters: schema, grounding: grounding),
+            // A name from the request with a short qualifier; the CPU the first call gave.
+            collected.add(call("b", "San Francisco, CA", "single"), parameters: schema, grounding: grounding),
+            // An invented name, qualified or not; a long or nested qualifier; another setting nobody gave.
+            collected.add(call("c", "Denver, CO", "single"), parameters: schema, grounding: grounding),
+            collected.add(call("d", "San Francisco, the city by the bay", "single"), parameters: schema, grounding: grounding),
+            collected.add(call("e", "San Francisco, CA, USA", "single"), parameters: schema, grounding: grounding),
+            collected.add(call("f", "San Francisco", "dual"), parameters: schema, grounding: grounding),
+            // The same name with another qualifier is the same item.
+            collected.add(call("g", "Boston, US", "single"), parameters: schema, grounding: grounding),
+        ]
+        #expect(refusals == [nil, nil, .ungrounded, .ungrounded, .ungrounded, .ungrounded, .restated])
+        // A tool that requires nothing is held to the conversation by all its arguments.
+        let open: JSONValue = ["type": "object", "properties": ["memory": ["type": "integer"], "cpu": ["type": "string"]]]
+        let pricing = ArgumentGrounding(conversation: [.user("Price of 2 and 4 GB machines, one CPU?")])
+        var machines = CollectedCalls()
+        let machineRefusals = [
+            machines.add(ToolCall(id: "a", name: "p", arguments: ["memory": 2, "cpu": "single"]), parameters: open, grounding: pricing),
+            machines.add(ToolCall(id: "b", name: "p", arguments: ["memory": 4, "cpu": "single"]), parameters: open, grounding: pricing),
+            machines.add(ToolCall(id: "c", name: "p", arguments: ["memory": 4, "cpu": "dual"]), parameters: open, grounding: pricing),
+        ]
+        #expect(machineRefusals == [nil, nil, .ungrounded])
+        // Each tool's item paired with the other tool: values only the other tool's calls had.
+        let place: JSONValue = ["type": "object", "properties": ["location": ["type": "string"]], "required": ["location"]]
+        let places = ArgumentGrounding(conversation: [.user("News for Paris, France and the weather in Letterkenny, Ireland?")])
+        var paired = CollectedCalls()
+        let pairedRefusals = [
+            paired.add(ToolCall(id: "a", name: "news", arguments: ["location": "Paris, France"]), parameters: place, grounding: places),
+            paired.add(ToolCall(id: "b", name: "weather", arguments: ["location": "Letterkenny, Ireland"]), parameters: place, grounding: places),
+            paired.add(ToolCall(id: "c", name: "news", arguments: ["location": "Letterkenny, Ireland"]), parameters: place, grounding: places),
+            paired.add(ToolCall(id: "d", name: "weather", arguments: ["location": "Paris"]), parameters: place, grounding: places),
+        ]
+        #expect(pairedRefusals == [nil, nil, .restated, .restated])
+        // The acknowledgement a collected call is answered with is no evidence.
+        let acknowledged = ArgumentGrounding(conversation: [.user("Ask for the network name."),
+                                                           .tool(ToolResult(callID: "a", name: "ask", ok: true, output: DeclaredCallsMode.acknowledgement))])
+        #expect(!acknowledged.isGrounded(.string("OK"), default: nil))
+    }
+
     @Test func aModelErrorStaysAFailureWithTheCallsAttached() async {
         let (outcome, _, _) = await run([Self.turn(Self.city("Paris", id: "c1")), .fail("server went away")])
         #expect(outcome.status == .failed && outcome.exitCode == 1 && outcome.calls.map(\.id) == ["c1"])

@@ -115,13 +115,14 @@ struct LocalChatModelTests {
 
     /// A reply that repeats an excluded call is decoded again without it (and says so); an exclusion the
     /// reply does not repeat changes nothing.
-    @Test(.requiresModel(RealModels.qwen)) func aReplyRepeatingAnExcludedCallIsDecodedAgain() async throws {
+    @Test(.requiresModel(RealModels.qwen)) func aReplyRepeatingAnExcludedOrAcknowledgedCallIsDecodedAgain() async throws {
         // Without cache reuse every reply prefills from empty, so replies to one conversation compare exactly.
         let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2, reuseCache: false)
         let messages: [Message] = [.system("Use the calculator for arithmetic."), .user("What is 17 * 23?")]
-        func reply(excluding calls: [ToolCall]) async throws -> ModelTurn {
+        func reply(excluding calls: [ToolCall], acknowledged: [ToolCall] = []) async throws -> ModelTurn {
             var sampling = SamplingOptions(maxTokens: 48)
             sampling.excludedCalls = calls
+            sampling.acknowledgedCalls = acknowledged
             return try await model.respond(to: messages, tools: [Self.calculator], toolChoice: .auto, sampling: sampling) { _ in }
         }
         let plain = try await reply(excluding: [])
@@ -139,6 +140,12 @@ struct LocalChatModelTests {
            case .string(let after)? = redone.arguments["expression"] {
             #expect(!after.hasPrefix(String(before.prefix(4))), "\(after)")
         }
+        // A reply that writes only acknowledged calls again (`declared_calls: collect`) is decoded again the
+        // same way; acknowledged calls it does not write change nothing.
+        let acknowledged = try await reply(excluding: [], acknowledged: [call])
+        #expect(acknowledged.tokens == again.tokens && acknowledged.excludedRepeat?.arguments == call.arguments)
+        let otherAcknowledged = try await reply(excluding: [], acknowledged: [ToolCall(id: "x", name: "calculator", arguments: ["expression": "1 + 1"])])
+        #expect(otherAcknowledged.tokens == plain.tokens && otherAcknowledged.excludedRepeat == nil)
     }
 
     @Test(.requiresModel(RealModels.smol)) func cancelledPrefillStopsPromptly() async throws {

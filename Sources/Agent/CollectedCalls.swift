@@ -14,7 +14,8 @@ import Foundation
 ///   after `"simpson"`, `formatted: false` after `true`);
 /// - a restatement: a call whose required values (case, surrounding spaces and the order of lists aside) are
 ///   all values of one collected call, in other places or again (`function1`/`function2` swapped, a list
-///   reordered, `" Christianity"` for `"Christianity"`), or all values of collected calls of other tools;
+///   reordered, `" Christianity"` for `"Christianity"`, a string inside one of that call's or around it: see
+///   `overlaps`), or all values of collected calls of other tools;
 ///   a new item brings a value of its own;
 /// - an invented item: a required argument (any argument when none is required) whose value is not in the
 ///   user's messages or the tool results (`vehicle_type: "diesel"` and `"EV"` after `"gas"` for "a
@@ -57,15 +58,18 @@ struct CollectedCalls: Sendable {
             return .variant
         }
         let values = Self.values(in: identity)
-        func within(_ theirs: [JSONValue]) -> Bool {
+        func within(_ theirs: [JSONValue], containing: Bool = false) -> Bool {
             let named = Set(theirs.map { Self.named($0) ?? $0 })
-            return values.allSatisfy { Set(theirs).contains($0) || named.contains(Self.named($0) ?? $0) }
+            return values.allSatisfy { value in
+                Set(theirs).contains(value) || named.contains(Self.named(value) ?? value)
+                    || (containing && theirs.contains { Self.overlaps(value, $0) })
+            }
         }
         // The values of one collected call of this tool again, or values only calls of other tools had
         // (the model pairing each tool with the other's item: `news(Letterkenny)`, `weather(Paris)` after
         // `news(Paris)`, `weather(Letterkenny)`).
         let others = calls.filter { $0.name != call.name }.flatMap { Self.values(in: $0.arguments) }
-        if calls.contains(where: { $0.name == call.name && within(Self.values(in: Self.identity(of: $0, parameters: parameters))) })
+        if calls.contains(where: { $0.name == call.name && within(Self.values(in: Self.identity(of: $0, parameters: parameters)), containing: true) })
             || (!others.isEmpty && within(others))
         {
             return .restated
@@ -114,6 +118,15 @@ struct CollectedCalls: Sendable {
             return Self.named(value).map { grounding.isGrounded($0, default: nil) } ?? false
         default: return grounding.isGrounded(value, default: nil)
         }
+    }
+
+    /// Whether two (lowercased, trimmed) strings are one inside the other, the shorter of two characters or
+    /// more: a model made to write another item shortens or pads the one it wrote (`"HbA1c"` after
+    /// `"human HbA1c"`, `"The Treaty of Paris"`, `"plgah.ca"` after `"http://plgah.ca"`, `"PG"` after `"PG1"`).
+    static func overlaps(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        guard case .string(let x) = a, case .string(let y) = b, x != y else { return false }
+        let (short, long) = x.count <= y.count ? (x, y) : (y, x)
+        return short.count >= 2 && long.contains(short)
     }
 
     /// The name of a qualified string value: `"San Francisco"` of `"San Francisco, CA"` (a name of two

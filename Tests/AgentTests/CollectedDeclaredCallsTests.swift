@@ -212,7 +212,7 @@ import Testing
             collected.add(call("a", "Boston, MA", "single"), parameters: schema, grounding: grounding),
             // A name from the request with a short qualifier; the CPU the first call gave.
             collected.add(call("b", "San Francisco, CA", "single"), parameters: schema, grounding: grounding),
-            // An invented name, qualified or not; a long or nested qualifier; another setting nobody gave.
+            // An invented name, qualified or not; a long qualifier; another setting nobody gave.
             collected.add(call("c", "Denver, CO", "single"), parameters: schema, grounding: grounding),
             collected.add(call("d", "San Francisco, the city by the bay", "single"), parameters: schema, grounding: grounding),
             collected.add(call("e", "San Francisco, CA, USA", "single"), parameters: schema, grounding: grounding),
@@ -220,7 +220,8 @@ import Testing
             // The same name with another qualifier is the same item.
             collected.add(call("g", "Boston, US", "single"), parameters: schema, grounding: grounding),
         ]
-        #expect(refusals == [nil, nil, .ungrounded, .ungrounded, .ungrounded, .ungrounded, .restated])
+        // ("San Francisco, CA, USA" pads the collected "San Francisco, CA": the same item again.)
+        #expect(refusals == [nil, nil, .ungrounded, .ungrounded, .restated, .ungrounded, .restated])
         // A tool that requires nothing is held to the conversation by all its arguments.
         let open: JSONValue = ["type": "object", "properties": ["memory": ["type": "integer"], "cpu": ["type": "string"]]]
         let pricing = ArgumentGrounding(conversation: [.user("Price of 2 and 4 GB machines, one CPU?")])
@@ -242,6 +243,14 @@ import Testing
             paired.add(ToolCall(id: "d", name: "weather", arguments: ["location": "Paris"]), parameters: place, grounding: places),
         ]
         #expect(pairedRefusals == [nil, nil, .restated, .restated])
+        // A value inside a collected one, or around it, is the same item shortened or padded.
+        let events = ArgumentGrounding(conversation: [.user("Facts on the Treaty of Paris and the Magna Carta, please.")])
+        let event: JSONValue = ["type": "object", "properties": ["event": ["type": "string"]], "required": ["event"]]
+        var facts = CollectedCalls()
+        let factRefusals = ["Treaty of Paris", "Magna Carta", "The Treaty of Paris", "Paris"].map {
+            facts.add(ToolCall(id: $0, name: "fact", arguments: ["event": .string($0)]), parameters: event, grounding: events)
+        }
+        #expect(factRefusals == [nil, nil, .restated, .restated])
         // The acknowledgement a collected call is answered with is no evidence.
         let acknowledged = ArgumentGrounding(conversation: [.user("Ask for the network name."),
                                                            .tool(ToolResult(callID: "a", name: "ask", ok: true, output: DeclaredCallsMode.acknowledgement))])

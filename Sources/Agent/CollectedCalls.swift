@@ -36,7 +36,7 @@ struct CollectedCalls: Sendable {
             case .variant: return "not collected: a variant of a collected call (only optional arguments differ)"
             case .restated: return "not collected: the values of a collected call again, in other places or order"
             case .otherTool: return "not collected: another tool than the calls collected, without values of its own in the conversation"
-            case .ungrounded: return "not collected: a required argument's value is not in the conversation"
+            case .ungrounded: return "not collected: a value that says which item it is (a required argument, any when none is) is not in the conversation"
             }
         }
     }
@@ -59,9 +59,9 @@ struct CollectedCalls: Sendable {
         }
         let values = Self.values(in: identity)
         func within(_ theirs: [JSONValue], containing: Bool = false) -> Bool {
-            let named = Set(theirs.map { Self.named($0) ?? $0 })
+            let exact = Set(theirs), named = Set(theirs.map { Self.named($0) ?? $0 })
             return values.allSatisfy { value in
-                Set(theirs).contains(value) || named.contains(Self.named(value) ?? value)
+                exact.contains(value) || named.contains(Self.named(value) ?? value)
                     || (containing && theirs.contains { Self.overlaps(value, $0) })
             }
         }

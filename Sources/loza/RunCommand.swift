@@ -71,6 +71,7 @@ struct RunCommand: AsyncParsableCommand, LoggingCommand {
         ui?.stop()
         await context.close()
         if let kept = context.keptWorkdir, !json { Logger(label: "loza.run").notice("work directory kept: \(kept)") }
+        if let note = context.emptyWorkdirNote { Console.err(note + "\n") }
 
         if json {
             let object: JSONValue = [

@@ -163,6 +163,21 @@ final class RunContext: @unchecked Sendable {
         }
     }
 
+    /// A note for the user when tool calls failed in a work directory the spec gave nothing: a fresh, empty
+    /// one (no `sandbox.workdir` and no `sandbox.workdir_from`). Tools get only what the spec grants, so a
+    /// question about files next to the spec is answered from an empty directory; the note names the keys
+    /// that grant them. Nil when the spec grants a directory, runs unsandboxed, or no call failed.
+    var emptyWorkdirNote: String? {
+        Self.emptyWorkdirNote(policy: policy, failedCalls: progress.failedToolCalls)
+    }
+
+    static func emptyWorkdirNote(policy: SandboxPolicy, failedCalls: Int) -> String? {
+        guard failedCalls > 0, policy.temporaryWorkdir, policy.settings.workdirFrom == nil, !policy.settings.disabled else { return nil }
+        let calls = failedCalls == 1 ? "1 tool call" : "\(failedCalls) tool calls"
+        return "note: \(calls) failed in an empty work directory: the spec gives the tools no files "
+            + "(sandbox: {workdir_from: DIR} copies DIR in; sandbox: {workdir: DIR} works in DIR itself)"
+    }
+
     /// The temporary work directory when the spec asked to keep it (`sandbox.keep_workdir`).
     var keptWorkdir: String? { policy.temporaryWorkdir && policy.settings.keepWorkdir ? policy.workdir : nil }
 

@@ -1,7 +1,9 @@
+import Agent
 import AgentCore
 import Foundation
 import TestSupport
 import Testing
+import Tools
 import TranscriptIO
 @testable import loza
 
@@ -100,6 +102,39 @@ import TranscriptIO
         let kept = try #require(context.keptWorkdir)
         #expect(kept == context.policy.workdir && FileManager.default.fileExists(atPath: kept))
         try FileManager.default.removeItem(atPath: kept)
+    }
+
+    /// A tool call that failed in the fresh, empty work directory of a spec that grants none gets a note naming
+    /// the keys that grant one; calls that worked, a granted directory or an unsandboxed run get none.
+    @Test func failedCallsInAnEmptyWorkdirGetANote() async throws {
+        let failed = AgentUpdate.event(.toolResult(step: 1, result: .failure(callID: "c1", name: "calculator", error: "no such file"),
+                                                   dispatched: true))
+        let worked = AgentUpdate.event(.toolResult(step: 1, result: ToolResult(callID: "c0", name: "calculator", ok: true, output: "4"),
+                                                   dispatched: true))
+        let context = try await RunContext.open(try spec(), origin: "context.yaml")
+        context.progress.note(worked)
+        #expect(context.emptyWorkdirNote == nil)
+        context.progress.note(failed)
+        context.progress.note(failed)
+        let note = try #require(context.emptyWorkdirNote)
+        #expect(note.hasPrefix("note: 2 tool calls failed in an empty work directory"))
+        #expect(note.contains("workdir_from") && note.contains("sandbox: {workdir: DIR}"))
+        await context.close()
+
+        let fixtures = try CLI.tempDirectory()
+        var granted = SandboxSettings()
+        granted.workdirFrom = fixtures
+        let copied = try await RunContext.open(try spec(sandbox: granted), origin: "context.yaml")
+        copied.progress.note(failed)
+        #expect(copied.emptyWorkdirNote == nil)
+        await copied.close()
+        let inPlace = try await RunContext.open(try spec(sandbox: SandboxSettings(workdir: fixtures)), origin: "context.yaml")
+        inPlace.progress.note(failed)
+        #expect(inPlace.emptyWorkdirNote == nil)
+        await inPlace.close()
+        var unsandboxed = SandboxPolicy(settings: SandboxSettings(disabled: true), workdir: fixtures)
+        unsandboxed.temporaryWorkdir = true
+        #expect(RunContext.emptyWorkdirNote(policy: unsandboxed, failedCalls: 1) == nil)
     }
 }
 

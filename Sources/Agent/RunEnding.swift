@@ -15,11 +15,23 @@ struct RunEnding: Sendable, Hashable {
     /// The model's reply in text ends the run with its answer.
     static func answer(_ reply: ModelTurn) -> RunEnding {
         let note = reply.stop == .length ? " (cut at max_tokens)" : ""
-        if let reasoning = reply.reasoning, reply.answerText.allSatisfy(\.isWhitespace) {
-            return RunEnding(status: .final, reason: "the model answered inside its thinking block (nothing followed it)\(note)",
+        if let reasoning = reply.reasoning, !reasoning.allSatisfy(\.isWhitespace), isMarkupOnly(reply.answerText) {
+            let followed = reply.answerText.allSatisfy(\.isWhitespace) ? "nothing followed it" : "only markup followed it"
+            return RunEnding(status: .final, reason: "the model answered inside its thinking block (\(followed))\(note)",
                              answer: reasoning)
         }
         return RunEnding(status: .final, reason: "the model gave a final answer\(note)", answer: reply.answerText)
+    }
+
+    /// Text with no word or number outside markup: tags (`</tools>`, `<answer></answer>`) and code fences. A model
+    /// without thinking turns of its own that wrote its whole answer inside the block often ends the reply
+    /// with such leftovers of its template instead of nothing.
+    static func isMarkupOnly(_ text: String) -> Bool {
+        var inTag = false
+        for c in text {
+            if c == "<" { inTag = true } else if c == ">" { inTag = false } else if !inTag && (c.isLetter || c.isNumber) { return false }
+        }
+        return true
     }
 
     /// The model called declared tools: the run stops with them for the caller.

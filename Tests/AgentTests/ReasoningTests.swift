@@ -1,4 +1,4 @@
-import Agent
+@testable import Agent
 import AgentCore
 import AgentTesting
 import Foundation
@@ -112,5 +112,21 @@ import Testing
         let shown = try #require(again.conversations.last)
         let first = try #require(shown.first { $0.role == .assistant })
         #expect(first.reasoning == "2 + 3 is 5" && first.content == "5")
+    }
+
+    /// Markup after the block (a template's closing tag, an empty fence) is no answer: the reasoning is. Text
+    /// with a word or a number outside the tags is the answer.
+    @Test func markupAfterTheBlockIsNoAnswer() async throws {
+        let spec = TaskSpec(name: "t", model: .local("scripted"), prompt: "What is 2+3?")
+        let header = TranscriptHeader(runtimeVersion: "test", spec: ["name": "t"], model: ModelDescription(name: "scripted"),
+                                      sampling: SamplingOptions(), tools: [])
+        for (after, answer) in [("</tools>", "2 + 3 is 5"), ("```\n```", "2 + 3 is 5"), ("<answer></answer>", "2 + 3 is 5"),
+                                ("<answer>5</answer>", "<answer>5</answer>"), ("It is five.", "It is five.")] {
+            let model = ScriptedModel([thinking("2 + 3 is 5", after)])
+            let outcome = await AgentLoop(model: model, tools: [], sink: MemorySink()).run(spec, header: header)
+            #expect(outcome.status == .final && outcome.answer == answer, "after the block: \(after)")
+            #expect(outcome.reason.contains("only markup followed it") == (answer != after), "after the block: \(after)")
+        }
+        #expect(RunEnding.isMarkupOnly("") && RunEnding.isMarkupOnly(" </tools>\n") && !RunEnding.isMarkupOnly("<b>x</b>"))
     }
 }

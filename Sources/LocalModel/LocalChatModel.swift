@@ -217,6 +217,13 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             // Calls in the template's own form: a reply that opens a call bare or fenced is stopped at its
             // `{` and written again after the template's tag (`tagCalls`).
             let retag = tagCalls && constraint != nil && !template.callFormat.bareIsNative && toolChoice != .none
+            // After a thinking block, a model whose prompt lists the tools inside `<tools>` tags (the default
+            // model's template) often opens its call with that tag instead of the template's call tag, and
+            // the call then goes unconstrained (invented tools, a copy of the tool list). The reply is stopped
+            // at the tag and the call written after the template's own tag, as `tag_calls` does.
+            let listTag = think && constraint != nil && toolChoice != .none && !template.callFormat.bareIsNative
+                && prompt.contains(Self.toolListTag + "\n") ? Self.toolListTag : nil
+            let firstStops = stop + (listTag.map { [$0] } ?? [])
             // The reply's text goes through the parser; only its free text streams (calls are parsed).
             func stream(_ piece: String, through parser: inout ToolCallParser) {
                 for event in parser.push(piece) {
@@ -227,9 +234,13 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                 var parser = ToolCallParser(tools: tools, turn: turn, template: template)
                 untaggedOpening = nil
                 constraint?.stopAtUntaggedCall = retag
-                let (answer, count) = try run(prompt, maxTokens: left, stop: stop, constraint: constraint) { stream($0, through: &parser) }
-                guard let constraint, constraint.openedUntagged else { return (answer, count, parser.finish()) }
-                untaggedOpening = answer.text
+                let (answer, count) = try run(prompt, maxTokens: left, stop: firstStops, constraint: constraint) { stream($0, through: &parser) }
+                // The stop string itself is not in the text; the tokens that wrote it are.
+                let listOpened = listTag.map { answer.stop == .stop && tokenizer.decode(answer.tokens).contains($0) && !answer.text.contains($0) } ?? false
+                guard let constraint, constraint.openedUntagged || listOpened else { return (answer, count, parser.finish()) }
+                // Text before the tool-list tag stays (a call written after text); an untagged opening is dropped.
+                let kept = listOpened ? answer.text : ""
+                untaggedOpening = listOpened ? answer.text + (listTag ?? "") : answer.text
                 // The untagged opening is dropped: the call is written again after the tag, which the
                 // runtime writes (as it writes a thinking block's opening), under a constraint whose
                 // reply is the tagged call.
@@ -240,8 +251,8 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                 tagged.endBeforeCloseTag = !parallelCalls
                 tagged.advance(bytes: Array(opening.utf8))
                 var taggedParser = ToolCallParser(tools: tools, turn: turn, template: template)
-                _ = taggedParser.push(opening)
-                var (call, _) = try run(prompt + opening, maxTokens: left, stop: stop, constraint: tagged) { stream($0, through: &taggedParser) }
+                _ = taggedParser.push(kept + opening)
+                var (call, _) = try run(prompt + kept + opening, maxTokens: left, stop: stop, constraint: tagged) { stream($0, through: &taggedParser) }
                 // Without parallel calls the reply ends with the call's object; the runtime closes the
                 // tag it opened.
                 if tagged.awaitsCloseTag {
@@ -249,7 +260,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                     stream(closing, through: &taggedParser)
                     call.text += closing
                 }
-                call.text = opening + call.text
+                call.text = kept + opening + call.text
                 call.absorb(answer)
                 // The prompt as the caller counts it: the tag is part of the reply.
                 return (call, count, taggedParser.finish())
@@ -300,6 +311,9 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         reply.acceptedGuesses = parts.reduce(0) { $0 + $1.timings.acceptedGuesses }
         return reply
     }
+
+    /// The tag the default model's template wraps the tool list in.
+    static let toolListTag = "<tools>"
 
     /// What a call's values may be copied from: the user's messages and the tools' results.
     static func evidence(_ messages: [Message]) -> String {

@@ -148,6 +148,39 @@ struct LocalChatModelTests {
         #expect(otherAcknowledged.tokens == plain.tokens && otherAcknowledged.excludedRepeat == nil)
     }
 
+    /// After its thinking block the default model opens its call with `<tools>`, the tag its prompt lists the
+    /// tools in; the reply is stopped there and the call written after `<tool_call>` under the constraint.
+    @Test(.requiresModel(RealModels.qwen)) func aCallOpenedWithTheToolListTagAfterTheBlockIsTagged() async throws {
+        let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2)
+        let messages: [Message] = [
+            .system("You are a careful assistant who solves math word problems. Use the calculator tool for the arithmetic. "
+                + "When you are done, state the final answer as a single number."),
+            .user("Dr. Patel is looking for a house that will not go beyond her $300,000 budget. She saw a property that has a "
+                + "selling price of $290,000. On top of that, the buyer has to pay a brokerage fee which is 5% of the selling "
+                + "price, and also the transfer fee that is 13% of the selling price. How much more is the total price of the "
+                + "house than Dr. Patel's budget? Give the result as your final answer. Do not include units."),
+        ]
+        // The calculator plugin's declaration (Tools/calculator/tool.yaml).
+        let calculator = ToolDeclaration(
+            name: "calculator",
+            description: "Evaluate an arithmetic expression exactly (integers) or in floating point. Supports + - * / // % **, "
+                + "parentheses, sqrt, sin, cos, tan, log, log2, log10, exp, abs, round, floor, ceil, min, max, sum, mean, pi, e.",
+            parameters: .object([
+                JSONMember("type", "object"),
+                JSONMember("properties", .object([JSONMember("expression", .object([
+                    JSONMember("type", "string"), JSONMember("description", "The arithmetic expression to evaluate.")]))])),
+                JSONMember("required", ["expression"]),
+            ]))
+        var sampling = SamplingOptions(maxTokens: 1024)
+        sampling.reasoning = Reasoning(mode: .think, budget: 512)
+        let turn = try await model.respond(to: messages, tools: [calculator], toolChoice: .auto, sampling: sampling) { _ in }
+        print("reasoning \(turn.reasoningTokens) tokens; after it: \(turn.text.suffix(160).debugDescription)")
+        #expect(turn.untaggedOpening?.hasSuffix("<tools>") == true)
+        let call = try #require(turn.toolCalls.first)
+        #expect(call.name == "calculator" && turn.toolCalls.count == 1)
+        #expect(turn.text.contains("</think>\n<tool_call>\n") && !turn.text.contains("<tools>"))
+    }
+
     @Test(.requiresModel(RealModels.smol)) func cancelledPrefillStopsPromptly() async throws {
         let model = try LocalChatModel(modelReference: Self.alias, threads: 2)
         let text = String(repeating: "The quick brown fox jumps over the lazy dog near the river bank. ", count: 450)

@@ -105,7 +105,8 @@ public struct ModelTurn: Sendable, Hashable {
     /// `acknowledgedCalls` again, this the first), and was decoded again with it excluded (nil: it was not).
     public var excludedRepeat: ToolCall?
     /// Under `tag_calls`: the reply opened a call bare or fenced with this text, which was dropped; the call
-    /// was written again after the template's tag, which the runtime wrote (nil: it was not).
+    /// was written again after the template's tag, which the runtime wrote (nil: it was not). After a thinking
+    /// block, the tool list's tag (`<tools>`) that opened a call in the same way (text before it is kept).
     public var untaggedOpening: String?
 
     public init(text: String, tokens: [Int32] = [], toolCalls: [ToolCall] = [], malformedCalls: [MalformedToolCall] = [],

@@ -240,7 +240,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
                 guard let constraint, constraint.openedUntagged || listOpened else { return (answer, count, parser.finish()) }
                 // Text before the tool-list tag stays (a call written after text); an untagged opening is dropped.
                 let kept = listOpened ? answer.text : ""
-                untaggedOpening = listOpened ? answer.text + (listTag ?? "") : answer.text
+                untaggedOpening = listOpened ? listTag : answer.text
                 // The untagged opening is dropped: the call is written again after the tag, which the
                 // runtime writes (as it writes a thinking block's opening), under a constraint whose
                 // reply is the tagged call.

@@ -80,6 +80,8 @@ public struct ModelTurn: Sendable, Hashable {
     /// Tokens the model wrote inside the thinking block (the first of `tokens`; 0 without reasoning or
     /// when the model does not give token ids).
     public var reasoningTokens = 0
+    /// The runtime ended the thinking block because it said the same thing three times in a row.
+    public var reasoningLooped = false
     public var stop: StopReason
     /// Tokens of the prompt that had to be processed for this turn (the new suffix only, when the
     /// model reuses its cache), and tokens that were reused from the cache.

@@ -299,6 +299,7 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
             decodeSeconds: parts.reduce(0) { $0 + $1.timings.decodeSeconds })
         reply.reasoning = reasoning
         reply.reasoningTokens = think ? parts[0].tokens.count : 0
+        reply.reasoningLooped = think && parts[0].stop == .constraint
         reply.callProbability = oddsDecision.probability
         reply.callChosen = oddsDecision.chosen
         reply.excludedRepeat = excludedRepeat
@@ -320,9 +321,12 @@ public final class LocalChatModel: LanguageModel, @unchecked Sendable {
         messages.filter { $0.role == .user || $0.role == .tool }.map(\.content).joined(separator: "\n")
     }
 
-    /// The constraint of a thinking block (built once per model, on first use).
+    /// The constraint of a thinking block (built once per model, on first use; reset for each block).
     private func thinkingConstraint() -> ThinkingConstraint {
-        if let made = thinking { return made }
+        if let made = thinking {
+            made.reset()
+            return made
+        }
         let made = ThinkingConstraint(trie: vocabularyTrie())
         thinking = made
         return made

@@ -35,6 +35,7 @@ public enum EventCodec {
             if let r = t.reasoning {
                 members.append(JSONMember("reasoning", .string(r)))
                 members.append(JSONMember("reasoning_tokens", .int(Int64(t.reasoningTokens))))
+                if t.reasoningLooped { members.append(JSONMember("reasoning_looped", .bool(true))) }
             }
             // Written only when the loop restricted the turn, so other turns keep their shape.
             if t.toolChoice != .auto { members.append(JSONMember("tool_choice", .string(t.toolChoice.rawValue))) }
@@ -150,6 +151,7 @@ public enum EventCodec {
             turn.untaggedOpening = try f.optionalString("untagged_opening")
             turn.reasoning = try f.optionalString("reasoning")
             turn.reasoningTokens = try f.optionalInt("reasoning_tokens") ?? 0
+            turn.reasoningLooped = try f.optionalBool("reasoning_looped") ?? false
             if f.has("decode_spans") {
                 turn.decodeSpans = try f.array("decode_spans").map { v -> DecodeSpan in
                     guard case .array(let a) = v, a.count == 3, case .int(let position) = a[0], case .int(let tokens) = a[1],

@@ -236,7 +236,7 @@ struct ReplayView {
                 if let p = t.callProbability { stats += String(format: ", call probability %.2f", p) + (t.callChosen ? " (called)" : "") }
                 var body = t.text
                 if let r = t.reasoning {
-                    stats += ", \(r.count) characters of reasoning"
+                    stats += ", \(r.count) characters of reasoning" + (t.reasoningLooped ? " (ended: it repeated itself)" : "")
                     body = style.dim(Reasoning.block(r)) + "\n" + (t.content ?? "")
                 }
                 if let o = t.untaggedOpening {

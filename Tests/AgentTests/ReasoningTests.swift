@@ -82,7 +82,15 @@ import Testing
             Issue.record("not a model turn")
             return
         }
-        #expect(back.reasoning == "r" && back.reasoningTokens == 2 && back.content == "4")
+        #expect(back.reasoning == "r" && back.reasoningTokens == 2 && back.content == "4" && !back.reasoningLooped)
+        #expect(payload["reasoning_looped"] == nil)
+        turn.reasoningLooped = true
+        let looped = EventCodec.payload(.modelTurn(step: 1, turn: turn))
+        guard case .modelTurn(_, let loopedBack) = try EventCodec.event(type: "model_turn", payload: looped) else {
+            Issue.record("not a model turn")
+            return
+        }
+        #expect(looped["reasoning_looped"] == .bool(true) && loopedBack.reasoningLooped)
         let plain = EventCodec.payload(.modelTurn(step: 1, turn: ModelTurn(text: "4", stop: .eos)))
         #expect(plain["reasoning"] == nil)
     }

@@ -51,4 +51,33 @@ import Tokenizer
         #expect(logits.filter { $0 == -.infinity }.count == excluded.count + 3)
         #expect(excluded.count < trie.vocabularySize / 100)
     }
+
+    /// A block that says one thing three times in a row (32 bytes or more) must end; twice, or shorter
+    /// repeats, or a fresh block after `reset`, need not.
+    @Test(arguments: [RealModels.smol, RealModels.qwen])
+    func aBlockThatLoopsEnds(model: String) throws {
+        let tokenizer = try Tokenizer(path: try RealModels.require(model))
+        let constraint = ThinkingConstraint(trie: TokenTrie(tokenizer: tokenizer))
+        func feed(_ text: String) -> (endedAfter: Int?, tokens: Int) {
+            constraint.reset()
+            let ids = tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+            for (i, id) in ids.enumerated() {
+                constraint.advance(id)
+                if constraint.mustEnd { return (i + 1, ids.count) }
+            }
+            return (nil, ids.count)
+        }
+        let sentence = " The final answer is 23. The calculator tool does not need to be called."
+        let start = "First, 5 * 4 = 20 and 20 + 3 = 23."
+        #expect(feed(start + sentence + sentence).endedAfter == nil)
+        let thrice = feed(start + sentence + sentence + sentence + " More")
+        let ended = try #require(thrice.endedAfter)
+        #expect(ended < thrice.tokens && constraint.looped)
+        // Short repeats are ordinary text: a row of dashes, a list's markers, digits.
+        #expect(feed(start + String(repeating: "-", count: 200) + String(repeating: " 1, 2,", count: 5)).endedAfter == nil)
+        // Reasoning that moves on is never cut, however long.
+        let steps = (1...40).map { " Step \($0): \($0) * 3 = \($0 * 3)." }.joined()
+        #expect(feed(steps).endedAfter == nil && !constraint.looped)
+        #expect(ThinkingConstraint.endsWithThreeCopies(Array((start + sentence + sentence + sentence).utf8)))
+    }
 }

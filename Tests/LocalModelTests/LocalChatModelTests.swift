@@ -160,25 +160,45 @@ struct LocalChatModelTests {
                 + "price, and also the transfer fee that is 13% of the selling price. How much more is the total price of the "
                 + "house than Dr. Patel's budget? Give the result as your final answer. Do not include units."),
         ]
-        // The calculator plugin's declaration (Tools/calculator/tool.yaml).
-        let calculator = ToolDeclaration(
-            name: "calculator",
-            description: "Evaluate an arithmetic expression exactly (integers) or in floating point. Supports + - * / // % **, "
-                + "parentheses, sqrt, sin, cos, tan, log, log2, log10, exp, abs, round, floor, ceil, min, max, sum, mean, pi, e.",
-            parameters: .object([
-                JSONMember("type", "object"),
-                JSONMember("properties", .object([JSONMember("expression", .object([
-                    JSONMember("type", "string"), JSONMember("description", "The arithmetic expression to evaluate.")]))])),
-                JSONMember("required", ["expression"]),
-            ]))
         var sampling = SamplingOptions(maxTokens: 1024)
         sampling.reasoning = Reasoning(mode: .think, budget: 512)
-        let turn = try await model.respond(to: messages, tools: [calculator], toolChoice: .auto, sampling: sampling) { _ in }
+        let turn = try await model.respond(to: messages, tools: [Self.calculatorPlugin], toolChoice: .auto, sampling: sampling) { _ in }
         print("reasoning \(turn.reasoningTokens) tokens; after it: \(turn.text.suffix(160).debugDescription)")
         #expect(turn.untaggedOpening == "<tools>")
         let call = try #require(turn.toolCalls.first)
         #expect(call.name == "calculator" && turn.toolCalls.count == 1)
         #expect(turn.text.contains("</think>\n<tool_call>\n") && !turn.text.contains("<tools>"))
+    }
+
+    /// The calculator plugin's declaration (Tools/calculator/tool.yaml).
+    static let calculatorPlugin = ToolDeclaration(
+        name: "calculator",
+        description: "Evaluate an arithmetic expression exactly (integers) or in floating point. Supports + - * / // % **, "
+            + "parentheses, sqrt, sin, cos, tan, log, log2, log10, exp, abs, round, floor, ceil, min, max, sum, mean, pi, e.",
+        parameters: .object([
+            JSONMember("type", "object"),
+            JSONMember("properties", .object([JSONMember("expression", .object([
+                JSONMember("type", "string"), JSONMember("description", "The arithmetic expression to evaluate.")]))])),
+            JSONMember("required", ["expression"]),
+        ]))
+
+    /// A thinking block that says the same thing three times in a row is ended there by the runtime, short of
+    /// its budget, and the turn records why.
+    @Test(.requiresModel(RealModels.qwen)) func aLoopingBlockEndsBeforeTheBudget() async throws {
+        let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2)
+        let messages: [Message] = [
+            .system("You are a careful assistant who solves math word problems. Use the calculator tool for the arithmetic. "
+                + "When you are done, state the final answer as a single number."),
+            .user("The Scavenger hunt team hid 50 eggs. The Williams twins each found 14 eggs. All the other eggs except 18 were "
+                + "found by their friends. How many eggs did the friends find? Give the result as your final answer. Do not include units."),
+        ]
+        var sampling = SamplingOptions(maxTokens: 1024)
+        sampling.reasoning = Reasoning(mode: .think, budget: 512)
+        let turn = try await model.respond(to: messages, tools: [Self.calculatorPlugin], toolChoice: .auto, sampling: sampling) { _ in }
+        let reasoning = try #require(turn.reasoning)
+        print("reasoning \(turn.reasoningTokens) tokens, looped \(turn.reasoningLooped): \(reasoning.suffix(160).debugDescription)")
+        // Without the rule this block runs to its budget, the same sentences over and over.
+        #expect(turn.reasoningLooped && turn.reasoningTokens < 512)
     }
 
     @Test(.requiresModel(RealModels.smol)) func cancelledPrefillStopsPromptly() async throws {

@@ -152,22 +152,30 @@ struct LocalChatModelTests {
     /// tools in; the reply is stopped there and the call written after `<tool_call>` under the constraint.
     @Test(.requiresModel(RealModels.qwen)) func aCallOpenedWithTheToolListTagAfterTheBlockIsTagged() async throws {
         let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2)
-        let messages: [Message] = [
-            .system("You are a careful assistant who solves math word problems. Use the calculator tool for the arithmetic. "
-                + "When you are done, state the final answer as a single number."),
-            .user("Dr. Patel is looking for a house that will not go beyond her $300,000 budget. She saw a property that has a "
-                + "selling price of $290,000. On top of that, the buyer has to pay a brokerage fee which is 5% of the selling "
-                + "price, and also the transfer fee that is 13% of the selling price. How much more is the total price of the "
-                + "house than Dr. Patel's budget? Give the result as your final answer. Do not include units."),
-        ]
-        var sampling = SamplingOptions(maxTokens: 1024)
-        sampling.reasoning = Reasoning(mode: .think, budget: 512)
-        let turn = try await model.respond(to: messages, tools: [Self.calculatorPlugin], toolChoice: .auto, sampling: sampling) { _ in }
+        let messages = Self.wordProblem("Dr. Patel is looking for a house that will not go beyond her $300,000 budget. She saw a property that has a "
+            + "selling price of $290,000. On top of that, the buyer has to pay a brokerage fee which is 5% of the selling "
+            + "price, and also the transfer fee that is 13% of the selling price. How much more is the total price of the "
+            + "house than Dr. Patel's budget? Give the result as your final answer. Do not include units.")
+        let turn = try await Self.thinkingTurn(model, messages)
         print("reasoning \(turn.reasoningTokens) tokens; after it: \(turn.text.suffix(160).debugDescription)")
         #expect(turn.untaggedOpening == "<tools>")
         let call = try #require(turn.toolCalls.first)
         #expect(call.name == "calculator" && turn.toolCalls.count == 1)
         #expect(turn.text.contains("</think>\n<tool_call>\n") && !turn.text.contains("<tools>"))
+    }
+
+    /// A GSM-Symbolic problem as `scripts/gsm.py` asks it: its system prompt, then the question.
+    static func wordProblem(_ question: String) -> [Message] {
+        [.system("You are a careful assistant who solves math word problems. Use the calculator tool for the arithmetic. "
+                 + "When you are done, state the final answer as a single number."),
+         .user(question)]
+    }
+
+    /// One reply with reasoning on (budget 512, max_tokens 1024, as `scripts/gsm.py` writes) and the calculator.
+    static func thinkingTurn(_ model: LocalChatModel, _ messages: [Message]) async throws -> ModelTurn {
+        var sampling = SamplingOptions(maxTokens: 1024)
+        sampling.reasoning = Reasoning(mode: .think, budget: 512)
+        return try await model.respond(to: messages, tools: [calculatorPlugin], toolChoice: .auto, sampling: sampling) { _ in }
     }
 
     /// The calculator plugin's declaration (Tools/calculator/tool.yaml).
@@ -186,15 +194,9 @@ struct LocalChatModelTests {
     /// its budget, and the turn records why.
     @Test(.requiresModel(RealModels.qwen)) func aLoopingBlockEndsBeforeTheBudget() async throws {
         let model = try LocalChatModel(modelReference: Self.defaultAlias, threads: 2)
-        let messages: [Message] = [
-            .system("You are a careful assistant who solves math word problems. Use the calculator tool for the arithmetic. "
-                + "When you are done, state the final answer as a single number."),
-            .user("The Scavenger hunt team hid 50 eggs. The Williams twins each found 14 eggs. All the other eggs except 18 were "
-                + "found by their friends. How many eggs did the friends find? Give the result as your final answer. Do not include units."),
-        ]
-        var sampling = SamplingOptions(maxTokens: 1024)
-        sampling.reasoning = Reasoning(mode: .think, budget: 512)
-        let turn = try await model.respond(to: messages, tools: [Self.calculatorPlugin], toolChoice: .auto, sampling: sampling) { _ in }
+        let messages = Self.wordProblem("The Scavenger hunt team hid 50 eggs. The Williams twins each found 14 eggs. All the other eggs except 18 were "
+            + "found by their friends. How many eggs did the friends find? Give the result as your final answer. Do not include units.")
+        let turn = try await Self.thinkingTurn(model, messages)
         let reasoning = try #require(turn.reasoning)
         print("reasoning \(turn.reasoningTokens) tokens, looped \(turn.reasoningLooped): \(reasoning.suffix(160).debugDescription)")
         // Without the rule this block runs to its budget, the same sentences over and over.
